@@ -1,0 +1,305 @@
+// SPDY/3.1 frames (§2.2, §2.6) as plain objects, and their synchronous codec.
+// One ZeroMQ message part carries one or more whole frames back to back (SPEC §3.2).
+import { Flag, FRAME_HEADER_SIZE, FrameType, MAX_FRAME_PAYLOAD, MAX_STREAM_ID, SPDY_VERSION, type RstStatusCode } from './constants.js';
+import { ProtocolError } from './errors.js';
+import { decodeHeaderBlock, encodeHeaderBlock, type HeaderPairs } from './header-block.js';
+import { packControl, unpackControl, type ControlPayload } from './control.js';
+
+export interface DataFrame { type: 'DATA'; streamId: number; fin: boolean; data: Buffer }
+export interface SynStreamFrame {
+  type: 'SYN_STREAM'; streamId: number; associatedId: number; priority: number; slot: number;
+  fin: boolean; unidirectional: boolean; headers: HeaderPairs;
+}
+export interface SynReplyFrame { type: 'SYN_REPLY'; streamId: number; fin: boolean; headers: HeaderPairs }
+export interface RstStreamFrame { type: 'RST_STREAM'; streamId: number; status: RstStatusCode | number }
+export interface SettingsEntry { id: number; value: number; flags: number }
+export interface SettingsFrame { type: 'SETTINGS'; clear: boolean; entries: SettingsEntry[] }
+export interface PingFrame { type: 'PING'; id: number }
+export interface GoawayFrame { type: 'GOAWAY'; lastStreamId: number; status: number }
+export interface HeadersFrame { type: 'HEADERS'; streamId: number; fin: boolean; headers: HeaderPairs }
+export interface WindowUpdateFrame { type: 'WINDOW_UPDATE'; streamId: number; delta: number }
+/** Switchboard's extension control frame: a msgpack map (SPEC §5.1). */
+export interface ControlFrame { type: 'CONTROL'; payload: ControlPayload }
+/** A control frame of a type we do not know: SPDY/3 §2.2.1 says to ignore it. */
+export interface UnknownFrame { type: 'UNKNOWN'; frameType: number; flags: number; payload: Buffer }
+
+export type Frame =
+  | DataFrame | SynStreamFrame | SynReplyFrame | RstStreamFrame | SettingsFrame | PingFrame
+  | GoawayFrame | HeadersFrame | WindowUpdateFrame | ControlFrame | UnknownFrame;
+
+export interface DecodeOptions {
+  /** Largest decompressed header block, bytes (default 256 KiB). */
+  maxHeaderBlock?: number;
+}
+
+// ---- encoding ----------------------------------------------------------------------------------
+
+function controlHeader(out: Buffer, type: number, flags: number, length: number): void {
+  out.writeUInt16BE(0x8000 | SPDY_VERSION, 0);
+  out.writeUInt16BE(type, 2);
+  out.writeUInt32BE(((flags & 0xff) << 24 | length) >>> 0, 4);
+}
+
+function checkStreamId(id: number, allowZero = false): void {
+  if (!Number.isInteger(id) || id < (allowZero ? 0 : 1) || id > MAX_STREAM_ID) {
+    throw new ProtocolError('PROTO_ERR_INVALID_FRAME', `stream id ${id} is outside 1..2^31-1`);
+  }
+}
+
+function checkLength(length: number): void {
+  if (length > MAX_FRAME_PAYLOAD) throw new ProtocolError('PROTO_ERR_INVALID_FRAME', `frame payload of ${length} bytes exceeds 2^24-1`);
+}
+
+/** SYN_STREAM (§2.6.1): opens a stream. */
+export function encodeSynStream(streamId: number, headers: HeaderPairs, fin = false, opts: { associatedId?: number; priority?: number; unidirectional?: boolean } = {}): Buffer {
+  checkStreamId(streamId);
+  const block = encodeHeaderBlock(headers);
+  checkLength(10 + block.length);
+  const out = Buffer.allocUnsafe(FRAME_HEADER_SIZE + 10 + block.length);
+  controlHeader(out, FrameType.SYN_STREAM, (fin ? Flag.FIN : 0) | (opts.unidirectional ? Flag.UNIDIRECTIONAL : 0), 10 + block.length);
+  out.writeUInt32BE(streamId, 8);
+  out.writeUInt32BE(opts.associatedId ?? 0, 12);
+  out[16] = ((opts.priority ?? 0) & 0x7) << 5;
+  out[17] = 0; // slot (SPDY/3 credential slot): always 0
+  block.copy(out, 18);
+  return out;
+}
+
+/** SYN_REPLY (§2.6.2) or HEADERS (§2.6.7): stream id plus a header block. */
+function encodeStreamHeaders(type: number, streamId: number, headers: HeaderPairs, fin: boolean): Buffer {
+  checkStreamId(streamId);
+  const block = encodeHeaderBlock(headers);
+  checkLength(4 + block.length);
+  const out = Buffer.allocUnsafe(FRAME_HEADER_SIZE + 4 + block.length);
+  controlHeader(out, type, fin ? Flag.FIN : 0, 4 + block.length);
+  out.writeUInt32BE(streamId, 8);
+  block.copy(out, 12);
+  return out;
+}
+
+export function encodeSynReply(streamId: number, headers: HeaderPairs, fin = false): Buffer {
+  return encodeStreamHeaders(FrameType.SYN_REPLY, streamId, headers, fin);
+}
+
+export function encodeHeaders(streamId: number, headers: HeaderPairs, fin = false): Buffer {
+  return encodeStreamHeaders(FrameType.HEADERS, streamId, headers, fin);
+}
+
+/** RST_STREAM (§2.6.3): ends a stream abnormally. */
+export function encodeRstStream(streamId: number, status: number): Buffer {
+  checkStreamId(streamId);
+  const out = Buffer.allocUnsafe(16);
+  controlHeader(out, FrameType.RST_STREAM, 0, 8);
+  out.writeUInt32BE(streamId, 8);
+  out.writeUInt32BE(status >>> 0, 12);
+  return out;
+}
+
+/** SETTINGS (§2.6.4). */
+export function encodeSettings(entries: Array<{ id: number; value: number; flags?: number }>, clear = false): Buffer {
+  const out = Buffer.allocUnsafe(FRAME_HEADER_SIZE + 4 + entries.length * 8);
+  controlHeader(out, FrameType.SETTINGS, clear ? Flag.CLEAR_SETTINGS : 0, 4 + entries.length * 8);
+  out.writeUInt32BE(entries.length, 8);
+  let off = 12;
+  for (const e of entries) {
+    out.writeUInt32BE((((e.flags ?? 0) & 0xff) << 24 | (e.id & 0xffffff)) >>> 0, off);
+    out.writeUInt32BE(e.value >>> 0, off + 4);
+    off += 8;
+  }
+  return out;
+}
+
+/** PING (§2.6.5). */
+export function encodePing(id: number): Buffer {
+  const out = Buffer.allocUnsafe(12);
+  controlHeader(out, FrameType.PING, 0, 4);
+  out.writeUInt32BE(id >>> 0, 8);
+  return out;
+}
+
+/** GOAWAY (§2.6.6): the sender takes no new streams above lastStreamId. */
+export function encodeGoaway(lastStreamId: number, status = 0): Buffer {
+  checkStreamId(lastStreamId, true);
+  const out = Buffer.allocUnsafe(16);
+  controlHeader(out, FrameType.GOAWAY, 0, 8);
+  out.writeUInt32BE(lastStreamId, 8);
+  out.writeUInt32BE(status >>> 0, 12);
+  return out;
+}
+
+/** WINDOW_UPDATE (§2.6.8): grants the peer `delta` more bytes of DATA on a stream. */
+export function encodeWindowUpdate(streamId: number, delta: number): Buffer {
+  checkStreamId(streamId, true);
+  if (!Number.isInteger(delta) || delta < 1 || delta > 0x7fffffff) {
+    throw new ProtocolError('PROTO_ERR_INVALID_FRAME', `window delta ${delta} is outside 1..2^31-1`);
+  }
+  const out = Buffer.allocUnsafe(16);
+  controlHeader(out, FrameType.WINDOW_UPDATE, 0, 8);
+  out.writeUInt32BE(streamId, 8);
+  out.writeUInt32BE(delta, 12);
+  return out;
+}
+
+/** Switchboard CONTROL frame (SPEC §5.1): a msgpack map with a `t` field. */
+export function encodeControl(payload: ControlPayload): Buffer {
+  const body = packControl(payload);
+  checkLength(body.length);
+  const out = Buffer.allocUnsafe(FRAME_HEADER_SIZE + body.length);
+  controlHeader(out, FrameType.CONTROL, 0, body.length);
+  body.copy(out, FRAME_HEADER_SIZE);
+  return out;
+}
+
+/** DATA frame (§2.2.2). The payload is copied in, so the frame is one Buffer. */
+export function encodeData(streamId: number, data: Uint8Array, fin = false): Buffer {
+  checkStreamId(streamId);
+  checkLength(data.length);
+  const out = Buffer.allocUnsafe(FRAME_HEADER_SIZE + data.length);
+  out.writeUInt32BE(streamId, 0);
+  out.writeUInt32BE(((fin ? Flag.FIN : 0) << 24 | data.length) >>> 0, 4);
+  out.set(data, FRAME_HEADER_SIZE);
+  return out;
+}
+
+/** Encodes any frame object; the specific encoders above are faster on hot paths. */
+export function encodeFrame(frame: Frame): Buffer {
+  switch (frame.type) {
+    case 'DATA': return encodeData(frame.streamId, frame.data, frame.fin);
+    case 'SYN_STREAM': return encodeSynStream(frame.streamId, frame.headers, frame.fin, frame);
+    case 'SYN_REPLY': return encodeSynReply(frame.streamId, frame.headers, frame.fin);
+    case 'HEADERS': return encodeHeaders(frame.streamId, frame.headers, frame.fin);
+    case 'RST_STREAM': return encodeRstStream(frame.streamId, frame.status);
+    case 'SETTINGS': return encodeSettings(frame.entries, frame.clear);
+    case 'PING': return encodePing(frame.id);
+    case 'GOAWAY': return encodeGoaway(frame.lastStreamId, frame.status);
+    case 'WINDOW_UPDATE': return encodeWindowUpdate(frame.streamId, frame.delta);
+    case 'CONTROL': return encodeControl(frame.payload);
+    case 'UNKNOWN': {
+      const out = Buffer.allocUnsafe(FRAME_HEADER_SIZE + frame.payload.length);
+      controlHeader(out, frame.frameType, frame.flags, frame.payload.length);
+      frame.payload.copy(out, FRAME_HEADER_SIZE);
+      return out;
+    }
+  }
+}
+
+// ---- decoding ----------------------------------------------------------------------------------
+
+/**
+ * Decodes every frame in one message part. Throws ProtocolError on the first bad frame; its
+ * `streamId` names the stream when the frame header was readable, so the caller can reset just it.
+ * DATA payloads are views into `part`, not copies.
+ */
+export function decodeFrames(part: Buffer, options: DecodeOptions = {}): Frame[] {
+  const frames: Frame[] = [];
+  let off = 0;
+  while (off < part.length) {
+    if (part.length - off < FRAME_HEADER_SIZE) {
+      throw new ProtocolError('PROTO_ERR_TRUNCATED_FRAME', `${part.length - off} stray bytes after the last frame`);
+    }
+    const length = part.readUInt32BE(off + 4) & 0xffffff;
+    const end = off + FRAME_HEADER_SIZE + length;
+    if (end > part.length) {
+      const streamId = part[off] & 0x80 ? 0 : part.readUInt32BE(off) & 0x7fffffff;
+      throw new ProtocolError('PROTO_ERR_TRUNCATED_FRAME', `frame says ${length} payload bytes, ${part.length - off - FRAME_HEADER_SIZE} present`, { streamId });
+    }
+    frames.push(decodeOne(part, off, end, options));
+    off = end;
+  }
+  return frames;
+}
+
+/** Decodes a part that must hold exactly one frame. */
+export function decodeFrame(part: Buffer, options: DecodeOptions = {}): Frame {
+  const frames = decodeFrames(part, options);
+  if (frames.length !== 1) throw new ProtocolError('PROTO_ERR_INVALID_FRAME', `expected one frame, found ${frames.length}`);
+  return frames[0];
+}
+
+function decodeOne(buf: Buffer, off: number, end: number, options: DecodeOptions): Frame {
+  const flags = buf[off + 4];
+  const fin = (flags & Flag.FIN) !== 0;
+  const p = off + FRAME_HEADER_SIZE;
+  const length = end - p;
+  if ((buf[off] & 0x80) === 0) {
+    const streamId = buf.readUInt32BE(off) & 0x7fffffff;
+    if (streamId === 0) throw new ProtocolError('PROTO_ERR_INVALID_FRAME', 'DATA frame on stream 0');
+    return { type: 'DATA', streamId, fin, data: buf.subarray(p, end) };
+  }
+  const version = buf.readUInt16BE(off) & 0x7fff;
+  const type = buf.readUInt16BE(off + 2);
+  if (version !== SPDY_VERSION) {
+    throw new ProtocolError('PROTO_ERR_UNSUPPORTED_VERSION', `control frame version ${version}, expected ${SPDY_VERSION}`, {
+      streamId: length >= 4 && (type === FrameType.SYN_STREAM || type === FrameType.SYN_REPLY) ? buf.readUInt32BE(p) & 0x7fffffff : 0,
+    });
+  }
+  const need = (min: number, name: string, exact = false) => {
+    if (exact ? length !== min : length < min) {
+      throw new ProtocolError('PROTO_ERR_INVALID_FRAME', `${name} payload is ${length} bytes, ${exact ? 'must be' : 'needs at least'} ${min}`,
+        { streamId: length >= 4 ? buf.readUInt32BE(p) & 0x7fffffff : 0 });
+    }
+  };
+  const streamAt = (at: number, name: string) => {
+    const id = buf.readUInt32BE(at) & 0x7fffffff;
+    if (id === 0) throw new ProtocolError('PROTO_ERR_INVALID_FRAME', `${name} on stream 0`);
+    return id;
+  };
+  const headersAt = (at: number, streamId: number) => {
+    try {
+      return decodeHeaderBlock(buf.subarray(at, end), options.maxHeaderBlock);
+    } catch (err) {
+      if (err instanceof ProtocolError) err.streamId = streamId;
+      throw err;
+    }
+  };
+  switch (type) {
+    case FrameType.SYN_STREAM: {
+      need(10, 'SYN_STREAM');
+      const streamId = streamAt(p, 'SYN_STREAM');
+      return {
+        type: 'SYN_STREAM', streamId, associatedId: buf.readUInt32BE(p + 4) & 0x7fffffff,
+        priority: buf[p + 8] >> 5, slot: buf[p + 9], fin, unidirectional: (flags & Flag.UNIDIRECTIONAL) !== 0,
+        headers: headersAt(p + 10, streamId),
+      };
+    }
+    case FrameType.SYN_REPLY:
+    case FrameType.HEADERS: {
+      const name = type === FrameType.SYN_REPLY ? 'SYN_REPLY' : 'HEADERS';
+      need(4, name);
+      const streamId = streamAt(p, name);
+      return { type: name, streamId, fin, headers: headersAt(p + 4, streamId) };
+    }
+    case FrameType.RST_STREAM:
+      need(8, 'RST_STREAM', true);
+      return { type: 'RST_STREAM', streamId: streamAt(p, 'RST_STREAM'), status: buf.readUInt32BE(p + 4) };
+    case FrameType.SETTINGS: {
+      need(4, 'SETTINGS');
+      const count = buf.readUInt32BE(p);
+      if (length !== 4 + count * 8) throw new ProtocolError('PROTO_ERR_INVALID_FRAME', `SETTINGS says ${count} entries in ${length} bytes`);
+      const entries: SettingsEntry[] = [];
+      for (let i = 0, at = p + 4; i < count; i++, at += 8) {
+        const head = buf.readUInt32BE(at);
+        entries.push({ flags: head >>> 24, id: head & 0xffffff, value: buf.readUInt32BE(at + 4) });
+      }
+      return { type: 'SETTINGS', clear: (flags & Flag.CLEAR_SETTINGS) !== 0, entries };
+    }
+    case FrameType.PING:
+      need(4, 'PING', true);
+      return { type: 'PING', id: buf.readUInt32BE(p) };
+    case FrameType.GOAWAY:
+      need(8, 'GOAWAY', true);
+      return { type: 'GOAWAY', lastStreamId: buf.readUInt32BE(p) & 0x7fffffff, status: buf.readUInt32BE(p + 4) };
+    case FrameType.WINDOW_UPDATE: {
+      need(8, 'WINDOW_UPDATE', true);
+      // Stream 0 is SPDY/3.1's session window; with no session here it is read and ignored (SPEC §4.4).
+      const streamId = buf.readUInt32BE(p) & 0x7fffffff;
+      const delta = buf.readUInt32BE(p + 4) & 0x7fffffff;
+      if (delta === 0) throw new ProtocolError('PROTO_ERR_INVALID_FRAME', 'WINDOW_UPDATE with a zero delta', { streamId, rstStatus: 1 });
+      return { type: 'WINDOW_UPDATE', streamId, delta };
+    }
+    case FrameType.CONTROL:
+      return { type: 'CONTROL', payload: unpackControl(buf.subarray(p, end)) };
+    default:
+      return { type: 'UNKNOWN', frameType: type, flags, payload: buf.subarray(p, end) };
+  }
+}
