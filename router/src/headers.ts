@@ -1,0 +1,83 @@
+// HTTP/1.1 headers <-> SPDY header pairs (SPEC §4.2, §4.3): pseudo-headers, hop-by-hop removal, X-Forwarded-*.
+import type { IncomingMessage } from 'node:http';
+import type { HeaderPairs } from '@switchboard/protocol';
+
+// RFC 9110 §7.6.1: meaningful only for one connection, never forwarded. `host` travels as `:host`.
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'host', 'expect']);
+
+function connectionTokens(value: string | string[] | undefined): Set<string> | undefined {
+  if (value === undefined) return undefined;
+  const tokens = new Set<string>();
+  for (const v of Array.isArray(value) ? value : [value]) for (const t of v.split(',')) tokens.add(t.trim().toLowerCase());
+  return tokens;
+}
+
+/** The SYN_STREAM header pairs for a client request. */
+export function requestPairs(req: IncomingMessage, scheme: string): HeaderPairs {
+  const host = req.headers.host ?? '';
+  const pairs: HeaderPairs = [':method', req.method ?? 'GET', ':path', req.url ?? '/', ':version', `HTTP/${req.httpVersion}`, ':host', host, ':scheme', scheme];
+  const drop = connectionTokens(req.headers.connection);
+  const raw = req.rawHeaders;
+  let forwardedFor: string | undefined;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i].toLowerCase();
+    if (HOP_BY_HOP.has(name) || (drop !== undefined && drop.has(name))) continue;
+    if (name === 'x-forwarded-for') { forwardedFor = forwardedFor === undefined ? raw[i + 1] : `${forwardedFor}, ${raw[i + 1]}`; continue; }
+    if (name === 'x-forwarded-proto' || name === 'x-forwarded-host') continue; // ours replace the client's
+    pairs.push(name, raw[i + 1]);
+  }
+  const client = req.socket.remoteAddress ?? '';
+  pairs.push('x-forwarded-for', forwardedFor === undefined ? client : `${forwardedFor}, ${client}`);
+  pairs.push('x-forwarded-proto', scheme);
+  if (host) pairs.push('x-forwarded-host', host);
+  return pairs;
+}
+
+export interface ReplyHead {
+  status: number;
+  /** Flat [name, value, ...] ready for ServerResponse.writeHead. */
+  headers: string[];
+  hasContentLength: boolean;
+}
+
+/** Reads SYN_REPLY pairs; returns undefined when `:status` is missing or not a 2xx-5xx code. */
+export function replyHead(pairs: HeaderPairs): ReplyHead | undefined {
+  let status = 0;
+  let hasContentLength = false;
+  const headers: string[] = [];
+  let drop: Set<string> | undefined;
+  for (let i = 0; i < pairs.length; i += 2) {
+    const name = pairs[i];
+    if (name.charCodeAt(0) === 58 /* ':' */) {
+      if (name === ':status') status = parseStatus(pairs[i + 1]);
+      continue;
+    }
+    if (name === 'connection') { drop = connectionTokens(pairs[i + 1]); continue; }
+    if (HOP_BY_HOP.has(name)) continue;
+    if (name === 'content-length') hasContentLength = true;
+    headers.push(name, pairs[i + 1]);
+  }
+  if (status < 200 || status > 599) return undefined;
+  if (drop !== undefined) {
+    for (let i = headers.length - 2; i >= 0; i -= 2) if (drop.has(headers[i])) headers.splice(i, 2);
+  }
+  return { status, headers, hasContentLength };
+}
+
+/** Trailers from a HEADERS frame, as an object for ServerResponse.addTrailers. */
+export function trailerPairs(pairs: HeaderPairs): Array<[string, string]> {
+  const out: Array<[string, string]> = [];
+  for (let i = 0; i < pairs.length; i += 2) if (pairs[i].charCodeAt(0) !== 58) out.push([pairs[i], pairs[i + 1]]);
+  return out;
+}
+
+function parseStatus(value: string): number {
+  // SPDY/3 sends "200 OK"; a bare "200" is accepted too.
+  const code = value.length >= 3 ? Number(value.slice(0, 3)) : NaN;
+  return Number.isInteger(code) && (value.length === 3 || value.charCodeAt(3) === 32) ? code : 0;
+}
+
+const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
+export function isIdempotent(method: string): boolean {
+  return IDEMPOTENT.has(method);
+}

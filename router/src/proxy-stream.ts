@@ -1,0 +1,187 @@
+// One client request as a SPDY stream: its state, and the reply frames turned back into the HTTP response
+// (SPEC §4.3). The HTTP request side lives in http-front.ts, the routing between them in router.ts.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { RstStatus, type DataFrame, type HeadersFrame, type SynReplyFrame } from '@switchboard/protocol';
+import { replyHead, trailerPairs } from './headers.js';
+import type { RouterError } from './errors.js';
+import type { Peer } from './worker-link.js';
+
+export const enum StreamState {
+  /** Reading the request body before dispatch. */
+  READING,
+  /** Waiting for a worker with credit. */
+  QUEUED,
+  /** With a worker, no SYN_REPLY yet. */
+  SENT,
+  /** SYN_REPLY written to the client; DATA flowing. */
+  REPLYING,
+  /** Over, one way or another. */
+  DONE,
+}
+
+/** What ProxyStream needs from the router, so the stream never reaches into sockets itself. */
+export interface StreamHost {
+  /** The stream is over: forget it, free the worker's credit, and RST_STREAM the worker with `rst` unless 0. */
+  release(stream: ProxyStream, rst: number): void;
+  /** Return response-window credit to the worker holding the stream. */
+  credit(stream: ProxyStream, bytes: number): void;
+  /** The worker broke the protocol on this stream: RST it and log. */
+  rejectReply(stream: ProxyStream, detail: string): void;
+}
+
+const kStream = Symbol('switchboard.stream');
+type WithStream = { [kStream]?: ProxyStream };
+
+export class ProxyStream {
+  state = StreamState.READING;
+  /** Where the stream is: MINIMAL (request endpoint), a worker id, or undefined before dispatch. */
+  worker: Peer | undefined;
+  /** SYN_STREAM frame, encoded once and reused on re-dispatch. */
+  synStream: Buffer | undefined;
+  /** Body chunks read so far, kept until the reply starts so the request can be sent again. */
+  body: Buffer[] = [];
+  bodyBytes = 0;
+  bodyComplete = false;
+  /** The body exceeds the buffering limit and streams under the worker's window (SPEC §5.7). */
+  streamingBody = false;
+  /** Body bytes already handed to the worker (streaming bodies only). */
+  bodySent = 0;
+  /** Request-direction credit the worker granted, bytes. */
+  sendWindow = 0;
+  /** When the current wait (queue or worker) ends, ms since epoch. */
+  deadline = 0;
+  /** True once the request surely never reached a handler (its message could not be sent). */
+  neverDelivered = false;
+  /** Response bytes received but not yet acknowledged with WINDOW_UPDATE. */
+  #unacked = 0;
+  /** Response bytes the worker may still send before it needs credit. */
+  recvWindow = 0;
+  #awaitingDrain = 0;
+  /** The response window this stream was opened with. */
+  #window = 0;
+
+  constructor(
+    readonly id: number,
+    readonly req: IncomingMessage,
+    readonly res: ServerResponse,
+    readonly method: string,
+    readonly host: StreamHost,
+  ) {
+    (res as ServerResponse & WithStream)[kStream] = this;
+    res.on('close', onResponseClose);
+  }
+
+  get replyStarted(): boolean {
+    return this.state === StreamState.REPLYING || this.res.headersSent;
+  }
+
+  /** The client is still there and nothing final happened. */
+  get live(): boolean {
+    return this.state !== StreamState.DONE;
+  }
+
+  onSynReply(frame: SynReplyFrame, window: number): void {
+    if (this.state !== StreamState.SENT) return this.host.rejectReply(this, 'SYN_REPLY on a stream that already has one');
+    const head = replyHead(frame.headers);
+    if (head === undefined) return this.host.rejectReply(this, 'SYN_REPLY without a valid :status');
+    this.state = StreamState.REPLYING;
+    this.recvWindow = this.#window = window;
+    this.body = []; // the request can no longer be sent elsewhere
+    try {
+      this.res.writeHead(head.status, head.headers);
+    } catch (err) {
+      return this.host.rejectReply(this, `unusable response headers: ${(err as Error).message}`);
+    }
+    if (frame.fin) this.#end();
+  }
+
+  /** Returns false when the worker overran its window (the caller resets the stream). */
+  onData(frame: DataFrame, flowControlled: boolean): boolean {
+    if (this.state !== StreamState.REPLYING) {
+      this.host.rejectReply(this, 'DATA before SYN_REPLY');
+      return true;
+    }
+    const len = frame.data.length;
+    if (flowControlled) {
+      this.recvWindow -= len;
+      if (this.recvWindow < 0) return false;
+    }
+    if (len > 0) {
+      // The frame is a view into the ZeroMQ message: writing it hands the bytes to the socket without a copy.
+      const flushed = this.res.write(frame.data);
+      if (flowControlled) {
+        if (flushed && this.#awaitingDrain === 0) this.#ack(len);
+        else {
+          if (this.#awaitingDrain === 0) this.res.once('drain', onResponseDrain);
+          this.#awaitingDrain += len;
+        }
+      }
+    }
+    if (frame.fin) this.#end();
+    return true;
+  }
+
+  onTrailers(frame: HeadersFrame): void {
+    if (this.state !== StreamState.REPLYING) return this.host.rejectReply(this, 'HEADERS before SYN_REPLY');
+    this.res.addTrailers(trailerPairs(frame.headers));
+    if (frame.fin) this.#end();
+  }
+
+  drained(): void {
+    const bytes = this.#awaitingDrain;
+    this.#awaitingDrain = 0;
+    if (bytes > 0 && this.state === StreamState.REPLYING) this.#ack(bytes);
+  }
+
+  #ack(bytes: number): void {
+    this.#unacked += bytes;
+    // One WINDOW_UPDATE per half window consumed, not per frame: each is a ZeroMQ message.
+    if (this.#unacked * 2 >= this.#window) {
+      this.recvWindow += this.#unacked;
+      this.host.credit(this, this.#unacked);
+      this.#unacked = 0;
+    }
+  }
+
+  #end(): void {
+    this.state = StreamState.DONE;
+    this.res.end();
+    this.host.release(this, 0);
+  }
+
+  /** Ends the stream with an error: a status page when nothing was sent yet, else a cut connection. */
+  fail(err: RouterError): void {
+    if (this.state === StreamState.DONE) return;
+    this.state = StreamState.DONE;
+    this.body = [];
+    const res = this.res;
+    if (res.headersSent) {
+      res.destroy(err);
+    } else if (!res.destroyed) {
+      const body = `${err.httpStatus} ${err.message}\n`;
+      const headers: Record<string, string | number> = {
+        'content-type': 'text/plain; charset=utf-8',
+        'content-length': Buffer.byteLength(body),
+        'x-switchboard-error': err.code,
+      };
+      if (err.retryAfter !== undefined) headers['retry-after'] = err.retryAfter;
+      // An unread request body would otherwise be drained for keep-alive; a refused one closes the connection.
+      if (!this.req.complete) headers.connection = 'close';
+      res.writeHead(err.httpStatus, headers);
+      res.end(this.req.method === 'HEAD' ? undefined : body);
+    }
+    this.host.release(this, err.rstStatus);
+  }
+}
+
+function onResponseDrain(this: ServerResponse & WithStream): void {
+  this[kStream]?.drained();
+}
+
+function onResponseClose(this: ServerResponse & WithStream): void {
+  const stream = this[kStream];
+  if (stream === undefined || stream.state === StreamState.DONE) return;
+  // The client went away before the reply was complete.
+  stream.state = StreamState.DONE;
+  stream.host.release(stream, RstStatus.CANCEL);
+}

@@ -1,0 +1,392 @@
+// The router core: streams in from http-front, frames out through worker-link, reply frames back to their
+// ProxyStream. Owns the stream table, the wait queue, worker liveness and failover (SPEC §4, §5).
+import { randomBytes } from 'node:crypto';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from 'pino';
+import {
+  MAX_STREAM_ID, ProtocolError, RstStatus, controlEndpointFor, decodeFrames, encodeControl, encodeData, encodePing,
+  encodeRstStream, encodeSynStream, encodeWindowUpdate, isWorkerHello, type Frame,
+} from '@switchboard/protocol';
+import { RouterError, type RouterErrorCode } from './errors.js';
+import { requestPairs, isIdempotent } from './headers.js';
+import { createFront, type RequestSink } from './http-front.js';
+import { parseListen, type RouterOptions } from './options.js';
+import { ProxyStream, StreamState } from './proxy-stream.js';
+import { MINIMAL, WorkerLink, type LinkEvents, type Peer } from './worker-link.js';
+import { WorkerPool, type WorkerState } from './worker-pool.js';
+
+// A worker silent this many heartbeats is dead. ZMTP heartbeats (worker-link.ts) catch stopped and vanished
+// workers within ~0.4 s without false alarms; this slower check is the backstop for a worker whose sockets
+// live but whose event loop has stalled for good.
+const SILENT_HEARTBEATS = 3;
+const TICK_MS = 100;
+
+export interface RouterAddress { http: string; bind: string; control: string }
+
+export class SwitchboardRouter implements RequestSink, LinkEvents {
+  readonly opts: RouterOptions;
+  readonly log: Logger;
+  readonly session = randomBytes(8).toString('hex');
+  readonly #streams = new Map<number, ProxyStream>();
+  readonly #queue: ProxyStream[] = [];
+  readonly #pool = new WorkerPool();
+  readonly #link: WorkerLink;
+  readonly #server: Server;
+  #nextId = 1;
+  #tick: NodeJS.Timeout | undefined;
+  #closing = false;
+  /** Set while close() waits for in-flight streams to finish. */
+  #onIdle: (() => void) | undefined;
+
+  constructor(opts: RouterOptions, log: Logger) {
+    this.opts = opts;
+    this.log = log;
+    const curve = opts.curveSecretKey ? { secretKey: opts.curveSecretKey, publicKey: opts.curvePublicKey! } : undefined;
+    this.#link = new WorkerLink({ bind: opts.bind, controlBind: opts.controlBind ?? controlEndpointFor(opts.bind), curve }, this);
+    this.#server = createFront(this, opts, log);
+  }
+
+  async start(): Promise<RouterAddress> {
+    await this.#link.bind();
+    const { host, port } = parseListen(this.opts.listen);
+    await new Promise<void>((resolve, reject) => {
+      this.#server.once('error', reject);
+      this.#server.listen(port, host, () => { this.#server.off('error', reject); resolve(); });
+    });
+    this.#tick = setInterval(() => this.#onTick(), TICK_MS);
+    this.#tick.unref();
+    return this.address;
+  }
+
+  get address(): RouterAddress {
+    const a = this.#server.address() as AddressInfo | null;
+    return { http: a ? `${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}` : '', ...this.#link.endpoints };
+  }
+
+  get activeStreams(): number {
+    return this.#streams.size;
+  }
+
+  // ---- HTTP side (RequestSink) -------------------------------------------------------------------
+
+  nextStreamId(): number {
+    // Odd ids, increasing; past 2^31-1 start again at 1, skipping ids still live (SPEC §4.1).
+    let id = this.#nextId;
+    while (this.#streams.has(id)) id = id + 2 > MAX_STREAM_ID ? 1 : id + 2;
+    this.#nextId = id + 2 > MAX_STREAM_ID ? 1 : id + 2;
+    return id;
+  }
+
+  canStreamBodies(): boolean {
+    return this.#pool.anyExtended();
+  }
+
+  dispatch(stream: ProxyStream): void {
+    if (this.#closing) return stream.fail(this.#error('ROUTER_ERR_SHUTTING_DOWN', stream));
+    this.#streams.set(stream.id, stream);
+    stream.synStream ??= encodeSynStream(stream.id, requestPairs(stream.req, 'http'), stream.bodyComplete && stream.bodyBytes === 0);
+    const target = this.#pool.pick(this.#link.minimalPeers, stream.streamingBody);
+    if (target !== undefined) return this.#send(stream, target);
+    if (this.#queue.length >= this.opts.maxQueue) return stream.fail(this.#error('ROUTER_ERR_QUEUE_FULL', stream));
+    stream.state = StreamState.QUEUED;
+    stream.deadline = Date.now() + (this.#pool.anyConnected(this.#link.minimalPeers) ? this.opts.queueTimeout : this.opts.noWorkerTimeout);
+    this.#queue.push(stream);
+  }
+
+  /** Sends a stream's first message: SYN_STREAM plus the body read so far (SPEC §3.1). */
+  #send(stream: ProxyStream, target: WorkerState | typeof MINIMAL): void {
+    const to = target === MINIMAL ? MINIMAL : target.id;
+    stream.worker = to;
+    stream.state = StreamState.SENT;
+    stream.deadline = Date.now() + this.opts.workerTimeout;
+    stream.neverDelivered = false;
+    this.log.debug({ stream: stream.id, worker: this.#workerName(to) }, 'stream sent');
+    const finished = stream.bodyComplete && !stream.streamingBody;
+    this.#link.send(to, stream.synStream!);
+    const chunks = stream.body;
+    for (let i = 0; i < chunks.length; i++) {
+      this.#link.send(to, encodeData(stream.id, chunks[i], finished && i === chunks.length - 1));
+    }
+    if (target === MINIMAL) return;
+    target.streams.add(stream);
+    if (stream.streamingBody) {
+      stream.bodySent = stream.bodyBytes;
+      stream.body = []; // a streamed body cannot be replayed: this stream is not re-dispatchable any more
+      stream.sendWindow = target.window;
+      if (stream.bodyComplete) this.uploadEnd(stream);
+      else stream.req.resume();
+    }
+  }
+
+  uploadChunk(stream: ProxyStream, chunk: Buffer): boolean {
+    const to = stream.worker!;
+    let offset = 0;
+    while (offset < chunk.length && stream.sendWindow > 0) {
+      const n = Math.min(stream.sendWindow, chunk.length - offset, 1 << 20);
+      this.#link.send(to, encodeData(stream.id, chunk.subarray(offset, offset + n)));
+      stream.sendWindow -= n;
+      stream.bodySent += n;
+      offset += n;
+    }
+    if (offset < chunk.length) {
+      stream.body.push(chunk.subarray(offset)); // waits for WINDOW_UPDATE
+      return false;
+    }
+    return stream.sendWindow > 0;
+  }
+
+  uploadEnd(stream: ProxyStream): void {
+    if (stream.body.length === 0) this.#link.send(stream.worker!, encodeData(stream.id, Buffer.alloc(0), true));
+  }
+
+  #onUploadCredit(stream: ProxyStream, delta: number): void {
+    stream.sendWindow += delta;
+    const pending = stream.body;
+    stream.body = [];
+    for (const chunk of pending) {
+      if (!this.uploadChunk(stream, chunk) && stream.body.length > 0) {
+        stream.body.push(...pending.slice(pending.indexOf(chunk) + 1));
+        return;
+      }
+    }
+    if (stream.bodyComplete) this.uploadEnd(stream);
+    else if (stream.sendWindow > 0) stream.req.resume();
+  }
+
+  release(stream: ProxyStream, rst: number): void {
+    if (this.#streams.get(stream.id) === stream) this.#streams.delete(stream.id);
+    const at = stream.worker;
+    if (at !== undefined && at !== MINIMAL) {
+      const worker = this.#pool.get(at);
+      if (worker !== undefined && worker.streams.delete(stream)) {
+        if (rst !== 0) this.#link.send(at, encodeRstStream(stream.id, rst));
+        this.#drainQueue();
+      }
+    }
+    if (this.#queue.length > 0) {
+      const i = this.#queue.indexOf(stream);
+      if (i !== -1) this.#queue.splice(i, 1);
+    }
+    if (this.#streams.size === 0) this.#onIdle?.();
+  }
+
+  credit(stream: ProxyStream, bytes: number): void {
+    if (stream.worker !== undefined && stream.worker !== MINIMAL) this.#link.send(stream.worker, encodeWindowUpdate(stream.id, bytes));
+  }
+
+  rejectReply(stream: ProxyStream, detail: string): void {
+    this.log.warn({ stream: stream.id, worker: this.#workerName(stream.worker), detail }, 'malformed reply from worker');
+    stream.fail(new RouterError('ROUTER_ERR_BAD_REPLY', { streamId: stream.id, detail }));
+  }
+
+  // ---- worker side (LinkEvents) ------------------------------------------------------------------
+
+  message(from: Peer, parts: Buffer[]): void {
+    const worker = from === MINIMAL ? undefined : this.#pool.get(from);
+    if (worker !== undefined) worker.lastSeen = Date.now();
+    for (const part of parts) {
+      let frames: Frame[];
+      try {
+        frames = decodeFrames(part);
+      } catch (err) {
+        this.#onBadFrame(from, err);
+        continue;
+      }
+      for (const frame of frames) {
+        try {
+          this.#onFrame(from, frame);
+        } catch (err) {
+          this.#onBadFrame(from, err);
+        }
+      }
+    }
+  }
+
+  #onFrame(from: Peer, frame: Frame): void {
+    switch (frame.type) {
+      case 'SYN_REPLY': {
+        const stream = this.#owned(from, frame.streamId);
+        if (stream) stream.onSynReply(frame, from === MINIMAL ? Infinity : this.opts.streamWindow);
+        return;
+      }
+      case 'DATA': {
+        const stream = this.#owned(from, frame.streamId);
+        if (stream && !stream.onData(frame, from !== MINIMAL)) {
+          this.log.warn({ stream: stream.id, worker: this.#workerName(from) }, 'worker overran the flow-control window');
+          stream.fail(new RouterError('ROUTER_ERR_BAD_REPLY', { streamId: stream.id, detail: 'flow-control window exceeded' }));
+          this.#link.send(from, encodeRstStream(frame.streamId, RstStatus.FLOW_CONTROL_ERROR));
+        }
+        return;
+      }
+      case 'HEADERS': {
+        const stream = this.#owned(from, frame.streamId);
+        if (stream) stream.onTrailers(frame);
+        return;
+      }
+      case 'RST_STREAM': {
+        const stream = this.#owned(from, frame.streamId);
+        if (stream) this.#onWorkerReset(stream, frame.status);
+        return;
+      }
+      case 'WINDOW_UPDATE': {
+        if (from === MINIMAL || frame.streamId === 0) return;
+        const stream = this.#owned(from, frame.streamId);
+        if (stream && stream.streamingBody) this.#onUploadCredit(stream, frame.delta);
+        return;
+      }
+      case 'CONTROL':
+        if (from !== MINIMAL && isWorkerHello(frame.payload)) this.#onHello(from, frame.payload);
+        return;
+      case 'PING':
+        if (from !== MINIMAL && this.#pool.get(from)) this.#link.send(from, encodePing(frame.id));
+        return;
+      case 'GOAWAY': {
+        const worker = from === MINIMAL ? undefined : this.#pool.get(from);
+        if (worker && !worker.draining) {
+          worker.draining = true;
+          this.log.info({ worker: worker.name }, 'worker draining');
+        }
+        return;
+      }
+      default:
+        return; // SETTINGS, SYN_STREAM (workers never open streams), unknown types: ignored (SPEC §3.2)
+    }
+  }
+
+  /** The stream, if `from` is the one holding it; otherwise tell an addressable sender to stop. */
+  #owned(from: Peer, streamId: number): ProxyStream | undefined {
+    const stream = this.#streams.get(streamId);
+    if (stream !== undefined && stream.worker === from && stream.live) return stream;
+    if (from !== MINIMAL) {
+      this.log.debug({ stream: streamId, worker: this.#workerName(from) }, 'frame for a stream this worker does not hold');
+      this.#link.send(from, encodeRstStream(streamId, stream === undefined ? RstStatus.INVALID_STREAM : RstStatus.CANCEL));
+    }
+    return undefined;
+  }
+
+  #onBadFrame(from: Peer, err: unknown): void {
+    if (!(err instanceof ProtocolError)) throw err;
+    this.log.warn({ worker: this.#workerName(from), code: err.code, stream: err.streamId || undefined, reason: err.message }, 'malformed frame from worker');
+    const stream = err.streamId ? this.#owned(from, err.streamId) : undefined;
+    if (stream) {
+      stream.fail(new RouterError('ROUTER_ERR_BAD_REPLY', { streamId: stream.id, detail: err.message }));
+      if (from !== MINIMAL) this.#link.send(from, encodeRstStream(stream.id, err.rstStatus));
+    }
+  }
+
+  #onWorkerReset(stream: ProxyStream, status: number): void {
+    if (status === RstStatus.REFUSED_STREAM && !stream.replyStarted && this.#replayable(stream)) {
+      // The worker promises it did not process the stream (SPEC §5.6): send it elsewhere.
+      return this.#redispatch(stream);
+    }
+    stream.fail(new RouterError('ROUTER_ERR_WORKER_RESET', { streamId: stream.id, detail: `RST_STREAM status ${status}` }));
+  }
+
+  #onHello(from: Peer, hello: Parameters<WorkerPool['greet']>[1]): void {
+    const { worker, isNew } = this.#pool.greet(from, hello, Date.now());
+    if (!isNew) return;
+    this.log.info({ worker: worker.name, id: from, maxStreams: worker.maxStreams }, 'worker joined');
+    this.#link.send(from, encodeControl({ t: 'welcome', session: this.session, window: this.opts.streamWindow, heartbeatMs: this.opts.heartbeatMs }));
+    this.#drainQueue();
+  }
+
+  unreachable(workerId: Peer, lost: Buffer[][]): void {
+    const worker = this.#pool.get(workerId);
+    if (worker === undefined) return;
+    const undelivered = new Set(lost.flat());
+    for (const stream of worker.streams) if (stream.synStream && undelivered.has(stream.synStream)) stream.neverDelivered = true;
+    this.#workerDead(worker, 'connection gone');
+  }
+
+  controlDisconnect(): void {
+    // ZeroMQ does not say who left: probe everyone; a send to the one gone fails with EHOSTUNREACH.
+    for (const worker of this.#pool.all()) this.#link.send(worker.id, encodePing(0));
+  }
+
+  minimalPeers(count: number): void {
+    this.log.info({ count }, 'minimal workers connected');
+    if (count > 0) this.#drainQueue();
+  }
+
+  #workerDead(worker: WorkerState, why: string): void {
+    this.#pool.remove(worker.id);
+    this.#link.forget(worker.id);
+    this.log.warn({ worker: worker.name, id: worker.id, why, streams: worker.streams.size }, 'worker lost');
+    for (const stream of [...worker.streams]) {
+      worker.streams.delete(stream);
+      if (stream.replyStarted) {
+        stream.fail(this.#error('ROUTER_ERR_WORKER_LOST', stream));
+      } else if ((isIdempotent(stream.method) || stream.neverDelivered) && this.#replayable(stream)) {
+        this.#redispatch(stream);
+      } else {
+        stream.fail(this.#error('ROUTER_ERR_WORKER_LOST', stream));
+      }
+    }
+    this.#drainQueue();
+  }
+
+  #replayable(stream: ProxyStream): boolean {
+    return !stream.streamingBody || stream.bodySent === 0;
+  }
+
+  #redispatch(stream: ProxyStream): void {
+    const at = stream.worker;
+    if (at !== undefined && at !== MINIMAL) this.#pool.get(at)?.streams.delete(stream);
+    stream.worker = undefined;
+    this.log.debug({ stream: stream.id }, 're-dispatching stream');
+    this.dispatch(stream);
+  }
+
+  #drainQueue(): void {
+    while (this.#queue.length > 0) {
+      const stream = this.#queue[0];
+      const target = this.#pool.pick(this.#link.minimalPeers, stream.streamingBody);
+      if (target === undefined) return;
+      this.#queue.shift();
+      if (stream.state === StreamState.QUEUED) this.#send(stream, target);
+    }
+  }
+
+  #onTick(): void {
+    const now = Date.now();
+    for (const worker of this.#pool.silent(now, SILENT_HEARTBEATS)) this.#workerDead(worker, 'heartbeats stopped');
+    while (this.#queue.length > 0 && this.#queue[0].deadline <= now) {
+      const stream = this.#queue.shift()!;
+      const code: RouterErrorCode = this.#pool.anyConnected(this.#link.minimalPeers) ? 'ROUTER_ERR_BUSY' : 'ROUTER_ERR_NO_WORKER';
+      stream.fail(this.#error(code, stream));
+    }
+    for (const stream of this.#streams.values()) {
+      if (stream.state === StreamState.SENT && stream.deadline <= now) stream.fail(this.#error('ROUTER_ERR_WORKER_TIMEOUT', stream));
+    }
+  }
+
+  #error(code: RouterErrorCode, stream: ProxyStream): RouterError {
+    return new RouterError(code, { streamId: stream.id });
+  }
+
+  #workerName(peer: Peer | undefined): string {
+    if (peer === undefined) return '-';
+    if (peer === MINIMAL) return 'minimal';
+    return this.#pool.get(peer)?.name ?? peer;
+  }
+
+  /** Stops taking requests, lets in-flight ones finish for up to `grace` ms, then closes everything. */
+  async close(grace = this.opts.gracePeriod): Promise<void> {
+    if (this.#closing) return;
+    this.#closing = true;
+    const closed = new Promise<void>((resolve) => this.#server.close(() => resolve()));
+    this.#server.closeIdleConnections();
+    if (this.#streams.size > 0) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, grace);
+        this.#onIdle = () => { clearTimeout(timer); resolve(); };
+      });
+    }
+    for (const stream of [...this.#streams.values()]) stream.fail(this.#error('ROUTER_ERR_SHUTTING_DOWN', stream));
+    this.#server.closeAllConnections();
+    await closed;
+    clearInterval(this.#tick);
+    this.#link.close();
+  }
+}

@@ -1,0 +1,159 @@
+// The router's two ZeroMQ sockets (SPEC §2) and the only module that imports zeromq.
+// Frames handed to send() during one event-loop turn leave as one multipart message per destination:
+// zeromq.js costs ~20 µs per message, so fewer, larger messages are what makes the proxy fast.
+import { Dealer, Router } from 'zeromq';
+
+/** Where a message goes or came from: MINIMAL is the request endpoint's DEALER, otherwise a worker id. */
+export const MINIMAL = '';
+export type Peer = string;
+
+export interface LinkEvents {
+  /** A message arrived; parts exclude the routing id. */
+  message(from: Peer, parts: Buffer[]): void;
+  /** A send to this worker failed because its connection is gone (ROUTER_MANDATORY → EHOSTUNREACH). */
+  unreachable(worker: Peer, lost: Buffer[][]): void;
+  /** A connection on the control socket went away: some worker may be dead. */
+  controlDisconnect(): void;
+  /** The count of minimal workers connected to the request endpoint changed. */
+  minimalPeers(count: number): void;
+}
+
+export interface LinkOptions {
+  bind: string;
+  controlBind: string;
+  curve?: { secretKey: string; publicKey: string };
+}
+
+// ZMTP heartbeats run in libzmq's I/O thread, so a worker whose JavaScript is busy still answers them and only a
+// stopped or vanished one is dropped (~300-400 ms): the fast, false-positive-free liveness signal (issue 3.2).
+const ZMTP_HEARTBEAT = { heartbeatInterval: 200, heartbeatTimeout: 600 } as const;
+
+interface Outbox {
+  batches: Map<Peer, Buffer[]>;
+  scheduled: boolean;
+  sending: boolean;
+  flush: () => void;
+}
+
+export class WorkerLink {
+  readonly #dealer: Dealer;
+  readonly #router: Router;
+  readonly #events: LinkEvents;
+  readonly #dealerOut: Outbox;
+  readonly #routerOut: Outbox;
+  readonly #ids = new Map<Peer, Buffer>();
+  #minimalPeers = 0;
+  #closed = false;
+  endpoints = { bind: '', control: '' };
+
+  constructor(options: LinkOptions, events: LinkEvents) {
+    const curve = options.curve ? { curveServer: true, curveSecretKey: options.curve.secretKey, curvePublicKey: options.curve.publicKey, zapDomain: 'switchboard' } : {};
+    // probeRouter: each minimal worker learns our routing id on connect (SPEC §2). No sendTimeout: a send with no
+    // worker is never attempted, the dispatcher only targets MINIMAL while peers are connected.
+    this.#dealer = new Dealer({ probeRouter: true, sendHighWaterMark: 100_000, receiveHighWaterMark: 100_000, linger: 0, ...ZMTP_HEARTBEAT, ...curve });
+    // mandatory: a reply to a gone worker fails loudly instead of vanishing, which is how we learn who died.
+    this.#router = new Router({ mandatory: true, sendHighWaterMark: 100_000, receiveHighWaterMark: 100_000, linger: 0, ...ZMTP_HEARTBEAT, ...curve });
+    this.#events = events;
+    this.#dealerOut = this.#outbox();
+    this.#routerOut = this.#outbox();
+    // Listeners go on before bind(), or early events are missed (measured-facts.md).
+    this.#dealer.events.on('accept', () => this.#events.minimalPeers(++this.#minimalPeers));
+    this.#dealer.events.on('disconnect', () => this.#events.minimalPeers(this.#minimalPeers = Math.max(0, this.#minimalPeers - 1)));
+    this.#router.events.on('disconnect', () => this.#events.controlDisconnect());
+    this.endpoints = { bind: options.bind, control: options.controlBind };
+  }
+
+  #outbox(): Outbox {
+    const out: Outbox = { batches: new Map(), scheduled: false, sending: false, flush: () => void this.#drain(out) };
+    return out;
+  }
+
+  async bind(): Promise<void> {
+    await this.#dealer.bind(this.endpoints.bind);
+    await this.#router.bind(this.endpoints.control);
+    this.endpoints = { bind: this.#dealer.lastEndpoint ?? this.endpoints.bind, control: this.#router.lastEndpoint ?? this.endpoints.control };
+    void this.#receiveMinimal();
+    void this.#receiveControl();
+  }
+
+  get minimalPeers(): number {
+    return this.#minimalPeers;
+  }
+
+  /** Queues one frame (or several concatenated) for a peer; it leaves with everything else queued this turn. */
+  send(to: Peer, frame: Buffer): void {
+    if (this.#closed) return;
+    const out = to === MINIMAL ? this.#dealerOut : this.#routerOut;
+    let batch = out.batches.get(to);
+    if (batch === undefined) out.batches.set(to, (batch = []));
+    batch.push(frame);
+    if (!out.scheduled && !out.sending) {
+      out.scheduled = true;
+      setImmediate(out.flush);
+    }
+  }
+
+  /** Forgets a worker's routing id and anything still queued for it. */
+  forget(worker: Peer): void {
+    this.#ids.delete(worker);
+    this.#routerOut.batches.delete(worker);
+  }
+
+  async #drain(out: Outbox): Promise<void> {
+    out.scheduled = false;
+    if (out.sending) return;
+    out.sending = true;
+    try {
+      while (out.batches.size > 0 && !this.#closed) {
+        const [to, parts] = out.batches.entries().next().value as [Peer, Buffer[]];
+        out.batches.delete(to);
+        if (to === MINIMAL) {
+          await this.#dealer.send(parts);
+          continue;
+        }
+        const id = this.#ids.get(to);
+        if (id === undefined) { this.#events.unreachable(to, [parts]); continue; }
+        try {
+          await this.#router.send([id, ...parts]);
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code !== 'EHOSTUNREACH') throw err;
+          this.#ids.delete(to);
+          const lost = [parts];
+          const more = out.batches.get(to);
+          if (more) { lost.push(more); out.batches.delete(to); }
+          this.#events.unreachable(to, lost);
+        }
+      }
+    } catch (err) {
+      if (!this.#closed) throw err;
+    } finally {
+      out.sending = false;
+    }
+  }
+
+  async #receiveMinimal(): Promise<void> {
+    try {
+      for await (const parts of this.#dealer) this.#events.message(MINIMAL, parts);
+    } catch (err) {
+      if (!this.#closed) throw err;
+    }
+  }
+
+  async #receiveControl(): Promise<void> {
+    try {
+      for await (const [id, ...parts] of this.#router) {
+        const key = id.toString('latin1');
+        if (!this.#ids.has(key)) this.#ids.set(key, id);
+        this.#events.message(key, parts);
+      }
+    } catch (err) {
+      if (!this.#closed) throw err;
+    }
+  }
+
+  close(): void {
+    this.#closed = true;
+    this.#dealer.close();
+    this.#router.close();
+  }
+}

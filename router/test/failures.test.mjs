@@ -1,0 +1,110 @@
+// Issue 3, points 1-3, 6 and 7: worker death and hangs, client aborts, backpressure, router restarts.
+import t from 'tap';
+import http from 'node:http';
+import { request, routerAddresses, startRouter, startWorker, until } from './lib/harness.mjs';
+
+t.setTimeout(120_000);
+
+t.test('SIGKILL under load: unanswered idempotent requests are re-dispatched, all 40 succeed', async (t) => {
+  const router = await startRouter(t, ['--log-level', 'debug']);
+  const w1 = startWorker(t, router, 'w1', ['--delay', '300']);
+  startWorker(t, router, 'w2', ['--delay', '300']);
+  await router.joined(2);
+  const results = [];
+  const all = Array.from({ length: 40 }, () => request(router.url, { timeoutMs: 20_000 }).then((r) => { results.push({ ...r, at: Date.now() }); return r; }));
+  // Kill w1 while it holds unanswered streams: every request has been dispatched, none answered yet (300 ms delay).
+  await router.waitFor(() => router.count((e) => e.msg === 'stream sent') >= 40, 10_000, '40 streams dispatched');
+  await w1.kill('SIGKILL');
+  const killedAt = Date.now();
+  const responses = await Promise.all(all);
+  t.same(responses.map((r) => r.status), Array(40).fill(200), '40 x 200');
+  t.ok(results.some((r) => r.body.toString() === 'Hello from w2\n'));
+  const late = Math.max(...results.map((r) => r.at)) - killedAt;
+  t.ok(late < 1000 + 300, `last answer ${late} ms after the kill (1 s plus the worker's 300 ms delay)`);
+  const lost = await router.waitFor((e) => e.msg === 'worker lost' && e.worker === 'w1', 2000, 'w1 lost');
+  t.ok(lost.time - killedAt < 1000, `death noticed within 1 s (${lost.time - killedAt} ms)`);
+});
+
+t.test('a non-idempotent request held by a killed worker gets 502, not a silent retry', async (t) => {
+  const router = await startRouter(t, ['--log-level', 'debug']);
+  const w1 = startWorker(t, router, 'only', ['--delay', '5000']);
+  await router.joined(1);
+  const post = request(`${router.url}/echo`, { method: 'POST', body: 'pay once', timeoutMs: 10_000 });
+  await router.waitFor((e) => e.msg === 'stream sent', 5000, 'POST dispatched');
+  await w1.kill('SIGKILL');
+  const res = await post;
+  t.equal(res.status, 502);
+  t.equal(res.headers['x-switchboard-error'], 'ROUTER_ERR_WORKER_LOST');
+});
+
+t.test('SIGSTOP: a hung worker is dropped within 1 s, its streams move, SIGCONT brings it back', async (t) => {
+  const router = await startRouter(t, ['--log-level', 'debug']);
+  const hung = startWorker(t, router, 'hung', ['--delay', '200']);
+  startWorker(t, router, 'alive', ['--delay', '200']);
+  await router.joined(2);
+  const pending = Array.from({ length: 10 }, () => request(router.url, { timeoutMs: 20_000 }));
+  await router.waitFor(() => router.count((e) => e.msg === 'stream sent' && e.worker === 'hung') >= 2, 5000, 'hung holds streams');
+  hung.child.kill('SIGSTOP');
+  const stoppedAt = Date.now();
+  const lost = await router.waitFor((e) => e.msg === 'worker lost' && e.worker === 'hung', 3000, 'hung detected');
+  t.ok(lost.time - stoppedAt <= 1000, `hung worker detected in ${lost.time - stoppedAt} ms`);
+  const responses = await Promise.all(pending);
+  t.same(responses.map((r) => r.status), Array(10).fill(200), 'every request answered');
+  t.ok(responses.every((r) => r.body.toString() === 'Hello from alive\n' || r.body.toString() === 'Hello from hung\n'));
+  const sentBefore = router.count((e) => e.msg === 'stream sent' && e.worker === 'hung');
+  for (let i = 0; i < 4; i++) t.equal((await request(router.url)).body.toString(), 'Hello from alive\n', 'no new streams to the hung worker');
+  t.equal(router.count((e) => e.msg === 'stream sent' && e.worker === 'hung'), sentBefore);
+
+  hung.child.kill('SIGCONT');
+  await router.waitFor(() => router.count((e) => e.msg === 'worker joined' && e.worker === 'hung') >= 2, 10_000, 'hung rejoined');
+  const seen = new Set();
+  for (let i = 0; i < 6; i++) seen.add((await request(router.url)).body.toString());
+  t.ok(seen.has('Hello from hung\n'), 'the resumed worker serves again');
+  t.equal(router.child.exitCode, null, 'late replies for streams answered elsewhere did no harm');
+});
+
+t.test('client goes away: the worker is told with RST_STREAM CANCEL and its handler stops', async (t) => {
+  const router = await startRouter(t);
+  const sse = startWorker(t, router, 'sse', ['--interval', '50'], 'stream');
+  await router.joined(1);
+  let closedAt = 0;
+  await new Promise((resolve, reject) => {
+    const req = http.get(router.url, { agent: false }, (res) => {
+      res.once('data', () => { closedAt = Date.now(); req.destroy(); resolve(); });
+    });
+    req.on('error', (err) => (closedAt ? resolve() : reject(err)));
+  });
+  const stopped = await sse.waitFor((e) => e.msg === 'stream closed', 5000, 'handler told');
+  t.ok(stopped.time - closedAt <= 100 + 50, `worker's handler stopped ${stopped.time - closedAt} ms after the client left`);
+});
+
+t.test('backpressure: busy workers make requests wait in a bounded queue, then 503 with Retry-After', async (t) => {
+  const router = await startRouter(t, ['--queue-timeout', '400', '--max-queue', '2']);
+  startWorker(t, router, 'one', ['--concurrency', '1', '--delay', '1500']);
+  await router.joined(1);
+  const started = Date.now();
+  const first = request(router.url);
+  await new Promise((r) => setImmediate(r));
+  const rest = await Promise.all([request(router.url), request(router.url), request(router.url)]);
+  const statuses = rest.map((r) => r.status).sort();
+  t.same(statuses, [503, 503, 503], 'the queue holds two for 400 ms, the third is refused at once');
+  t.equal(rest.filter((r) => r.headers['x-switchboard-error'] === 'ROUTER_ERR_QUEUE_FULL').length, 1);
+  t.equal(rest.filter((r) => r.headers['x-switchboard-error'] === 'ROUTER_ERR_BUSY').length, 2);
+  t.ok(rest.every((r) => r.headers['retry-after'] === '1'), 'Retry-After on each');
+  t.ok(Date.now() - started < 1500, 'queued requests did not wait for the busy worker');
+  t.equal((await first).status, 200, 'the one the worker took completes');
+});
+
+t.test('router restart: workers reconnect by themselves and serve again', async (t) => {
+  const a = await routerAddresses();
+  const first = await startRouter(t, [], a);
+  startWorker(t, a, 'steady');
+  startWorker(t, a, 'steady-min', ['--minimal']);
+  await first.joined(1);
+  t.equal((await request(first.url)).status, 200);
+  await first.kill('SIGTERM');
+  const second = await startRouter(t, [], a);
+  await second.joined(1);
+  const res = await until(() => request(second.url), (r) => r.status === 200, { what: 'served after restart' });
+  t.match(res.body.toString(), /Hello from steady/);
+});

@@ -1,0 +1,76 @@
+// Issue 3, points 4 and 5: slow readers and huge uploads keep router memory bounded (SPDY/3.1 flow control).
+import t from 'tap';
+import http from 'node:http';
+import { createHash } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { startRouter, startWorker } from './lib/harness.mjs';
+import { rss } from './lib/rss.mjs';
+
+t.setTimeout(180_000);
+const MiB = 1024 * 1024;
+
+t.test('a slow client reading a 200 MiB response pauses the worker; router RSS stays flat', async (t) => {
+  const router = await startRouter(t);
+  const worker = startWorker(t, router, 'big', ['--size', String(200 * MiB)]);
+  await router.joined(1);
+  await new Promise((resolve, reject) => http.get(`${router.url}/warmup`, { agent: false }, (r) => { r.destroy(); resolve(); }).on('error', reject));
+  const baseline = rss(router.child.pid);
+  let peak = baseline;
+  let received = 0;
+  const readSeconds = 6;
+  await new Promise((resolve, reject) => {
+    const started = Date.now();
+    const req = http.get(router.url, { agent: false }, (res) => {
+      res.on('data', (chunk) => {
+        received += chunk.length;
+        // Read at 1 MiB/s: pause whenever ahead of schedule.
+        const ahead = received - ((Date.now() - started) / 1000) * MiB;
+        if (ahead > 0) { res.pause(); setTimeout(() => res.resume(), (ahead / MiB) * 1000); }
+      });
+    });
+    req.on('error', (err) => (done ? resolve() : reject(err)));
+    let done = false;
+    const sampler = setInterval(() => { peak = Math.max(peak, rss(router.child.pid)); }, 200);
+    setTimeout(() => { done = true; clearInterval(sampler); req.destroy(); resolve(); }, readSeconds * 1000);
+  });
+  t.ok(received > 3 * MiB && received < (readSeconds + 3) * MiB, `client read ${(received / MiB).toFixed(1)} MiB at ~1 MiB/s`);
+  t.ok(peak - baseline < 20 * MiB, `router RSS grew ${((peak - baseline) / MiB).toFixed(1)} MiB (< 20 MiB) while holding a 200 MiB response`);
+  await worker.waitFor((e) => e.msg === 'stream closed' || e.msg === 'request done', 5000, 'worker saw the cancel').catch(() => {});
+});
+
+t.test('a 1 GiB upload streams to one worker under credit: every byte arrives, RSS bounded', async (t) => {
+  const router = await startRouter(t);
+  startWorker(t, router, 'sink');
+  await router.joined(1);
+  const total = 1024 * MiB;
+  const block = Buffer.alloc(256 * 1024);
+  for (let i = 0; i < block.length; i++) block[i] = (i * 7919) & 0xff;
+  const hash = createHash('sha256');
+  let sent = 0;
+  const body = new Readable({
+    read() {
+      if (sent >= total) return this.push(null);
+      const chunk = Buffer.from(block);
+      chunk.writeUInt32BE(sent / block.length, 0); // every block differs, so reordering would show
+      sent += chunk.length;
+      hash.update(chunk);
+      this.push(chunk);
+    },
+  });
+  const baseline = rss(router.child.pid);
+  let peak = baseline;
+  const sampler = setInterval(() => { peak = Math.max(peak, rss(router.child.pid)); }, 200);
+  const answer = await new Promise((resolve, reject) => {
+    const req = http.request(`${router.url}/sha256`, { method: 'POST', agent: false, headers: { 'content-length': total } }, (res) => {
+      const c = []; res.on('data', (d) => c.push(d)); res.on('end', () => resolve({ status: res.statusCode, body: Buffer.concat(c).toString() }));
+    });
+    req.on('error', reject);
+    body.pipe(req);
+  });
+  clearInterval(sampler);
+  t.equal(answer.status, 200);
+  const seen = JSON.parse(answer.body);
+  t.equal(seen.bytes, total, 'the worker saw every byte');
+  t.equal(seen.sha256, hash.digest('hex'), 'checksums match');
+  t.ok(peak - baseline < 50 * MiB, `router RSS grew ${((peak - baseline) / MiB).toFixed(1)} MiB (< 50 MiB)`);
+});

@@ -1,0 +1,134 @@
+// Starts real router and worker processes for end-to-end tests, and talks real HTTP to them.
+// Every process started here is SIGKILLed in the test's teardown; every wait is bounded.
+import { spawn } from 'node:child_process';
+import { createServer } from 'node:net';
+import http from 'node:http';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+
+export const CLI = fileURLToPath(new URL('../../../bin/switchboard.js', import.meta.url));
+export const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+
+/** A free TCP port on loopback (the kernel picks; we close it again). */
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** Two free consecutive ports, for a request endpoint and its control endpoint (port + 1). */
+export async function freePortPair() {
+  for (let tries = 0; tries < 50; tries++) {
+    const port = await freePort();
+    if (port >= 65535) continue;
+    const ok = await new Promise((resolve) => {
+      const srv = createServer();
+      srv.once('error', () => resolve(false));
+      srv.listen(port + 1, '127.0.0.1', () => srv.close(() => resolve(true)));
+    });
+    if (ok) return port;
+  }
+  throw new Error('no free port pair');
+}
+
+/** Fresh addresses for one router. */
+export async function routerAddresses() {
+  const port = await freePortPair();
+  return { listen: `127.0.0.1:${await freePort()}`, bind: `tcp://127.0.0.1:${port}`, control: `tcp://127.0.0.1:${port + 1}` };
+}
+
+/**
+ * Spawns a child process whose stdout is JSON log lines; keeps them, and lets a test wait for one.
+ * The process is SIGKILLed at teardown if still running.
+ */
+export function spawnLogged(t, command, args, { env, name = command } = {}) {
+  const child = spawn(command, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const lines = [];
+  const waiters = new Set();
+  const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  const onLine = (line) => {
+    let entry;
+    try { entry = JSON.parse(line); } catch { entry = { msg: line }; }
+    lines.push(entry);
+    for (const w of waiters) if (w.match(entry)) { waiters.delete(w); w.resolve(entry); }
+  };
+  createInterface({ input: child.stdout }).on('line', onLine);
+  const stderr = [];
+  createInterface({ input: child.stderr }).on('line', (l) => { stderr.push(l); onLine(l); });
+  t.teardown(() => { if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL'); return exited; });
+  return {
+    child, lines, stderr, exited, name,
+    /** Resolves with the first log entry (past or future) for which match() is true. */
+    waitFor(match, timeoutMs = 10_000, what = 'log line') {
+      const seen = lines.find(match);
+      if (seen) return Promise.resolve(seen);
+      return new Promise((resolve, reject) => {
+        const w = { match, resolve: (e) => { clearTimeout(timer); resolve(e); } };
+        const timer = setTimeout(() => { waiters.delete(w); reject(new Error(`${name}: no ${what} within ${timeoutMs} ms; stderr: ${stderr.slice(-5).join(' | ')}`)); }, timeoutMs);
+        waiters.add(w);
+        exited.then(({ code, signal }) => { if (waiters.delete(w)) { clearTimeout(timer); reject(new Error(`${name} exited (${code ?? signal}) before ${what}; stderr: ${stderr.slice(-5).join(' | ')}`)); } });
+      });
+    },
+    count(match) { return lines.filter(match).length; },
+    kill(signal = 'SIGKILL') { child.kill(signal); return exited; },
+  };
+}
+
+/** Starts `switchboard router` on fresh addresses and waits until it listens. */
+export async function startRouter(t, extraArgs = [], addresses) {
+  const a = addresses ?? await routerAddresses();
+  const proc = spawnLogged(t, process.execPath, [CLI, 'router', '--listen', a.listen, '--bind', a.bind, '--control-bind', a.control, ...extraArgs], { name: 'router' });
+  const ready = await proc.waitFor((e) => e.msg === 'router listening', 15_000, '"router listening"');
+  return { ...proc, ...a, url: `http://${ready.http}`, joined: (n) => proc.waitFor(() => proc.count((e) => e.msg === 'worker joined') >= n, 15_000, `${n} workers joined`) };
+}
+
+/** Starts `switchboard <kind> <name> --connect <bind>` (kind: hello or stream). */
+export function startWorker(t, router, name, extraArgs = [], kind = 'hello') {
+  return spawnLogged(t, process.execPath, [CLI, kind, name, '--connect', router.bind, ...extraArgs], { name });
+}
+
+/** One HTTP request; resolves with status, headers and the whole body (a Buffer). Bounded by timeoutMs. */
+export function request(url, { method = 'GET', headers = {}, body, timeoutMs = 10_000, agent = false } = {}) {
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, { method, headers, agent }, (res) => {
+      const chunks = [];
+      res.on('data', (c) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, trailers: res.trailers, body: Buffer.concat(chunks) }));
+      res.on('error', reject);
+    });
+    req.setTimeout(timeoutMs, () => req.destroy(new Error(`no answer from ${url} within ${timeoutMs} ms`)));
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+/** Repeats a request until `ok(response)` or the deadline; for "eventually true" states with no event to wait on. */
+export async function until(fn, ok, { timeoutMs = 10_000, what = 'condition' } = {}) {
+  const deadline = Date.now() + timeoutMs;
+  let last;
+  while (Date.now() < deadline) {
+    try { last = await fn(); if (ok(last)) return last; } catch (err) { last = err; }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`${what} not reached within ${timeoutMs} ms; last: ${last instanceof Error ? last.message : JSON.stringify(last?.status ?? last)}`);
+}
+
+/** Sends raw bytes on a TCP connection and collects everything until the server closes or timeoutMs. */
+export function rawHttp(hostPort, bytes, timeoutMs = 5000) {
+  const [host, port] = hostPort.replace('http://', '').split(':');
+  return new Promise((resolve, reject) => {
+    import('node:net').then(({ connect }) => {
+      const sock = connect(Number(port), host, () => sock.end(bytes));
+      const chunks = [];
+      sock.on('data', (c) => chunks.push(c));
+      sock.on('close', () => { clearTimeout(timer); resolve(Buffer.concat(chunks).toString('latin1')); });
+      sock.on('error', reject);
+      const timer = setTimeout(() => { sock.destroy(); resolve(Buffer.concat(chunks).toString('latin1')); }, timeoutMs);
+    });
+  });
+}

@@ -1,0 +1,163 @@
+// Issue 2, end to end: the seed walkthrough with real processes, plus the request path's edge cases.
+import t from 'tap';
+import { createHash } from 'node:crypto';
+import http from 'node:http';
+import { rawHttp, request, routerAddresses, startRouter, startWorker, spawnLogged, until } from './lib/harness.mjs';
+
+t.setTimeout(120_000);
+
+const hello = (res) => res.body.toString();
+
+t.test('workers started before the router are served round robin; a killed one drops out; a new one joins', async (t) => {
+  const a = await routerAddresses();
+  const w1 = startWorker(t, a, 'worker-1');
+  const w2 = startWorker(t, a, 'worker-2');
+  await Promise.all([w1.waitFor((e) => e.msg === 'worker started'), w2.waitFor((e) => e.msg === 'worker started')]);
+  const router = await startRouter(t, [], a);
+  await router.joined(2);
+
+  const first = await Promise.all([request(router.url), request(router.url)]);
+  const bodies = new Set(first.map(hello));
+  t.same([...bodies].sort(), ['Hello from worker-1\n', 'Hello from worker-2\n'], 'two requests, one per worker');
+  const more = [];
+  for (let i = 0; i < 6; i++) more.push(hello(await request(router.url)));
+  t.equal(more.filter((b) => b === 'Hello from worker-1\n').length, 3, 'strict alternation over 6 sequential requests');
+
+  await w1.kill('SIGKILL');
+  await router.waitFor((e) => e.msg === 'worker lost' && e.worker === 'worker-1', 5000, 'worker-1 lost');
+  const after = [];
+  for (let i = 0; i < 6; i++) after.push(await request(router.url));
+  t.same(after.map((r) => r.status), [200, 200, 200, 200, 200, 200], 'every request still answered');
+  t.ok(after.every((r) => hello(r) === 'Hello from worker-2\n'), 'all by worker-2');
+
+  const w3 = startWorker(t, a, 'worker-3');
+  await router.waitFor((e) => e.msg === 'worker joined' && e.worker === 'worker-3', 10_000, 'worker-3 joined');
+  const shared = [];
+  for (let i = 0; i < 6; i++) shared.push(hello(await request(router.url)));
+  t.equal(shared.filter((b) => b === 'Hello from worker-3\n').length, 3, 'worker-3 gets its share with no config or reload');
+  await w3.kill();
+  await w2.kill();
+});
+
+t.test('the router started first waits for workers; minimal workers share the load too', async (t) => {
+  const router = await startRouter(t);
+  const pending = request(router.url, { timeoutMs: 15_000 }); // sent before any worker exists
+  startWorker(t, router, 'late-1', ['--minimal']);
+  const res = await pending;
+  t.equal(res.status, 200, 'a request waiting for a worker is served once one connects');
+  t.equal(hello(res), 'Hello from late-1\n');
+  startWorker(t, router, 'late-2');
+  await router.joined(1);
+  const seen = new Set();
+  for (let i = 0; i < 8; i++) seen.add(hello(await request(router.url)));
+  t.same([...seen].sort(), ['Hello from late-1\n', 'Hello from late-2\n'], 'minimal and extended workers both served');
+});
+
+t.test('headers, bodies, HEAD, keep-alive and pipelining', async (t) => {
+  const router = await startRouter(t);
+  startWorker(t, router, 'echo');
+  await router.joined(1);
+
+  const body = Buffer.alloc(3 * 1024 * 1024 + 17, 'x');
+  for (let i = 0; i < body.length; i += 4096) body[i] = i % 251;
+  const res = await request(`${router.url}/echo`, { method: 'POST', body, headers: { 'content-type': 'application/octet-stream', 'x-custom': 'yes' } });
+  t.equal(res.status, 200);
+  t.equal(createHash('sha256').update(res.body).digest('hex'), createHash('sha256').update(body).digest('hex'), '3 MiB body echoed byte for byte');
+
+  const chunked = await new Promise((resolve, reject) => {
+    const req = http.request(`${router.url}/echo`, { method: 'POST', agent: false }, (r) => {
+      const c = []; r.on('data', (d) => c.push(d)); r.on('end', () => resolve(Buffer.concat(c).toString()));
+    });
+    req.on('error', reject);
+    req.write('chunk-one,');
+    setImmediate(() => req.end('chunk-two'));
+  });
+  t.equal(chunked, 'chunk-one,chunk-two', 'chunked request body reassembled');
+
+  const head = await request(router.url, { method: 'HEAD' });
+  t.equal(head.status, 200);
+  t.equal(head.body.length, 0, 'HEAD has no body');
+
+  const xff = await request(`${router.url}/headers`, { headers: { 'x-forwarded-for': '10.1.1.1', connection: 'keep-alive, x-drop', 'x-drop': '1' } });
+  const seen = JSON.parse(xff.body.toString());
+  t.equal(seen['x-forwarded-for'], '10.1.1.1, 127.0.0.1', 'client address appended to X-Forwarded-For');
+  t.equal(seen['x-forwarded-proto'], 'http');
+  t.ok(seen['x-forwarded-host'], 'X-Forwarded-Host set');
+  t.notOk('x-drop' in seen, 'headers named in Connection are hop-by-hop and dropped');
+  t.notOk('connection' in seen, 'Connection dropped');
+
+  const pipelined = await rawHttp(router.url, 'GET / HTTP/1.1\r\nHost: a\r\n\r\nGET /x HTTP/1.1\r\nHost: a\r\n\r\nGET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n');
+  t.equal(pipelined.match(/HTTP\/1\.1 200/g)?.length, 3, 'three pipelined requests, three responses in order');
+
+  const cont = await rawHttp(router.url, 'POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nExpect: 100-continue\r\nConnection: close\r\n\r\nhello');
+  t.match(cont, /^HTTP\/1\.1 100 Continue\r\n\r\nHTTP\/1\.1 200/, 'Expect: 100-continue answered, then the response');
+  t.match(cont, /hello$/);
+});
+
+t.test('streaming responses reach the client as they are written', async (t) => {
+  const router = await startRouter(t);
+  startWorker(t, router, 'sse', ['--interval', '300', '--count', '4'], 'stream');
+  await router.joined(1);
+  const arrivals = await new Promise((resolve, reject) => {
+    const times = [];
+    const started = Date.now();
+    http.get(router.url, { agent: false }, (res) => {
+      res.on('data', (chunk) => { if (chunk.toString().includes('data:')) times.push(Date.now() - started); });
+      res.on('end', () => resolve(times));
+    }).on('error', reject);
+  });
+  t.ok(arrivals.length >= 4, `got ${arrivals.length} events as separate chunks`);
+  const spread = arrivals[arrivals.length - 1] - arrivals[0];
+  t.ok(spread >= 600, `events arrived over ${spread} ms, not all at the end`);
+});
+
+t.test('limits and failures give clear errors', async (t) => {
+  const router = await startRouter(t, ['--max-body-size', '65536', '--worker-wait', '300']);
+  const none = await request(router.url);
+  t.equal(none.status, 503, 'no worker: 503 after the grace period');
+  t.equal(none.headers['x-switchboard-error'], 'ROUTER_ERR_NO_WORKER');
+  t.match(none.body.toString(), /no worker/);
+  t.ok(none.headers['retry-after'], 'Retry-After set');
+
+  startWorker(t, router, 'small', ['--minimal']);
+  await router.waitFor((e) => e.msg === 'minimal workers connected' && e.count === 1, 10_000, 'minimal worker');
+  const big = await request(`${router.url}/echo`, { method: 'POST', body: Buffer.alloc(100_000) });
+  t.equal(big.status, 413, 'body over the limit with no streaming-capable worker: 413');
+
+  const bad = await rawHttp(router.url, 'GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n');
+  t.match(bad, /^HTTP\/1\.1 400 /, 'conflicting Content-Length: 400');
+  const garbage = await rawHttp(router.url, 'NOT HTTP AT ALL\r\n\r\n');
+  t.match(garbage, /^HTTP\/1\.1 400 /, 'garbage: 400');
+  const ok = await request(router.url);
+  t.equal(ok.status, 200, 'router still serves after bad input');
+});
+
+t.test('malformed frames from a worker: 502 for that stream, the router carries on', async (t) => {
+  const router = await startRouter(t);
+  const rogue = spawnLogged(t, process.execPath, [new URL('./lib/rogue-worker.mjs', import.meta.url).pathname, router.bind, 'garbage'], { name: 'rogue' });
+  await router.waitFor((e) => e.msg === 'minimal workers connected' && e.count === 1, 10_000, 'rogue connected');
+  const res = await request(router.url);
+  t.equal(res.status, 502, 'garbage reply: 502');
+  t.equal(res.headers['x-switchboard-error'], 'ROUTER_ERR_BAD_REPLY');
+  await rogue.kill();
+  startWorker(t, router, 'good');
+  await router.joined(1);
+  const ok = await until(() => request(router.url), (r) => r.status === 200, { what: 'a 200 after the rogue left' });
+  t.equal(ok.body.toString(), 'Hello from good\n', 'router survived and serves');
+  t.equal(router.child.exitCode, null, 'router process still running');
+});
+
+t.test('SIGTERM: in-flight requests finish, then exit 0', async (t) => {
+  const router = await startRouter(t, ['--log-level', 'debug']);
+  startWorker(t, router, 'slow', ['--delay', '800']);
+  await router.joined(1);
+  const inFlight = request(router.url);
+  await router.waitFor((e) => e.msg === 'stream sent', 5000, 'the request dispatched');
+  router.child.kill('SIGTERM');
+  const refused = await request(router.url).catch((err) => err);
+  t.ok(refused instanceof Error || refused.status === 503, 'new connections are refused while draining');
+  const res = await inFlight;
+  t.equal(res.status, 200, 'the in-flight request completed');
+  const { code } = await router.exited;
+  t.equal(code, 0, 'router exited 0');
+});
