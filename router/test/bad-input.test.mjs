@@ -4,7 +4,7 @@ import t from 'tap';
 import { connect } from 'node:net';
 import { rawHttp, request, startRouter, startWorker, spawnLogged } from './lib/harness.mjs';
 
-t.setTimeout(120_000);
+t.setTimeout(300_000);
 
 t.test('malformed and smuggling-shaped requests get 4xx or a closed connection, never a worker', async (t) => {
   const router = await startRouter(t, ['--log-level', 'debug', '--max-header-size', '8192', '--headers-timeout', '1000', '--request-timeout', '2000']);

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { CLI, request, startRouter, startWorker } from './lib/harness.mjs';
 
-t.setTimeout(60_000);
+t.setTimeout(300_000);
 
 const publicKey = (file) => /public-key = "([^"]{40})"/.exec(readFileSync(file, 'utf8'))[1];
 

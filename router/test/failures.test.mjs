@@ -3,7 +3,7 @@ import t from 'tap';
 import http from 'node:http';
 import { request, routerAddresses, startRouter, startWorker, until } from './lib/harness.mjs';
 
-t.setTimeout(120_000);
+t.setTimeout(300_000);
 
 t.test('SIGKILL under load: unanswered idempotent requests are re-dispatched, all 40 succeed', async (t) => {
   const router = await startRouter(t, ['--log-level', 'debug']);

@@ -6,7 +6,7 @@ import { Readable } from 'node:stream';
 import { startRouter, startWorker } from './lib/harness.mjs';
 import { rss } from './lib/rss.mjs';
 
-t.setTimeout(180_000);
+t.setTimeout(300_000);
 const MiB = 1024 * 1024;
 
 t.test('a slow client reading a 200 MiB response pauses the worker; router RSS stays flat', async (t) => {

@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import http from 'node:http';
 import { rawHttp, request, routerAddresses, startRouter, startWorker, spawnLogged, until } from './lib/harness.mjs';
 
-t.setTimeout(120_000);
+t.setTimeout(300_000);
 
 const hello = (res) => res.body.toString();
 
@@ -31,7 +31,7 @@ t.test('workers started before the router are served round robin; a killed one d
   t.ok(after.every((r) => hello(r) === 'Hello from worker-2\n'), 'all by worker-2');
 
   const w3 = startWorker(t, a, 'worker-3');
-  await router.waitFor((e) => e.msg === 'worker joined' && e.worker === 'worker-3', 10_000, 'worker-3 joined');
+  await router.waitFor((e) => e.msg === 'worker joined' && e.worker === 'worker-3', 30_000, 'worker-3 joined');
   const shared = [];
   for (let i = 0; i < 6; i++) shared.push(hello(await request(router.url)));
   t.equal(shared.filter((b) => b === 'Hello from worker-3\n').length, 3, 'worker-3 gets its share with no config or reload');
@@ -40,8 +40,8 @@ t.test('workers started before the router are served round robin; a killed one d
 });
 
 t.test('the router started first waits for workers; minimal workers share the load too', async (t) => {
-  const router = await startRouter(t);
-  const pending = request(router.url, { timeoutMs: 15_000 }); // sent before any worker exists
+  const router = await startRouter(t, ['--worker-wait', '30000']);
+  const pending = request(router.url, { timeoutMs: 30_000 }); // sent before any worker exists
   startWorker(t, router, 'late-1', ['--minimal']);
   const res = await pending;
   t.equal(res.status, 200, 'a request waiting for a worker is served once one connects');

@@ -64,7 +64,7 @@ export function spawnLogged(t, command, args, { env, name = command } = {}) {
   return {
     child, lines, stderr, exited, name,
     /** Resolves with the first log entry (past or future) for which match() is true. */
-    waitFor(match, timeoutMs = 10_000, what = 'log line') {
+    waitFor(match, timeoutMs = 20_000, what = 'log line') {
       const seen = lines.find(match);
       if (seen) return Promise.resolve(seen);
       return new Promise((resolve, reject) => {
@@ -83,8 +83,8 @@ export function spawnLogged(t, command, args, { env, name = command } = {}) {
 export async function startRouter(t, extraArgs = [], addresses) {
   const a = addresses ?? await routerAddresses();
   const proc = spawnLogged(t, process.execPath, [CLI, 'router', '--listen', a.listen, '--bind', a.bind, '--control-bind', a.control, ...extraArgs], { name: 'router' });
-  const ready = await proc.waitFor((e) => e.msg === 'router listening', 15_000, '"router listening"');
-  return { ...proc, ...a, url: `http://${ready.http}`, joined: (n) => proc.waitFor(() => proc.count((e) => e.msg === 'worker joined') >= n, 15_000, `${n} workers joined`) };
+  const ready = await proc.waitFor((e) => e.msg === 'router listening', 30_000, '"router listening"');
+  return { ...proc, ...a, url: `http://${ready.http}`, joined: (n) => proc.waitFor(() => proc.count((e) => e.msg === 'worker joined') >= n, 30_000, `${n} workers joined`) };
 }
 
 /** Starts `switchboard <kind> <name> --connect <bind>` (kind: hello or stream). */
