@@ -75,14 +75,14 @@ t.test('randomized: mutated HTTP at the listener and mutated frames from a rogue
   startWorker(t, router, 'honest');
   await router.joined(1);
   const rogue = spawnLogged(t, process.execPath, [new URL('./lib/rogue-worker.mjs', import.meta.url).pathname, router.bind, 'fuzz'], { name: 'rogue' });
-  await router.waitFor((e) => e.msg === 'minimal workers connected' && e.count === 1, 10_000, 'rogue connected');
+  await router.waitFor((e) => e.msg === 'minimal workers connected' && e.count === 1, 30_000, 'rogue connected');
   const until = Date.now() + 6000;
   let sent = 0;
   const statuses = new Map();
   const client = async () => {
     while (Date.now() < until) {
       const bytes = Math.random() < 0.5 ? mutate(SEEDS[Math.floor(Math.random() * SEEDS.length)]) : Buffer.from(SEEDS[Math.floor(Math.random() * SEEDS.length)]);
-      const reply = await rawHttp(router.url, bytes, 2500);
+      const reply = await rawHttp(router.url, bytes, 2500, { halfClose: true });
       const status = /^HTTP\/1\.1 (\d{3})/.exec(reply)?.[1] ?? 'closed';
       statuses.set(status, (statuses.get(status) ?? 0) + 1);
       sent++;

@@ -22,7 +22,7 @@ t.test('keygen writes key pairs; the router admits only listed workers', async (
   const router = await startRouter(t, ['--curve-secret-file', join(dir, 'router.key'), '--allow-workers', join(dir, 'allowed'), '--worker-wait', '500']);
   const serverKey = publicKey(join(dir, 'router.pub'));
   startWorker(t, router, 'intruder', ['--curve-key-file', join(dir, 'bad.key'), '--curve-server-key', serverKey]);
-  await router.waitFor((e) => e.msg === 'worker refused: key not allowed', 10_000, 'intruder refused');
+  await router.waitFor((e) => e.msg === 'worker refused: key not allowed', 30_000, 'intruder refused');
   t.equal((await request(router.url)).status, 503, 'no admitted worker yet: 503');
   startWorker(t, router, 'trusted', ['--curve-key-file', join(dir, 'good.key'), '--curve-server-key', serverKey]);
   await router.joined(1);

@@ -56,7 +56,7 @@ t.test('SIGSTOP: a hung worker is dropped within 1 s, its streams move, SIGCONT 
   t.equal(router.count((e) => e.msg === 'stream sent' && e.worker === 'hung'), sentBefore);
 
   hung.child.kill('SIGCONT');
-  await router.waitFor(() => router.count((e) => e.msg === 'worker joined' && e.worker === 'hung') >= 2, 10_000, 'hung rejoined');
+  await router.waitFor(() => router.count((e) => e.msg === 'worker joined' && e.worker === 'hung') >= 2, 30_000, 'hung rejoined');
   const seen = new Set();
   for (let i = 0; i < 6; i++) seen.add((await request(router.url)).body.toString());
   t.ok(seen.has('Hello from hung\n'), 'the resumed worker serves again');

@@ -118,12 +118,15 @@ export async function until(fn, ok, { timeoutMs = 10_000, what = 'condition' } =
   throw new Error(`${what} not reached within ${timeoutMs} ms; last: ${last instanceof Error ? last.message : JSON.stringify(last?.status ?? last)}`);
 }
 
-/** Sends raw bytes on a TCP connection and collects everything until the server closes or timeoutMs. */
-export function rawHttp(hostPort, bytes, timeoutMs = 5000) {
+/**
+ * Sends raw bytes on a TCP connection and collects everything until the server closes or timeoutMs.
+ * With halfClose the client also sends FIN after the bytes (a client that has nothing more to say).
+ */
+export function rawHttp(hostPort, bytes, timeoutMs = 5000, { halfClose = false } = {}) {
   const [host, port] = hostPort.replace('http://', '').split(':');
   return new Promise((resolve, reject) => {
     import('node:net').then(({ connect }) => {
-      const sock = connect(Number(port), host, () => sock.end(bytes));
+      const sock = connect(Number(port), host, () => (halfClose ? sock.end(bytes) : sock.write(bytes)));
       const chunks = [];
       sock.on('data', (c) => chunks.push(c));
       sock.on('close', () => { clearTimeout(timer); resolve(Buffer.concat(chunks).toString('latin1')); });

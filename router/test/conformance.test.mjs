@@ -1,0 +1,135 @@
+// The conformance checker (SPEC §7) against real workers: the Python and Ruby examples and the SDK's
+// hello pass it; a worker that breaks rules on purpose fails exactly the checks for those rules.
+import t from 'tap';
+import { Router } from 'zeromq';
+import { decodeFrames, encodeData, encodeSynReply } from '@switchboard/protocol';
+import { runConformance } from '../dist/conformance.js';
+import { CLI, freePortPair, spawnLogged } from './lib/harness.mjs';
+
+const REQUIRED = ['connect', 'get', 'headers', 'post-echo', 'split-parts', 'empty-body', 'large-body', 'binary-body', 'stream', 'head',
+  'two-streams', 'stream-ids', 'rst-stream', 'rst-unknown', 'malformed', 'wellformed'];
+const EXTENDED = ['hello', 'heartbeat', 'ping', 'flow-control', 'upload', 'goaway'];
+// Generous: this machine is slow and shared; the checks themselves are event-driven.
+const TIMEOUT_MS = 20_000;
+
+const endpoint = async () => `tcp://127.0.0.1:${await freePortPair()}`;
+const statuses = (report) => Object.fromEntries(report.checks.map((c) => [c.id, c.status]));
+const failures = (report) => report.checks.filter((c) => c.status === 'fail').map((c) => `${c.id}: ${c.detail}`);
+
+t.test('the Python example worker passes every required check (minimal protocol)', async (t) => {
+  t.setTimeout(180_000);
+  const bind = await endpoint();
+  const worker = spawnLogged(t, '/usr/bin/python3', ['examples/python/hello.py', 'py-1', '--connect', bind], { name: 'python' });
+  const report = await runConformance({ bind, timeoutMs: TIMEOUT_MS });
+  t.same(failures(report), [], 'no check failed');
+  t.ok(report.ok);
+  t.equal(report.protocol, 'minimal');
+  t.equal(report.worker, 'py-1');
+  const got = statuses(report);
+  for (const id of REQUIRED) t.equal(got[id], 'pass', id);
+  for (const id of EXTENDED) t.equal(got[id], 'skip', `${id} is skipped for a minimal worker`);
+  t.equal(got['not-found'], 'info');
+  t.match(report.checks.find((c) => c.id === 'malformed').detail, /RST_STREAM PROTOCOL_ERROR/, 'it resets the undecodable stream');
+  t.equal(worker.child.exitCode, null, 'the worker is still running');
+});
+
+t.test('the Ruby example worker passes, through `switchboard conformance` (exit 0, one line per check)', async (t) => {
+  t.setTimeout(180_000);
+  const bind = await endpoint();
+  const checker = spawnLogged(t, process.execPath, [CLI, 'conformance', '--bind', bind, '--timeout', String(TIMEOUT_MS)], { name: 'conformance' });
+  // The worker starts after the checker, as a worker author would do it; either order works.
+  await checker.waitFor((e) => /^waiting for a worker/.test(e.msg), 30_000, 'the checker waiting');
+  spawnLogged(t, '/usr/bin/ruby', ['examples/ruby/hello.rb', 'rb-1', '--connect', bind], { name: 'ruby' });
+  const { code } = await checker.exited;
+  const lines = checker.lines.map((e) => e.msg);
+  if (code !== 0) t.comment(lines.join('\n'));
+  t.equal(code, 0, 'exit code 0');
+  for (const id of REQUIRED) t.ok(lines.some((l) => l.startsWith(`PASS  ${id} `)), `PASS ${id}`);
+  t.match(lines.at(-1), /^worker "rb-1", minimal protocol: 16 passed, 0 failed, 6 skipped, 1 informational$/);
+});
+
+t.test("the SDK's hello worker passes the required and the extended checks, and leaves with GOAWAY", async (t) => {
+  t.setTimeout(180_000);
+  const bind = await endpoint();
+  const worker = spawnLogged(t, process.execPath, [CLI, 'hello', 'sdk-1', '--connect', bind], { name: 'sdk' });
+  const report = await runConformance({ bind, timeoutMs: TIMEOUT_MS, stopWorker: () => void worker.child.kill('SIGTERM') });
+  t.same(failures(report), [], 'no check failed');
+  t.equal(report.protocol, 'extended');
+  t.equal(report.worker, 'sdk-1');
+  const got = statuses(report);
+  for (const id of [...REQUIRED, ...EXTENDED]) t.equal(got[id], 'pass', id);
+});
+
+t.test('a worker that breaks rules fails exactly those checks', async (t) => {
+  t.setTimeout(120_000);
+  const bind = await endpoint();
+  sloppyWorker(t, bind);
+  const report = await runConformance({ bind, timeoutMs: 5000 });
+  t.notOk(report.ok);
+  const failed = report.checks.filter((c) => c.status === 'fail').map((c) => c.id).sort();
+  t.same(failed, ['head', 'headers', 'rst-stream', 'stream', 'wellformed'], failures(report).join('\n'));
+  const detail = Object.fromEntries(report.checks.map((c) => [c.id, c.detail]));
+  t.match(detail.headers, /x-echo-token came back as undefined/);
+  t.match(detail.stream, /came in 1 message/);
+  t.match(detail.head, /body bytes sent/);
+  t.match(detail.wellformed, /never opened/);
+});
+
+t.test('no worker: `connect` fails and every other check is skipped, promptly', async (t) => {
+  t.setTimeout(60_000);
+  const report = await runConformance({ bind: await endpoint(), waitMs: 300 });
+  t.notOk(report.ok);
+  t.equal(report.protocol, 'none');
+  t.same(failures(report).map((f) => f.split(':')[0]), ['connect']);
+  t.ok(report.checks.slice(1).every((c) => c.status === 'skip'));
+});
+
+/**
+ * A minimal worker, in this process, that gets things wrong on purpose: it drops the x-echo-* headers,
+ * sends all of /stream at once, sends a body for HEAD, and sends DATA for a stream it was never given.
+ */
+function sloppyWorker(t, bind) {
+  const sock = new Router({ mandatory: true, linger: 0 });
+  sock.connect(bind);
+  t.teardown(() => sock.close());
+  const open = new Map();
+  void (async () => {
+    try {
+      for await (const [router, ...parts] of sock) {
+        const out = [];
+        for (const part of parts) {
+          let frames;
+          try {
+            frames = decodeFrames(part);
+          } catch {
+            continue;
+          }
+          for (const f of frames) {
+            if (f.type === 'SYN_STREAM') open.set(f.streamId, { headers: f.headers, body: [] });
+            if (f.type === 'DATA') open.get(f.streamId)?.body.push(Buffer.from(f.data));
+            if ((f.type === 'SYN_STREAM' || f.type === 'DATA') && f.fin && open.has(f.streamId)) {
+              out.push(...sloppyReply(f.streamId, open.get(f.streamId)));
+              open.delete(f.streamId);
+            }
+          }
+        }
+        if (out.length) await sock.send([router, ...out]);
+      }
+    } catch {
+      // closed at teardown
+    }
+  })();
+}
+
+function sloppyReply(id, { headers, body }) {
+  const h = {};
+  for (let i = 0; i < headers.length; i += 2) h[headers[i]] ??= headers[i + 1];
+  const path = h[':path'].split('?')[0];
+  const ok = (extra = []) => encodeSynReply(id, [':status', '200', 'content-type', 'text/plain', ...extra]);
+  switch (path) {
+    case '/': return [ok(), encodeData(id, Buffer.from('Hello from sloppy\n'), true)]; // HEAD too: wrong
+    case '/echo': return [ok(), encodeData(id, Buffer.concat(body), true)]; // x-echo-* dropped: wrong
+    case '/stream': return [ok(), ...[0, 1, 2, 3].map((i) => encodeData(id, Buffer.from(`chunk ${i}\n`), i === 3))]; // all at once: wrong
+    default: return [encodeSynReply(id, [':status', '404'], true), encodeData(1_000_000, Buffer.from('stray'), true)]; // unknown stream: wrong
+  }
+}
