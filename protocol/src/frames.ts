@@ -233,10 +233,12 @@ function decodeOne(buf: Buffer, off: number, end: number, options: DecodeOptions
       streamId: length >= 4 && (type === FrameType.SYN_STREAM || type === FrameType.SYN_REPLY) ? buf.readUInt32BE(p) & 0x7fffffff : 0,
     });
   }
+  // SETTINGS, PING and GOAWAY belong to no stream: their first word is not a stream id.
+  const onStream = type !== FrameType.SETTINGS && type !== FrameType.PING && type !== FrameType.GOAWAY;
   const need = (min: number, name: string, exact = false) => {
     if (exact ? length !== min : length < min) {
       throw new ProtocolError('PROTO_ERR_INVALID_FRAME', `${name} payload is ${length} bytes, ${exact ? 'must be' : 'needs at least'} ${min}`,
-        { streamId: length >= 4 ? buf.readUInt32BE(p) & 0x7fffffff : 0 });
+        { streamId: onStream && length >= 4 ? buf.readUInt32BE(p) & 0x7fffffff : 0 });
     }
   };
   const streamAt = (at: number, name: string) => {

@@ -1,7 +1,7 @@
 // SPDY/3 name/value header blocks (§2.6.10). Each block is a self-contained zlib stream primed with
 // the SPDY/3 dictionary: a DEALER spreads streams over workers, so no peer ever sees a whole
 // session and a shared compression context could not work (SPEC §3.3).
-import { inflateSync } from 'node:zlib';
+import { constants as zlibConstants, inflateSync } from 'node:zlib';
 import { DEFAULT_MAX_HEADER_BLOCK } from './constants.js';
 import { SPDY3_DICTIONARY, SPDY3_DICTIONARY_ID } from './dictionary.js';
 import { ProtocolError } from './errors.js';
@@ -13,6 +13,8 @@ export type HeaderPairs = string[];
 const ZLIB_CMF = 0x78;
 const ZLIB_FLG = 0xbb;
 const FDICT = 0x20;
+// The empty stored block a Z_SYNC_FLUSH ends with: SPDY/3 libraries end every header block there.
+const SYNC_FLUSH_MARKER = Buffer.from([0x00, 0x00, 0xff, 0xff]);
 const STORED_BLOCK_MAX = 0xffff;
 
 export function adler32(buf: Uint8Array, start = 0, end = buf.length): number {
@@ -100,7 +102,8 @@ export function decodeHeaderBlock(block: Uint8Array, maxSize = DEFAULT_MAX_HEADE
 }
 
 function inflateBlock(block: Uint8Array, maxSize: number): Buffer {
-  if (block.length < 7 || block[0] !== ZLIB_CMF || (block[1] & FDICT) === 0 || ((block[0] << 8) | block[1]) % 31 !== 0) {
+  // Any deflate window size (CMF 0x08..0x78) is valid: SPDY/3 libraries often deflate with a small one.
+  if (block.length < 7 || (block[0] & 0x0f) !== 8 || block[0] >> 4 > 7 || (block[1] & FDICT) === 0 || ((block[0] << 8) | block[1]) % 31 !== 0) {
     throw new ProtocolError('PROTO_ERR_INVALID_HEADER_BLOCK', 'header block is not a zlib stream with a preset dictionary');
   }
   const dictId = ((block[2] << 24) | (block[3] << 16) | (block[4] << 8) | block[5]) >>> 0;
@@ -116,7 +119,8 @@ function readStoredBlocks(block: Uint8Array, maxSize: number): Buffer {
   let total = 0;
   let off = 6;
   for (;;) {
-    if (off + 5 > block.length) throw truncatedBlock();
+    // Out of bytes before a final block: truncated, or sync-flushed; zlib tells which.
+    if (off + 5 > block.length) return inflateWithDictionary(block, maxSize);
     const head = block[off];
     if ((head & 0x06) !== 0) return inflateWithDictionary(block, maxSize); // a compressed block follows: let zlib do it all
     const len = block[off + 1] | (block[off + 2] << 8);
@@ -141,9 +145,28 @@ function inflateWithDictionary(block: Uint8Array, maxSize: number): Buffer {
   try {
     return inflateSync(block, { dictionary: SPDY3_DICTIONARY, maxOutputLength: maxSize });
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') throw tooLarge(maxSize);
-    throw new ProtocolError('PROTO_ERR_INVALID_HEADER_BLOCK', `header block does not inflate: ${(err as Error).message}`, { cause: err });
+    // A SPDY/3 deflater (fresh context per block) ends the block with Z_SYNC_FLUSH: no final block,
+    // no Adler-32 (SPEC §3.3). Accept exactly that ending; any other early end is truncation.
+    if ((err as NodeJS.ErrnoException).code === 'Z_BUF_ERROR' && endsAtSyncFlush(block)) return inflateSyncFlushed(block, maxSize);
+    throw inflateError(err, maxSize);
   }
+}
+
+function inflateSyncFlushed(block: Uint8Array, maxSize: number): Buffer {
+  try {
+    return inflateSync(block, { dictionary: SPDY3_DICTIONARY, maxOutputLength: maxSize, finishFlush: zlibConstants.Z_SYNC_FLUSH });
+  } catch (err) {
+    throw inflateError(err, maxSize);
+  }
+}
+
+function endsAtSyncFlush(block: Uint8Array): boolean {
+  return block.length >= 10 && SYNC_FLUSH_MARKER.equals(block.subarray(block.length - 4));
+}
+
+function inflateError(err: unknown, maxSize: number): ProtocolError {
+  if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') return tooLarge(maxSize);
+  return new ProtocolError('PROTO_ERR_INVALID_HEADER_BLOCK', `header block does not inflate: ${(err as Error).message}`, { cause: err });
 }
 
 function truncatedBlock(): ProtocolError {

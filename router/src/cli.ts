@@ -152,9 +152,11 @@ program.command('conformance')
   .requiredOption('--bind <endpoint>', 'request endpoint the worker connects to')
   .option('--control <endpoint>', 'control endpoint (default: --bind port + 1)')
   .option('--timeout <ms>', 'time allowed for each check', int, 5000)
+  .option('--wait <ms>', 'time to wait for the worker to connect', int)
+  .option('--worker-pid <pid>', "the worker's process id: lets the checker SIGTERM it to check its GOAWAY", int)
   .action(async (o) => {
     const { conformanceCli } = await import('./conformance-cli.js');
-    process.exitCode = await conformanceCli({ bind: o.bind, control: o.control, timeoutMs: o.timeout });
+    process.exitCode = await conformanceCli({ bind: o.bind, control: o.control, timeoutMs: o.timeout, waitMs: o.wait, workerPid: o.workerPid });
   });
 
 program.parseAsync(process.argv).catch((err: Error) => {

@@ -17,11 +17,12 @@ import { MINIMAL, WorkerLink, type LinkEvents, type Peer } from './worker-link.j
 import { WorkerPool, type WorkerState } from './worker-pool.js';
 
 // A worker silent this many heartbeats is dead. ZMTP heartbeats (worker-link.ts) catch stopped and vanished
-// workers within ~0.8 s without false alarms, since libzmq answers them off the JavaScript thread; this slower
+// workers within ~0.5 s without false alarms, since libzmq answers them off the JavaScript thread; this slower
 // check is the backstop for a worker whose sockets live but whose event loop has stalled for good. Three
 // intervals was too few: a worker busy starting up or collecting garbage stalls for a second now and then.
 const SILENT_HEARTBEATS = 12;
 const TICK_MS = 100;
+const PROBE_AGAIN_MS = [50, 150, 400];
 
 export interface RouterAddress { http: string; bind: string; control: string }
 
@@ -301,8 +302,14 @@ export class SwitchboardRouter implements RequestSink, LinkEvents {
   }
 
   controlDisconnect(): void {
-    // ZeroMQ does not say who left: probe everyone; a send to the one gone fails with EHOSTUNREACH.
+    // ZeroMQ does not say who left: probe everyone; a send to the one gone fails with EHOSTUNREACH. libzmq may
+    // still hold the dying pipe when the event arrives, so probe again shortly after.
     this.log.debug({ workers: this.#pool.size }, 'control connection lost: probing workers');
+    this.#probe();
+    for (const ms of PROBE_AGAIN_MS) setTimeout(() => this.#probe(), ms).unref();
+  }
+
+  #probe(): void {
     for (const worker of this.#pool.all()) this.#link.send(worker.id, encodePing(0));
   }
 

@@ -1,0 +1,120 @@
+#!/usr/bin/python3
+"""A Switchboard worker in Python, written from protocol/SPEC.md (minimal protocol, SPEC §1-4).
+
+    python3 hello.py NAME [--connect tcp://127.0.0.1:8000]...
+
+Serves the conformance paths (SPEC §7): `/` answers "Hello from NAME", `/echo` echoes the request
+body and its x-echo-* headers, `/stream?count=N&interval=MS` sends a chunk every MS milliseconds.
+Needs pyzmq (Debian: python3-zmq); the wire format is in spdy.py, standard library only.
+"""
+import argparse, heapq, itertools, sys, time
+from urllib.parse import parse_qs, urlsplit
+import zmq
+from spdy import SYN_REPLY, ProtocolError, data_frame, decode_frames, headers_frame, rst_stream
+
+# ---- the worker (SPEC §2, §4): a ROUTER socket connected to every router --------------------------
+
+class Worker:
+    def __init__(self, name, endpoints):
+        self.name, self.requests, self.streams, self.timers, self.seq = name, {}, {}, [], itertools.count()
+        self.sock = zmq.Context.instance().socket(zmq.ROUTER)
+        self.sock.setsockopt(zmq.ROUTER_MANDATORY, 1)  # an unroutable reply raises instead of vanishing
+        self.sock.setsockopt(zmq.LINGER, 0)
+        for endpoint in endpoints:
+            self.sock.connect(endpoint)
+
+    def run(self):
+        while True:
+            wait = max(0, self.timers[0][0] - time.monotonic()) * 1000 if self.timers else None
+            if self.sock.poll(wait):
+                self.receive(self.sock.recv_multipart())
+            while self.timers and self.timers[0][0] <= time.monotonic():
+                self.next_chunk(*heapq.heappop(self.timers)[2:])
+
+    def receive(self, message):
+        router = message[0]  # the routing id of the router's socket: replies go back through it
+        for part in message[1:]:  # [router, ""] is the router's probe (SPEC §2): no frames, nothing to do
+            try:
+                frames = decode_frames(part)
+            except ProtocolError as e:
+                log('dropped a bad part: %s' % e)
+                if e.stream_id:  # the stream is known: reset it, keep serving the others
+                    self.requests.pop((router, e.stream_id), None)
+                    self.send(router, rst_stream(e.stream_id, e.status))
+                continue
+            for f in frames:
+                self.on_frame(router, f)
+
+    def on_frame(self, router, f):
+        key = (router, f.get('stream_id'))
+        if f['type'] == 'SYN_STREAM':
+            self.requests[key] = (f['headers'], bytearray())
+        elif f['type'] == 'DATA' and key in self.requests:
+            self.requests[key][1].extend(f['data'])
+        elif f['type'] == 'RST_STREAM':  # cancelled: send nothing more for it (SPEC §4.4)
+            self.requests.pop(key, None)
+            self.streams.pop(key, None)
+        if f['type'] in ('SYN_STREAM', 'DATA') and f['fin'] and key in self.requests:
+            self.respond(router, f['stream_id'], *self.requests.pop(key))
+        # Anything else (SETTINGS, PING, unknown types, frames of unknown streams) is ignored.
+
+    def respond(self, router, sid, headers, body):
+        h = dict(headers)
+        url, head = urlsplit(h.get(':path', '/')), h.get(':method') == 'HEAD'
+        status, extra, ctype = '200', [], 'text/plain'
+        if url.path == '/':
+            body = ('Hello from %s\n' % self.name).encode()
+        elif url.path == '/echo':
+            extra = [(n, v) for n, v in headers if n.startswith('x-echo-')]
+            ctype = h.get('content-type', 'application/octet-stream')
+        elif url.path == '/stream':
+            q = {k: int(v[0]) for k, v in parse_qs(url.query).items() if k in ('count', 'interval') and v[0].isdigit()}
+            self.send(router, headers_frame(SYN_REPLY, sid, [(':status', '200'), ('content-type', 'text/plain')], fin=head))
+            if not head:
+                stream = self.streams[(router, sid)] = [q.get('count', 5), q.get('interval', 100) / 1000]
+                self.next_chunk((router, sid), stream, 0)
+            return
+        else:
+            status, body = '404', b'not found\n'
+        reply = [(':status', status), ('content-type', ctype), ('content-length', str(len(body)))] + extra
+        frames = [headers_frame(SYN_REPLY, sid, reply, fin=head or not body)]
+        if not head:  # HEAD: the headers GET would give, no body
+            frames += [data_frame(sid, bytes(body[i:i + 65536]), i + 65536 >= len(body)) for i in range(0, len(body), 65536)]
+        self.send(router, *frames)
+
+    def next_chunk(self, key, stream, i):
+        if self.streams.get(key) is not stream:
+            return  # reset by the router meanwhile (its id may even be in use again)
+        count, interval = stream
+        last = i + 1 >= count
+        self.send(key[0], data_frame(key[1], b'chunk %d\n' % i, fin=last))
+        if last:
+            del self.streams[key]
+        else:
+            heapq.heappush(self.timers, (time.monotonic() + interval, next(self.seq), key, stream, i + 1))
+
+    def send(self, router, *frames):
+        try:
+            self.sock.send_multipart([router, *frames])
+        except zmq.ZMQError as e:  # EHOSTUNREACH: that router is gone; its streams with it
+            log('reply dropped: %s' % e)
+            for key in [k for k in self.streams if k[0] == router]:
+                del self.streams[key]
+
+
+def log(line):
+    print('hello.py: %s' % line, file=sys.stderr, flush=True)
+
+
+if __name__ == '__main__':
+    cli = argparse.ArgumentParser(description='A Switchboard hello worker (minimal protocol).')
+    cli.add_argument('name')
+    cli.add_argument('--connect', action='append', metavar='ENDPOINT', help='a router endpoint (repeatable)')
+    args = cli.parse_args()
+    endpoints = args.connect or ['tcp://127.0.0.1:8000']
+    worker = Worker(args.name, endpoints)
+    log('%s connected to %s' % (args.name, ' '.join(endpoints)))
+    try:
+        worker.run()
+    except KeyboardInterrupt:
+        pass

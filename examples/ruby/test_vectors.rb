@@ -1,0 +1,59 @@
+# Runs every case of protocol/vectors/ through spdy.rb:  ruby examples/ruby/test_vectors.rb
+require 'json'
+require 'minitest/autorun'
+require_relative 'spdy'
+
+class VectorsTest < Minitest::Test
+  VECTORS = File.expand_path('../../protocol/vectors', __dir__)
+  CAMEL = { stream_id: 'streamId', associated_id: 'associatedId', last_stream_id: 'lastStreamId', frame_type: 'frameType' }.freeze
+  ENCODERS = { # the frames a worker writes, from their vector meaning
+    'SYN_REPLY' => ->(f) { SPDY.headers_frame(SPDY::SYN_REPLY, f['streamId'], f['headers'], f['fin']) },
+    'HEADERS' => ->(f) { SPDY.headers_frame(SPDY::HEADERS, f['streamId'], f['headers'], f['fin']) },
+    'DATA' => ->(f) { SPDY.data_frame(f['streamId'], [f['data']].pack('H*'), f['fin']) },
+    'RST_STREAM' => ->(f) { SPDY.rst_stream(f['streamId'], f['status']) },
+  }.freeze
+
+  # spdy.rb's frame hashes in the vectors' JSON form: camelCase string keys, bytes as hex.
+  def as_vector(frame)
+    JSON.parse(JSON.generate(frame.to_h { |k, v| [CAMEL.fetch(k, k), v.is_a?(String) && v.encoding == Encoding::BINARY ? v.unpack1('H*') : v] }))
+  end
+
+  def cases
+    files = Dir[File.join(VECTORS, '*.json')].sort
+    refute_empty files
+    files.flat_map do |path|
+      doc = JSON.parse(File.read(path))
+      assert_equal 'switchboard-test-vectors/1', doc['format']
+      doc['cases'].reject { |c| c.fetch('requires', []).include?('msgpack') } # CONTROL payloads: extended protocol only
+                  .map { |c| [File.basename(path), c, c['parts'].map { |h| [h].pack('H*') }] }
+    end
+  end
+
+  def test_valid_cases_decode_to_their_meaning
+    cases.each do |file, c, parts|
+      next unless c['frames']
+      assert_equal c['frames'], parts.map { |p| SPDY.decode_frames(p).map { |f| as_vector(f) } }, "#{file} #{c['name']}"
+    end
+  end
+
+  def test_invalid_cases_are_rejected_with_their_rst_status_and_stream
+    cases.each do |file, c, parts|
+      next unless c['error']
+      err = assert_raises(SPDY::ProtocolError, "#{file} #{c['name']}") { parts.each { |p| SPDY.decode_frames(p) } }
+      assert_equal [c['error']['rstStatus'], c['error']['streamId']], [err.status, err.stream_id], "#{file} #{c['name']}: #{err.message}"
+    end
+  end
+
+  def test_canonical_cases_are_what_the_encoder_writes
+    checked = 0
+    cases.each do |file, c, parts|
+      next unless c['canonical']
+      parts.zip(c['frames']).each do |part, frames|
+        next if frames.empty? || !frames.all? { |f| ENCODERS.key?(f['type']) }
+        assert_equal part.unpack1('H*'), frames.map { |f| ENCODERS[f['type']].call(f) }.join.unpack1('H*'), "#{file} #{c['name']}"
+        checked += 1
+      end
+    end
+    assert_operator checked, :>, 10
+  end
+end

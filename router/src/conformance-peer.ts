@@ -1,0 +1,367 @@
+// The conformance checker's side of the wire: it binds what a router binds (SPEC §2), plays the
+// router towards one worker, and records every frame the worker sends, per stream, with the time
+// and the message it came in, so checks can ask "did the body arrive in several messages?".
+import { EventEmitter } from 'node:events';
+import { randomBytes } from 'node:crypto';
+import { Dealer, Router } from 'zeromq';
+import {
+  decodeFrames, encodeControl, encodeData, encodePing, encodeRstStream, encodeSynStream, encodeWindowUpdate, isWorkerHello, RstStatus,
+  type Frame, type HeaderPairs, type WorkerHello,
+} from '@switchboard/protocol';
+
+/** Which socket the worker speaks on: the request endpoint (minimal) or the control endpoint (extended). */
+export type WorkerProtocol = 'minimal' | 'extended';
+
+/** One frame the worker sent, with when and in which received message (a counter) it came. */
+export interface Received { frame: Frame; at: number; message: number }
+
+/** Everything the worker sent for one stream, and what is wrong with it (SPEC §4.3 reply rules). */
+export interface StreamRecord {
+  id: number;
+  frames: Received[];
+  status?: number;
+  headers?: HeaderPairs;
+  body: Buffer[];
+  fin: boolean;
+  /** RST_STREAM status the worker sent for it. */
+  reset?: number;
+  /** When the checker reset the stream; it grants no more window for it after that. */
+  cancelledAt?: number;
+  problems: string[];
+  /** Extended protocol: DATA bytes received and credit returned (SPEC §5.5). */
+  received: number;
+  granted: number;
+}
+
+export interface PeerOptions {
+  bind: string;
+  control: string;
+  /** Receive window given to the worker in `welcome` (SPEC §5.5). */
+  window: number;
+  heartbeatMs: number;
+}
+
+const STATUS = /^([1-5]\d\d)( .*)?$/;
+
+export class ConformancePeer extends EventEmitter {
+  readonly options: PeerOptions;
+  readonly session = randomBytes(8).toString('hex');
+  protocol?: WorkerProtocol;
+  /** The worker's name, from its `Hello from <name>` reply. */
+  name?: string;
+  /** Extended protocol: the worker's routing id, its hellos (with arrival times), PING replies, GOAWAY. */
+  workerId?: Buffer;
+  hellos: Array<{ hello: WorkerHello; at: number }> = [];
+  /** Arrival times of every message on the control socket. */
+  controlMessages: number[] = [];
+  pongs = new Set<number>();
+  goaway?: { at: number; lastStreamId: number };
+  /** Request-body credit the worker granted per stream (SPEC §5.7). */
+  credit = new Map<number, number>();
+  /** Frames that broke the codec or the reply rules outside any one stream. */
+  problems: string[] = [];
+  /** Connections on the request endpoint and on the control endpoint. */
+  connections = { request: 0, control: 0 };
+  readonly streams = new Map<number, StreamRecord>();
+  #dealer: Dealer;
+  #router: Router;
+  #queue: Promise<void> = Promise.resolve();
+  #messages = 0;
+  #nextId = 1;
+  #closed = false;
+
+  constructor(options: PeerOptions) {
+    super();
+    this.options = options;
+    // probeRouter: the worker first gets [router-id, ""] (SPEC §2), as from a real router.
+    this.#dealer = new Dealer({ probeRouter: true, linger: 0, sendTimeout: 2000 });
+    this.#router = new Router({ mandatory: true, linger: 0, sendTimeout: 2000 });
+    for (const [socket, key] of [[this.#dealer, 'request'], [this.#router, 'control']] as const) {
+      socket.events.on('accept', () => this.#connection(key, +1));
+      socket.events.on('disconnect', () => this.#connection(key, -1));
+    }
+  }
+
+  /** Binds both endpoints; resolves with them as bound (a `*` port resolved to the real one). */
+  async bind(): Promise<{ bind: string; control: string }> {
+    await this.#dealer.bind(this.options.bind);
+    await this.#router.bind(this.options.control);
+    void this.#receive(this.#dealer, false);
+    void this.#receive(this.#router, true);
+    return { bind: this.#dealer.lastEndpoint ?? this.options.bind, control: this.#router.lastEndpoint ?? this.options.control };
+  }
+
+  close(): void {
+    this.#closed = true;
+    this.#dealer.close();
+    this.#router.close();
+  }
+
+  #connection(key: 'request' | 'control', delta: number): void {
+    this.connections[key] += delta;
+    this.emit('change');
+  }
+
+  /**
+   * Resolves with the protocol once a worker connected to the request endpoint (minimal) or said
+   * hello on the control endpoint (extended; SPEC §2: such a worker does not use the request endpoint).
+   */
+  async waitForWorker(ms: number): Promise<WorkerProtocol | undefined> {
+    try {
+      await this.until(() => this.protocol !== undefined || this.connections.request > 0, ms);
+    } catch {
+      return undefined;
+    }
+    this.protocol ??= 'minimal';
+    return this.protocol;
+  }
+
+  /** The worker had connected and its connection is gone. */
+  get gone(): boolean {
+    return this.protocol !== undefined && this.connections[this.protocol === 'extended' ? 'control' : 'request'] <= 0;
+  }
+
+  nextStreamId(): number {
+    const id = this.#nextId;
+    this.#nextId += 2;
+    return id;
+  }
+
+  /** Opens a stream with one message: SYN_STREAM plus DATA frames (SPEC §4.2). */
+  async request(req: RequestSpec): Promise<StreamRecord> {
+    const [record] = await this.requestBatch([req]);
+    return record;
+  }
+
+  /** Opens several streams with one message, all their frames in one part unless `split` (SPEC §3.1). */
+  async requestBatch(reqs: RequestSpec[]): Promise<StreamRecord[]> {
+    const records: StreamRecord[] = [];
+    const frames: Buffer[] = [];
+    for (const req of reqs) {
+      const id = req.streamId ?? this.nextStreamId();
+      records.push(this.openRecord(id));
+      const headers = [':method', req.method ?? 'GET', ':path', req.path, ':version', 'HTTP/1.1', ':host', 'conformance.test', ':scheme', 'http',
+        'x-forwarded-for', '127.0.0.1', 'x-forwarded-proto', 'http', 'x-forwarded-host', 'conformance.test', ...(req.headers ?? [])];
+      const body = req.body ?? Buffer.alloc(0);
+      const end = !req.open && !req.emptyDataFrame;
+      frames.push(encodeSynStream(id, headers, end && body.length === 0));
+      const size = req.frameSize ?? 16384;
+      for (let off = 0; off < body.length; off += size) {
+        frames.push(encodeData(id, body.subarray(off, off + size), end && off + size >= body.length));
+      }
+      if (req.emptyDataFrame) frames.push(encodeData(id, Buffer.alloc(0), true));
+    }
+    await this.send(reqs.some((r) => r.split) ? frames : [Buffer.concat(frames)]);
+    return records;
+  }
+
+  /** Sends one message of these parts to the worker, on whichever socket it speaks. */
+  send(parts: Buffer[]): Promise<void> {
+    const message = this.protocol === 'extended' ? [this.workerId!, ...parts] : parts;
+    const socket = this.protocol === 'extended' ? this.#router : this.#dealer;
+    const sent = this.#queue.then(() => socket.send(message));
+    this.#queue = sent.catch(() => undefined); // zeromq.js takes one send at a time
+    return sent;
+  }
+
+  /** Extended protocol: request body DATA beyond the first message, within the worker's window (SPEC §5.7). */
+  async sendBody(id: number, body: Buffer, ms: number): Promise<void> {
+    for (let off = 0; off < body.length;) {
+      await this.until(() => (this.credit.get(id) ?? 0) > 0, ms, `the worker granted no credit for request DATA on stream ${id}`);
+      const n = Math.min(this.credit.get(id)!, 16384, body.length - off);
+      this.credit.set(id, this.credit.get(id)! - n);
+      await this.send([encodeData(id, body.subarray(off, off + n), off + n >= body.length)]);
+      off += n;
+    }
+  }
+
+  ping(id: number): Promise<void> {
+    return this.send([encodePing(id)]);
+  }
+
+  /** Starts recording what the worker sends for a stream the checker opens. */
+  openRecord(id: number): StreamRecord {
+    const record: StreamRecord = { id, frames: [], body: [], fin: false, problems: [], received: 0, granted: 0 };
+    this.streams.set(id, record);
+    return record;
+  }
+
+  /** The checker resets a stream (RST_STREAM CANCEL): from now on the worker should send nothing for it. */
+  cancel(id: number): Promise<void> {
+    this.streams.get(id)!.cancelledAt = performance.now();
+    return this.send([encodeRstStream(id, RstStatus.CANCEL)]);
+  }
+
+  /**
+   * Waits, event-driven, for a condition on what has been received; rejects after `ms`, or as soon
+   * as the worker's connection is gone unless `whileGone` (its last messages may still be queued
+   * behind the disconnect event, as a GOAWAY is).
+   */
+  until(test: () => boolean, ms: number, what = 'timed out', whileGone = false): Promise<void> {
+    if (test()) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const check = () => {
+        if (test()) {
+          done();
+          resolve();
+        } else if (this.gone && !whileGone) {
+          done();
+          reject(new Error('the worker disconnected'));
+        }
+      };
+      const timer = setTimeout(() => {
+        done();
+        reject(new Error(`${what} (after ${ms} ms)`));
+      }, ms);
+      const done = () => {
+        clearTimeout(timer);
+        this.off('change', check);
+      };
+      this.on('change', check);
+      check();
+    });
+  }
+
+  async #receive(socket: Dealer | Router, control: boolean): Promise<void> {
+    try {
+      for await (const message of socket) {
+        const at = performance.now();
+        const seq = ++this.#messages;
+        const parts = control ? message.slice(1) : message;
+        if (control) {
+          this.#fromControl(message[0]);
+          this.controlMessages.push(at);
+        }
+        for (const part of parts) this.#frames(part, at, seq, control);
+        this.emit('change');
+      }
+    } catch (err) {
+      if (!this.#closed) this.problems.push(`receive failed: ${(err as Error).message}`);
+    }
+  }
+
+  #fromControl(id: Buffer): void {
+    if (!this.workerId) this.workerId = id;
+    else if (!id.equals(this.workerId)) this.problems.push('a second worker spoke on the control endpoint: run the checker against one worker');
+    this.protocol ??= 'extended';
+  }
+
+  #frames(part: Buffer, at: number, message: number, control: boolean): void {
+    let frames: Frame[];
+    try {
+      frames = decodeFrames(part);
+    } catch (err) {
+      this.problems.push(`worker sent a malformed part: ${(err as Error).message}`);
+      return;
+    }
+    for (const frame of frames) this.#frame(frame, at, message, control);
+  }
+
+  #frame(frame: Frame, at: number, message: number, control: boolean): void {
+    switch (frame.type) {
+      case 'CONTROL': {
+        if (!control) return this.#problem('a CONTROL frame on the request endpoint');
+        if (frame.payload.t !== 'hello') return;
+        if (!isWorkerHello(frame.payload)) return this.#problem(`an invalid hello: ${JSON.stringify(frame.payload)}`);
+        if (this.hellos.length === 0) {
+          const { window, heartbeatMs } = this.options;
+          void this.send([encodeControl({ t: 'welcome', session: this.session, window, heartbeatMs })]).catch(() => undefined);
+        }
+        this.hellos.push({ hello: frame.payload, at });
+        return;
+      }
+      case 'PING':
+        if (control) this.pongs.add(frame.id);
+        return;
+      case 'GOAWAY':
+        this.goaway = { at, lastStreamId: frame.lastStreamId };
+        return;
+      case 'WINDOW_UPDATE':
+        if (frame.streamId !== 0) this.credit.set(frame.streamId, (this.credit.get(frame.streamId) ?? 0) + frame.delta);
+        return;
+      case 'SETTINGS':
+      case 'UNKNOWN':
+        return;
+      case 'SYN_STREAM':
+        return this.#problem(`the worker opened stream ${frame.streamId}: workers never open streams (SPEC §4.1)`);
+    }
+    const record = this.streams.get(frame.streamId);
+    // Resetting a stream one does not know is allowed (SPDY §2.6.3 even suggests INVALID_STREAM).
+    if (!record && frame.type === 'RST_STREAM') return;
+    if (!record) return this.#problem(`${frame.type} for stream ${frame.streamId}, which the checker never opened`);
+    record.frames.push({ frame, at, message });
+    const bad = (why: string): void => {
+      record.problems.push(why);
+    };
+    if (record.fin || record.reset !== undefined) return bad(`${frame.type} after the stream ended`);
+    switch (frame.type) {
+      case 'RST_STREAM':
+        record.reset = frame.status;
+        return;
+      case 'SYN_REPLY': {
+        if (record.headers) return bad('a second SYN_REPLY');
+        record.headers = frame.headers;
+        const status = STATUS.exec(header(frame.headers, ':status') ?? '');
+        if (!status) bad(`:status missing or invalid: ${JSON.stringify(header(frame.headers, ':status'))}`);
+        else record.status = Number(status[1]);
+        record.fin = frame.fin;
+        return;
+      }
+      case 'DATA':
+        if (!record.headers) return bad('DATA before SYN_REPLY');
+        record.body.push(Buffer.from(frame.data));
+        record.fin = frame.fin;
+        if (control) this.#account(record, frame.data.length);
+        return;
+      case 'HEADERS':
+        if (!record.headers) return bad('HEADERS before SYN_REPLY');
+        record.fin = frame.fin;
+    }
+  }
+
+  // SPEC §5.5: the worker may send `window` bytes, plus whatever we granted; we grant as we "consume".
+  #account(record: StreamRecord, bytes: number): void {
+    record.received += bytes;
+    if (record.received > this.options.window + record.granted) {
+      record.problems.push(`sent ${record.received} DATA bytes with ${this.options.window + record.granted} of window (SPEC §5.5)`);
+    }
+    const unacknowledged = record.received - record.granted;
+    if (unacknowledged >= this.options.window / 2 && !record.fin && record.cancelledAt === undefined) {
+      record.granted += unacknowledged;
+      void this.send([encodeWindowUpdate(record.id, unacknowledged)]).catch(() => undefined);
+    }
+  }
+
+  #problem(why: string): void {
+    this.problems.push(why);
+  }
+}
+
+export interface RequestSpec {
+  path: string;
+  method?: string;
+  headers?: HeaderPairs;
+  body?: Buffer;
+  streamId?: number;
+  /** One frame per part instead of all frames in one part. */
+  split?: boolean;
+  /** DATA frame payload size (default 16 KiB). */
+  frameSize?: number;
+  /** End the request with an empty DATA frame carrying FIN. */
+  emptyDataFrame?: boolean;
+  /** Leave the request open (no FIN): more body follows with sendBody(). */
+  open?: boolean;
+}
+
+/** The first value of a header, or undefined. */
+export function header(headers: HeaderPairs, name: string): string | undefined {
+  for (let i = 0; i < headers.length; i += 2) if (headers[i] === name) return headers[i + 1];
+  return undefined;
+}
+
+/** All values of a header, in order. */
+export function headerValues(headers: HeaderPairs, name: string): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < headers.length; i += 2) if (headers[i] === name) out.push(headers[i + 1]);
+  return out;
+}
