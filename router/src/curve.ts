@@ -20,12 +20,13 @@ export function readKeyFile(path: string): Partial<KeyPair> {
   return { publicKey: pick('public-key'), secretKey: pick('secret-key') };
 }
 
-/** Reads an allow list: one Z85 public key a line, or key files' `public-key = "..."` lines; `#` comments. */
+/** Reads an allow list: one Z85 public key a line, or key files' `public-key = "..."` lines; lines starting with `#`
+ * are comments (only whole lines: `#` is a Z85 digit). */
 export function readAllowList(path: string): string[] {
   const keys: string[] = [];
   for (const raw of readFileSync(path, 'utf8').split('\n')) {
-    const line = raw.replace(/#.*/, '').trim();
-    if (!line) continue;
+    const line = raw.trim();
+    if (!line || line.startsWith('#')) continue;
     const key = /"([^"]{40})"/.exec(line)?.[1] ?? line;
     if (key.length !== 40) throw new Error(`${path}: not a Z85 public key: ${JSON.stringify(line)}`);
     keys.push(key);

@@ -139,7 +139,10 @@ export class SwitchboardRouter implements RequestSink, LinkEvents {
   }
 
   uploadEnd(stream: ProxyStream): void {
-    if (stream.body.length === 0) this.#link.send(stream.worker!, encodeData(stream.id, Buffer.alloc(0), true));
+    if (stream.body.length > 0) return; // still waiting for credit; #onUploadCredit ends it
+    this.#link.send(stream.worker!, encodeData(stream.id, Buffer.alloc(0), true));
+    // The worker timeout runs from the end of the request: a handler may well read the whole body first.
+    stream.deadline = Date.now() + this.opts.workerTimeout;
   }
 
   #onUploadCredit(stream: ProxyStream, delta: number): void {
@@ -366,7 +369,9 @@ export class SwitchboardRouter implements RequestSink, LinkEvents {
       stream.fail(this.#error(code, stream));
     }
     for (const stream of this.#streams.values()) {
-      if (stream.state === StreamState.SENT && stream.deadline <= now) stream.fail(this.#error('ROUTER_ERR_WORKER_TIMEOUT', stream));
+      if (stream.state !== StreamState.SENT || stream.deadline > now) continue;
+      if (stream.streamingBody && (!stream.bodyComplete || stream.body.length > 0)) continue; // the upload still flows
+      stream.fail(this.#error('ROUTER_ERR_WORKER_TIMEOUT', stream));
     }
   }
 

@@ -14,11 +14,11 @@ t.test('malformed and smuggling-shaped requests get 4xx or a closed connection, 
     ['CL and TE together', 'POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n', /^HTTP\/1\.1 400 /],
     ['two Content-Lengths', 'POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\nContent-Length: 5\r\n\r\nhello', /^HTTP\/1\.1 400 /],
     ['TE chunked, identity', 'POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked, identity\r\n\r\n0\r\n\r\n', /^HTTP\/1\.1 400 /],
-    ['LF-only line endings', 'GET / HTTP/1.1\nHost: a\n\n', /^(HTTP\/1\.1 400 |)$/],
+    ['LF-only line endings', 'GET / HTTP/1.1\nHost: a\n\n', /^(HTTP\/1\.1 400 |$)/],
     ['obs-fold header', 'GET / HTTP/1.1\r\nHost: a\r\nX-A: b\r\n  c\r\n\r\n', /^HTTP\/1\.1 400 /],
     ['HTTP/1.2', 'GET / HTTP/1.2\r\nHost: a\r\n\r\n', /^HTTP\/1\.1 (400|505) /],
     ['space before colon', 'GET / HTTP/1.1\r\nHost : a\r\n\r\n', /^HTTP\/1\.1 400 /],
-    ['bad chunk size', 'POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\nZZ\r\nhello\r\n0\r\n\r\n', /^(HTTP\/1\.1 400 |)$/],
+    ['bad chunk size', 'POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\nZZ\r\nhello\r\n0\r\n\r\n', /^(HTTP\/1\.1 400 |$)/],
     ['oversized headers', `GET / HTTP/1.1\r\nHost: a\r\nX-Big: ${'a'.repeat(10_000)}\r\n\r\n`, /^HTTP\/1\.1 431 /],
   ];
   for (const [name, bytes, expect] of cases) t.match(await rawHttp(router.url, bytes), expect, name);

@@ -79,17 +79,23 @@ export function spawnLogged(t, command, args, { env, name = command } = {}) {
   };
 }
 
-/** Starts `switchboard router` on fresh addresses and waits until it listens. */
+/**
+ * Starts `switchboard router` and waits until it listens. Without addresses, the kernel picks every port
+ * (HTTP port 0, ZeroMQ `*`) and the router's "router listening" line says which: no race for free ports.
+ */
 export async function startRouter(t, extraArgs = [], addresses) {
-  const a = addresses ?? await routerAddresses();
+  const a = addresses ?? { listen: '127.0.0.1:0', bind: 'tcp://127.0.0.1:*', control: 'tcp://127.0.0.1:*' };
   const proc = spawnLogged(t, process.execPath, [CLI, 'router', '--listen', a.listen, '--bind', a.bind, '--control-bind', a.control, ...extraArgs], { name: 'router' });
   const ready = await proc.waitFor((e) => e.msg === 'router listening', 30_000, '"router listening"');
-  return { ...proc, ...a, url: `http://${ready.http}`, joined: (n) => proc.waitFor(() => proc.count((e) => e.msg === 'worker joined') >= n, 30_000, `${n} workers joined`) };
+  return {
+    ...proc, listen: ready.http, bind: ready.bind, control: ready.control, url: `http://${ready.http}`,
+    joined: (n) => proc.waitFor(() => proc.count((e) => e.msg === 'worker joined') >= n, 30_000, `${n} workers joined`),
+  };
 }
 
-/** Starts `switchboard <kind> <name> --connect <bind>` (kind: hello or stream). */
+/** Starts `switchboard <kind> <name>` (kind: hello or stream) connected to a router's (or addresses') endpoints. */
 export function startWorker(t, router, name, extraArgs = [], kind = 'hello') {
-  return spawnLogged(t, process.execPath, [CLI, kind, name, '--connect', router.bind, ...extraArgs], { name });
+  return spawnLogged(t, process.execPath, [CLI, kind, name, '--connect', router.bind, '--control', router.control, ...extraArgs], { name });
 }
 
 /** One HTTP request; resolves with status, headers and the whole body (a Buffer). Bounded by timeoutMs. */
