@@ -47,7 +47,8 @@ export async function routerAddresses() {
  * The process is SIGKILLed at teardown if still running.
  */
 export function spawnLogged(t, command, args, { env, name = command } = {}) {
-  const child = spawn(command, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  // tap's NODE_OPTIONS (--import of its process-info hooks) would make every child start several times slower.
+  const child = spawn(command, args, { cwd: ROOT, env: { ...process.env, NODE_OPTIONS: '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   const lines = [];
   const waiters = new Set();
   const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));

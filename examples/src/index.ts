@@ -1,0 +1,3 @@
+export { runHello, type HelloOptions } from './hello.js';
+export { runStream, type StreamOptions } from './stream.js';
+export { announce, createExampleWorker, type ExampleOptions } from './run-worker.js';

@@ -1,0 +1,70 @@
+// Typed errors of the worker SDK. Match on `code`, never on the message: codes are API, never rename one.
+import { RstStatus, type RstStatusCode } from '@switchboard/protocol';
+
+export type WorkerErrorCode =
+  | 'WORKER_ERR_INVALID_OPTION'
+  | 'WORKER_ERR_ALREADY_STARTED'
+  | 'WORKER_ERR_CLOSED'
+  | 'WORKER_ERR_STREAM_CANCELLED'
+  | 'WORKER_ERR_STREAM_RESET'
+  | 'WORKER_ERR_SESSION_LOST'
+  | 'WORKER_ERR_SHUTDOWN'
+  | 'WORKER_ERR_FLOW_CONTROL'
+  | 'WORKER_ERR_HANDLER_FAILED'
+  | 'WORKER_ERR_INVALID_REQUEST'
+  | 'WORKER_ERR_INVALID_RESPONSE'
+  | 'WORKER_ERR_HEADERS_SENT'
+  | 'WORKER_ERR_WRITE_AFTER_END';
+
+interface CodeInfo { message: string; httpStatus: number; rstStatus: RstStatusCode }
+
+// One row per code: the default message, the HTTP status a client should see, the RST_STREAM status
+// to send the router when the error ends a stream (like ws's kStatusCode).
+const CODES: Readonly<Record<WorkerErrorCode, CodeInfo>> = Object.freeze({
+  WORKER_ERR_INVALID_OPTION: { message: 'invalid worker option', httpStatus: 500, rstStatus: RstStatus.INTERNAL_ERROR },
+  WORKER_ERR_ALREADY_STARTED: { message: 'a handler is already set: call handle() or fetch() once', httpStatus: 500, rstStatus: RstStatus.INTERNAL_ERROR },
+  WORKER_ERR_CLOSED: { message: 'the worker is closed', httpStatus: 503, rstStatus: RstStatus.REFUSED_STREAM },
+  WORKER_ERR_STREAM_CANCELLED: { message: 'the router cancelled the stream (the client went away)', httpStatus: 499, rstStatus: RstStatus.CANCEL },
+  WORKER_ERR_STREAM_RESET: { message: 'the router reset the stream', httpStatus: 502, rstStatus: RstStatus.CANCEL },
+  WORKER_ERR_SESSION_LOST: { message: 'the router holding the stream is gone', httpStatus: 502, rstStatus: RstStatus.CANCEL },
+  WORKER_ERR_SHUTDOWN: { message: 'the worker shut down before the stream finished', httpStatus: 503, rstStatus: RstStatus.CANCEL },
+  WORKER_ERR_FLOW_CONTROL: { message: 'the router sent request DATA beyond the window', httpStatus: 502, rstStatus: RstStatus.FLOW_CONTROL_ERROR },
+  WORKER_ERR_HANDLER_FAILED: { message: 'the request handler failed', httpStatus: 500, rstStatus: RstStatus.INTERNAL_ERROR },
+  WORKER_ERR_INVALID_REQUEST: { message: 'the request cannot be represented', httpStatus: 400, rstStatus: RstStatus.PROTOCOL_ERROR },
+  WORKER_ERR_INVALID_RESPONSE: { message: 'the fetch handler did not return a Response', httpStatus: 500, rstStatus: RstStatus.INTERNAL_ERROR },
+  WORKER_ERR_HEADERS_SENT: { message: 'headers were already sent', httpStatus: 500, rstStatus: RstStatus.INTERNAL_ERROR },
+  WORKER_ERR_WRITE_AFTER_END: { message: 'write after end', httpStatus: 500, rstStatus: RstStatus.INTERNAL_ERROR },
+});
+
+const kWorkerError = Symbol.for('switchboard.WorkerError');
+
+export interface WorkerErrorOptions { streamId?: number; workerId?: string; cause?: unknown }
+
+/**
+ * An error of the worker SDK. `httpStatus` is what a client should see for it; `rstStatus` is the
+ * RST_STREAM status sent to the router when it ends a stream. `streamId` is 0 when no stream is involved.
+ */
+export class WorkerError extends Error {
+  override name = 'WorkerError';
+  readonly code: WorkerErrorCode;
+  readonly httpStatus: number;
+  readonly rstStatus: RstStatusCode;
+  readonly streamId: number;
+  readonly workerId: string | undefined;
+
+  constructor(code: WorkerErrorCode, message?: string, options: WorkerErrorOptions = {}) {
+    const info = CODES[code];
+    super(message ?? info.message, { cause: options.cause });
+    this.code = code;
+    this.httpStatus = info.httpStatus;
+    this.rstStatus = info.rstStatus;
+    this.streamId = options.streamId ?? 0;
+    this.workerId = options.workerId;
+    (this as unknown as Record<symbol, boolean>)[kWorkerError] = true;
+  }
+
+  // Several copies of this package may be loaded; the brand keeps instanceof honest across them.
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[kWorkerError] === true;
+  }
+}

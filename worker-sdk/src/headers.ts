@@ -1,0 +1,68 @@
+// Conversions between SPDY header pairs (SPEC §3.3, §4.2, §4.3) and the shapes handlers see.
+import type { HeaderPairs } from '@switchboard/protocol';
+
+/** What the SYN_STREAM's pseudo-headers say, plus the request's own headers. */
+export interface RequestHead {
+  method: string;
+  /** `:path`, the request target as received. */
+  path: string;
+  /** `:version`, e.g. `HTTP/1.1`. */
+  version: string;
+  /** `:host`, the client's Host header ('' when it sent none). */
+  host: string;
+  /** `:scheme`: `http` or `https`. */
+  scheme: string;
+  /** The other headers as flat [name, value, ...] pairs, lower-case names, `host` first. */
+  raw: string[];
+}
+
+export function parseRequestHead(pairs: HeaderPairs): RequestHead {
+  const head: RequestHead = { method: 'GET', path: '/', version: 'HTTP/1.1', host: '', scheme: 'http', raw: [] };
+  const raw = head.raw;
+  for (let i = 0; i < pairs.length; i += 2) {
+    const name = pairs[i];
+    const value = pairs[i + 1];
+    if (name.charCodeAt(0) === 0x3a /* ':' */) {
+      switch (name) {
+        case ':method': head.method = value; break;
+        case ':path': head.path = value; break;
+        case ':version': head.version = value; break;
+        case ':host': head.host = value; raw.unshift('host', value); break;
+        case ':scheme': head.scheme = value; break;
+        default: break; // unknown pseudo-headers are not the handler's business
+      }
+    } else {
+      raw.push(name, value); // the codec already split NUL-joined values into repeated pairs
+    }
+  }
+  return head;
+}
+
+/** Node's req.headers: lower-case names; set-cookie as an array, cookie joined with '; ', other repeats with ', '. */
+export function headersObject(raw: readonly string[]): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = Object.create(null);
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i];
+    const value = raw[i + 1];
+    const prev = out[name];
+    if (prev === undefined) out[name] = name === 'set-cookie' ? [value] : value;
+    else if (Array.isArray(prev)) prev.push(value);
+    else out[name] = prev + (name === 'cookie' ? '; ' : ', ') + value;
+  }
+  return out;
+}
+
+export type OutgoingHeaderValue = string | number | readonly string[];
+
+/** Response pairs for SYN_REPLY: `:status` first, then headers (repeats become repeated pairs). */
+export function responsePairs(status: string, headers: Iterable<[string, OutgoingHeaderValue]> | null): HeaderPairs {
+  const pairs: HeaderPairs = [':status', status];
+  if (headers !== null) {
+    for (const [name, value] of headers) {
+      if (typeof value === 'string') pairs.push(name, value);
+      else if (typeof value === 'number') pairs.push(name, String(value));
+      else for (const v of value) pairs.push(name, v);
+    }
+  }
+  return pairs;
+}

@@ -1,0 +1,150 @@
+// One path to one router: its streams, keyed by stream id (SPEC §4.1), and the frames that arrive
+// on it. Extended protocol: one link per control-socket DEALER. Minimal protocol: one link per
+// router routing id seen on the worker's ROUTER socket.
+import {
+  DEFAULT_WINDOW_SIZE, decodeFrames, encodePing, encodeRstStream, ProtocolError, RstStatus,
+  type Frame, type SynStreamFrame,
+} from '@switchboard/protocol';
+import { WorkerError } from './errors.js';
+import { parseRequestHead } from './headers.js';
+import type { SendQueue } from './send-queue.js';
+import { Stream } from './stream.js';
+import type { LinkHost } from './types.js';
+
+const EMPTY = Buffer.alloc(0);
+
+export class Link {
+  readonly host: LinkHost;
+  readonly queue: SendQueue;
+  /** The router's routing id on a ROUTER socket (minimal), or null on a DEALER (extended). */
+  readonly to: Buffer | null;
+  /** Extended protocol: flow control, cancellation and sessions apply. */
+  readonly extended: boolean;
+  /** Endpoint or router id, for logs. */
+  readonly label: string;
+  readonly streams = new Map<number, Stream>();
+  /** Streams whose response is not finished (hello `active`). */
+  active = 0;
+  /** Initial send window for response DATA of new streams (`welcome.window`); unlimited in minimal mode. */
+  sendWindow: number;
+  /** The router process's `welcome.session`, null before the first welcome. */
+  session: string | null = null;
+  /** The control connection is up (extended). */
+  connected = false;
+
+  constructor(host: LinkHost, queue: SendQueue, to: Buffer | null, extended: boolean, label: string) {
+    this.host = host;
+    this.queue = queue;
+    this.to = to;
+    this.extended = extended;
+    this.label = label;
+    this.sendWindow = extended ? DEFAULT_WINDOW_SIZE : Infinity;
+  }
+
+  send(frame: Buffer): void {
+    this.queue.push(this.to, frame);
+  }
+
+  /** Handles one received message; its frames start at part `first`. */
+  receive(msg: Buffer[], first: number): void {
+    let opened: Stream[] | null = null;
+    for (let i = first; i < msg.length; i++) {
+      let frames: Frame[];
+      try {
+        frames = decodeFrames(msg[i]);
+      } catch (err) {
+        this.#badFrame(err);
+        continue;
+      }
+      for (let j = 0; j < frames.length; j++) {
+        const stream = this.#onFrame(frames[j]);
+        if (stream !== undefined) (opened ??= []).push(stream);
+      }
+    }
+    if (opened === null) return;
+    // Handlers start once the whole first message is in, so a body that came with it is already there.
+    for (const s of opened) s.firstMessage = false;
+    for (const s of opened) if (!s.closed) this.host.adapter.run(s);
+  }
+
+  responseDone(): void {
+    this.active--;
+    this.host.streamDone();
+  }
+
+  forget(stream: Stream): void {
+    if (this.streams.get(stream.id) === stream) this.streams.delete(stream.id);
+  }
+
+  /** Aborts every stream without telling the router (it is gone, or a new router process took its place). */
+  abortAll(reason: Error): void {
+    for (const stream of this.streams.values()) stream.abort(reason);
+  }
+
+  /** Resets every stream: RST_STREAM with the reason's status, then abort. */
+  resetAll(reason: WorkerError): void {
+    for (const stream of this.streams.values()) stream.reset(reason.rstStatus, reason);
+  }
+
+  #onFrame(frame: Frame): Stream | undefined {
+    switch (frame.type) {
+      case 'SYN_STREAM':
+        return this.#open(frame);
+      case 'DATA':
+        this.streams.get(frame.streamId)?.onData(frame.data, frame.fin);
+        return undefined;
+      case 'WINDOW_UPDATE':
+        if (frame.streamId !== 0) this.streams.get(frame.streamId)?.onWindowUpdate(frame.delta);
+        return undefined;
+      case 'RST_STREAM': {
+        const stream = this.streams.get(frame.streamId);
+        if (stream !== undefined) {
+          stream.abort(frame.status === RstStatus.CANCEL
+            ? new WorkerError('WORKER_ERR_STREAM_CANCELLED', undefined, { streamId: frame.streamId })
+            : new WorkerError('WORKER_ERR_STREAM_RESET', `the router reset the stream with status ${frame.status}`, { streamId: frame.streamId }));
+        }
+        return undefined;
+      }
+      case 'CONTROL':
+        this.host.onControl(this, frame.payload);
+        return undefined;
+      case 'PING':
+        this.send(encodePing(frame.id));
+        return undefined;
+      default:
+        // SETTINGS, GOAWAY, unknown types; SYN_REPLY/HEADERS never come from a router.
+        this.host.logger.debug({ router: this.label, frame: frame.type }, 'frame ignored');
+        return undefined;
+    }
+  }
+
+  #open(frame: SynStreamFrame): Stream | undefined {
+    const id = frame.streamId;
+    if (this.streams.has(id)) {
+      this.send(encodeRstStream(id, RstStatus.STREAM_IN_USE));
+      return undefined;
+    }
+    if (!this.host.accepting()) {
+      // Closing, or the router sent more than maxStreams: it may re-dispatch (SPEC §5.6, §5.8).
+      this.send(encodeRstStream(id, RstStatus.REFUSED_STREAM));
+      return undefined;
+    }
+    const stream = new Stream(id, parseRequestHead(frame.headers), this);
+    this.streams.set(id, stream);
+    this.active++;
+    this.host.streamOpened();
+    this.host.adapter.open(stream);
+    if (frame.fin) stream.onData(EMPTY, true);
+    return stream;
+  }
+
+  #badFrame(err: unknown): void {
+    const streamId = err instanceof ProtocolError ? err.streamId : 0;
+    this.host.logger.warn({ router: this.label, err, stream: streamId }, 'bad frame from router');
+    if (streamId === 0) return;
+    const stream = this.streams.get(streamId);
+    const status = (err as ProtocolError).rstStatus;
+    if (stream !== undefined) stream.reset(status, new WorkerError('WORKER_ERR_STREAM_RESET', 'malformed frame from the router', { streamId, cause: err }));
+    else this.send(encodeRstStream(streamId, status));
+  }
+}

@@ -1,0 +1,112 @@
+// Worker options: the documented interface, one frozen defaults object, and validation.
+import { controlEndpointFor, MAX_STREAM_ID } from '@switchboard/protocol';
+import { WorkerError } from './errors.js';
+import { createJsonLogger, type Logger } from './logger.js';
+
+/** CurveZMQ keys, Z85-encoded 40-character strings (see `switchboard keygen`). */
+export interface CurveOptions {
+  /** ZMQ_CURVE_PUBLICKEY: this worker's public key. */
+  publicKey: string;
+  /** ZMQ_CURVE_SECRETKEY: this worker's secret key. */
+  secretKey: string;
+  /** ZMQ_CURVE_SERVERKEY: the router's public key. */
+  serverKey: string;
+}
+
+export interface WorkerOptions {
+  /** Router request endpoints, e.g. `tcp://127.0.0.1:8000`. Several routers: several endpoints. */
+  connect: string | string[];
+  /**
+   * Router control endpoints (extended protocol, SPEC §5). Default: derived from each `connect`
+   * endpoint with `controlEndpointFor()` (tcp port + 1, or ipc path + `.ctl`).
+   */
+  control?: string | string[];
+  /** Name shown in the router's logs. Default `worker-<pid>`. */
+  name?: string;
+  /** Streams this worker serves at once, across all routers (hello `maxStreams`). Default 64. */
+  concurrency?: number;
+  /** Per-stream receive window for streamed request bodies, bytes (hello `window`). Default 65536. */
+  window?: number;
+  /** Interval of the hello heartbeat on the control socket, ms. Default 250. */
+  heartbeatMs?: number;
+  /**
+   * Speak only the minimal protocol (SPEC §1–§4): one ROUTER socket connected to every request
+   * endpoint. No heartbeats, cancellation, flow control or failover. Default false.
+   */
+  minimal?: boolean;
+  /** CurveZMQ encryption and authentication for every socket (SPEC §5.9). Default: plain. */
+  curve?: CurveOptions;
+  /** A pino-compatible logger. Default: warnings and errors as JSON lines on stderr. */
+  logger?: Logger;
+}
+
+export interface ResolvedOptions {
+  readonly connect: readonly string[];
+  readonly control: readonly string[];
+  readonly name: string;
+  readonly concurrency: number;
+  readonly window: number;
+  readonly heartbeatMs: number;
+  readonly minimal: boolean;
+  readonly curve: CurveOptions | undefined;
+  readonly logger: Logger;
+}
+
+export const DEFAULTS = Object.freeze({
+  concurrency: 64,
+  window: 65536,
+  heartbeatMs: 250,
+  minimal: false,
+  /** close(): how long in-flight streams may take to finish, ms. */
+  graceMs: 10_000,
+});
+
+export function resolveOptions(options: WorkerOptions): ResolvedOptions {
+  if (typeof options !== 'object' || options === null) invalid('options must be an object');
+  const connect = endpoints(options.connect, 'connect');
+  if (connect.length === 0) invalid('connect needs at least one endpoint');
+  const minimal = options.minimal ?? DEFAULTS.minimal;
+  let control: string[] = [];
+  if (options.control !== undefined) control = endpoints(options.control, 'control');
+  else if (!minimal) {
+    try {
+      control = connect.map(controlEndpointFor);
+    } catch (err) {
+      invalid((err as Error).message);
+    }
+  }
+  const curve = options.curve;
+  if (curve !== undefined) {
+    for (const key of ['publicKey', 'secretKey', 'serverKey'] as const) {
+      if (typeof curve[key] !== 'string' || curve[key].length !== 40) invalid(`curve.${key} must be a 40-character Z85 key`);
+    }
+  }
+  return Object.freeze({
+    connect,
+    control,
+    name: options.name ?? `worker-${process.pid}`,
+    concurrency: integer(options.concurrency ?? DEFAULTS.concurrency, 'concurrency', 1, MAX_STREAM_ID),
+    window: integer(options.window ?? DEFAULTS.window, 'window', 1024, MAX_STREAM_ID),
+    heartbeatMs: integer(options.heartbeatMs ?? DEFAULTS.heartbeatMs, 'heartbeatMs', 10, 60_000),
+    minimal,
+    curve,
+    logger: options.logger ?? createJsonLogger({ level: 'warn' }),
+  });
+}
+
+function endpoints(value: string | string[] | undefined, name: string): string[] {
+  const list = typeof value === 'string' ? [value] : value;
+  if (!Array.isArray(list) || list.some((e) => typeof e !== 'string' || !/^(tcp|ipc|inproc):\/\/./.test(e))) {
+    invalid(`${name} must be an endpoint like tcp://127.0.0.1:8000, or a list of them`);
+  }
+  return [...list];
+}
+
+function integer(value: number, name: string, min: number, max: number): number {
+  if (!Number.isInteger(value) || value < min || value > max) invalid(`${name} must be an integer in ${min}..${max}`);
+  return value;
+}
+
+function invalid(message: string): never {
+  throw new WorkerError('WORKER_ERR_INVALID_OPTION', message);
+}

@@ -1,0 +1,230 @@
+// The Worker: lifecycle and sockets. Extended protocol (default, SPEC §5): one DEALER per router
+// control endpoint, identified by the worker id, with hello heartbeats. Minimal protocol (§1–§4):
+// one ROUTER connected to every request endpoint.
+import { randomBytes } from 'node:crypto';
+import { Dealer, Router } from 'zeromq';
+import { encodeControl, encodeGoaway, GoawayStatus, type ControlPayload, type WorkerHello } from '@switchboard/protocol';
+import { WorkerError } from './errors.js';
+import { fetchAdapter, type FetchHandler } from './fetch-style.js';
+import { Link } from './link.js';
+import type { Logger } from './logger.js';
+import { nodeAdapter, type NodeHandler } from './node-style.js';
+import { DEFAULTS, resolveOptions, type ResolvedOptions, type WorkerOptions } from './options.js';
+import { SendQueue } from './send-queue.js';
+import type { HandlerAdapter, LinkHost } from './types.js';
+
+/** ZMQ_LINGER, ms: how long closing may wait for queued frames to leave (bounds process exit too). */
+const LINGER_MS = 1000;
+
+export interface CloseOptions {
+  /** How long in-flight streams may take to finish before they are reset, ms. Default 10000. */
+  graceMs?: number;
+}
+
+export class Worker {
+  /** The worker id: its control sockets' routing id, random and unique per process. */
+  readonly id: string;
+  readonly name: string;
+  readonly options: ResolvedOptions;
+  readonly logger: Logger;
+  /** What the links see of the worker (kept off the public surface); set by handle()/fetch(). */
+  #host: LinkHost | null = null;
+  #sockets: Array<Dealer | Router> = [];
+  #queues: SendQueue[] = [];
+  /** Extended: one per control endpoint. Minimal: one per router id seen, keyed by it (latin1). */
+  #links: Link[] = [];
+  #routerLinks = new Map<string, Link>();
+  #heartbeat: NodeJS.Timeout | null = null;
+  #active = 0;
+  #closing = false;
+  #closed: Promise<void> | null = null;
+  #onIdle: (() => void) | null = null;
+
+  constructor(options: WorkerOptions) {
+    this.options = resolveOptions(options);
+    this.id = randomBytes(8).toString('hex');
+    this.name = this.options.name;
+    this.logger = this.options.logger;
+  }
+
+  /** Serves requests with a node:http-style handler, and connects. Call once. */
+  handle(handler: NodeHandler): this {
+    return this.#start(nodeAdapter(handler, this.logger));
+  }
+
+  /** Serves requests with a Fetch-style handler, and connects. Call once. */
+  fetch(handler: FetchHandler): this {
+    return this.#start(fetchAdapter(handler, this.logger));
+  }
+
+  /** Streams being served now. */
+  get active(): number {
+    return this.#active;
+  }
+
+  /**
+   * Stops: sends GOAWAY (the router stops sending new streams; any that still arrive are refused),
+   * lets in-flight streams finish for up to `graceMs`, resets the rest, then closes the sockets.
+   */
+  close(options: CloseOptions = {}): Promise<void> {
+    return (this.#closed ??= this.#shutdown(options.graceMs ?? DEFAULTS.graceMs));
+  }
+
+  #onControl(link: Link, payload: ControlPayload): void {
+    if (payload.t !== 'welcome') {
+      this.logger.debug({ router: link.label, t: payload.t }, 'control message ignored');
+      return;
+    }
+    const session = String(payload.session);
+    if (Number.isInteger(payload.window) && (payload.window as number) > 0) link.sendWindow = payload.window as number;
+    if (link.session === session) return;
+    if (link.session !== null) {
+      // A new router process: nobody will read replies for the old one's streams (SPEC §5.2).
+      link.abortAll(new WorkerError('WORKER_ERR_SESSION_LOST', 'the router restarted', { workerId: this.id }));
+    }
+    link.session = session;
+    this.logger.info({ router: link.label, session, worker: this.name }, 'joined router');
+  }
+
+  // ---- lifecycle ----
+
+  #start(adapter: HandlerAdapter): this {
+    if (this.#closing) throw new WorkerError('WORKER_ERR_CLOSED');
+    if (this.#host !== null) throw new WorkerError('WORKER_ERR_ALREADY_STARTED');
+    this.#host = {
+      logger: this.logger,
+      adapter,
+      recvWindow: this.options.window,
+      accepting: () => !this.#closing && this.#active < this.options.concurrency,
+      streamOpened: () => void this.#active++,
+      streamDone: () => {
+        if (--this.#active === 0 && this.#onIdle !== null) this.#onIdle();
+      },
+      onControl: (link, payload) => this.#onControl(link, payload),
+    };
+    if (this.options.minimal) this.#startMinimal();
+    else this.#startExtended();
+    return this;
+  }
+
+  #socketOptions(): { linger: number; curveServerKey?: string; curvePublicKey?: string; curveSecretKey?: string } {
+    const curve = this.options.curve;
+    if (curve === undefined) return { linger: LINGER_MS };
+    return { linger: LINGER_MS, curveServerKey: curve.serverKey, curvePublicKey: curve.publicKey, curveSecretKey: curve.secretKey };
+  }
+
+  #startExtended(): void {
+    for (const endpoint of this.options.control) {
+      // immediate: frames wait in our queue while disconnected instead of in a pipe a new router would inherit.
+      const dealer = new Dealer({ ...this.#socketOptions(), routingId: this.id, immediate: true });
+      const queue = new SendQueue(dealer, (err) => this.#sendFailed(err, endpoint));
+      const link = new Link(this.#host!, queue, null, true, endpoint);
+      // Listeners go on before connect(), or the first events can be missed.
+      dealer.events.on('connect', () => {
+        link.connected = true;
+        this.#hello(link);
+      });
+      dealer.events.on('disconnect', () => {
+        link.connected = false;
+        this.logger.debug({ router: endpoint }, 'control connection lost');
+      });
+      dealer.connect(endpoint);
+      this.#sockets.push(dealer);
+      this.#queues.push(queue);
+      this.#links.push(link);
+      void this.#receive(dealer, link);
+    }
+    this.#heartbeat = setInterval(() => {
+      for (const link of this.#links) if (link.connected) this.#hello(link);
+    }, this.options.heartbeatMs);
+  }
+
+  #startMinimal(): void {
+    // mandatory: a ROUTER that is not drops replies silently at its high-water mark.
+    const router = new Router({ ...this.#socketOptions(), mandatory: true });
+    const queue = new SendQueue(router, (err, to) => this.#routerUnreachable(err, to));
+    for (const endpoint of this.options.connect) router.connect(endpoint);
+    this.#sockets.push(router);
+    this.#queues.push(queue);
+    void this.#receive(router, null, queue);
+  }
+
+  #hello(link: Link): void {
+    const hello: WorkerHello = {
+      t: 'hello', id: this.id, name: this.name, maxStreams: this.options.concurrency,
+      window: this.options.window, active: link.active, heartbeatMs: this.options.heartbeatMs,
+    };
+    link.send(encodeControl(hello));
+  }
+
+  // ---- sockets ----
+
+  async #receive(socket: Dealer | Router, link: Link | null, queue?: SendQueue): Promise<void> {
+    try {
+      for await (const msg of socket) {
+        if (link !== null) link.receive(msg, 0);
+        else this.#receiveMinimal(msg, queue!);
+      }
+    } catch (err) {
+      if (!this.#closing) this.logger.error({ err }, 'receive loop failed');
+    }
+  }
+
+  #receiveMinimal(msg: Buffer[], queue: SendQueue): void {
+    // The router's probe on connect: [router-id, ''] (SPEC §2).
+    if (msg.length < 2 || (msg.length === 2 && msg[1].length === 0)) return;
+    const key = msg[0].toString('latin1');
+    let link = this.#routerLinks.get(key);
+    if (link === undefined) {
+      link = new Link(this.#host!, queue, msg[0], false, msg[0].toString('hex'));
+      this.#routerLinks.set(key, link);
+    }
+    link.receive(msg, 1);
+  }
+
+  #routerUnreachable(err: unknown, to: Buffer | null): void {
+    if (this.#closing || to === null) return;
+    // EHOSTUNREACH with mandatory: that router is gone, and so are its streams.
+    const key = to.toString('latin1');
+    const link = this.#routerLinks.get(key);
+    this.logger.warn({ err, router: to.toString('hex') }, 'router unreachable');
+    if (link === undefined) return;
+    this.#routerLinks.delete(key);
+    link.abortAll(new WorkerError('WORKER_ERR_SESSION_LOST', undefined, { workerId: this.id, cause: err }));
+  }
+
+  #sendFailed(err: unknown, endpoint: string): void {
+    if (!this.#closing) this.logger.warn({ err, router: endpoint }, 'send failed');
+  }
+
+  #allLinks(): Link[] {
+    return this.options.minimal ? [...this.#routerLinks.values()] : this.#links;
+  }
+
+  async #shutdown(graceMs: number): Promise<void> {
+    this.#closing = true;
+    if (this.#host === null) return;
+    for (const link of this.#links) link.send(encodeGoaway(0, GoawayStatus.OK));
+    // Heartbeats go on while streams drain, so the router does not declare this worker dead meanwhile.
+    if (this.#active > 0) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, graceMs);
+        this.#onIdle = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      this.#onIdle = null;
+    }
+    const shutdown = new WorkerError('WORKER_ERR_SHUTDOWN', undefined, { workerId: this.id });
+    for (const link of this.#allLinks()) link.resetAll(shutdown);
+    if (this.#heartbeat !== null) clearInterval(this.#heartbeat);
+    await Promise.race([Promise.all(this.#queues.map((q) => q.idle())), delay(LINGER_MS)]);
+    for (const socket of this.#sockets) socket.close();
+    this.logger.info({ worker: this.name }, 'worker closed');
+  }
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}
