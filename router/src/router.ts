@@ -17,7 +17,7 @@ import { MINIMAL, WorkerLink, type LinkEvents, type Peer } from './worker-link.j
 import { WorkerPool, type WorkerState } from './worker-pool.js';
 
 // A worker silent this many heartbeats is dead. ZMTP heartbeats (worker-link.ts) catch stopped and vanished
-// workers within ~0.5 s without false alarms, since libzmq answers them off the JavaScript thread; this slower
+// workers within ~0.85 s without false alarms, since libzmq answers them off the JavaScript thread; this slower
 // check is the backstop for a worker whose sockets live but whose event loop has stalled for good. It is long
 // on purpose: under load (a 1 GiB upload on a busy machine) hellos were seen 3 s late from healthy workers.
 const SILENT_HEARTBEATS = 40;

@@ -71,7 +71,7 @@ function mutate(seed) {
 }
 
 t.test('randomized: mutated HTTP at the listener and mutated frames from a rogue worker, then the router still serves', async (t) => {
-  const router = await startRouter(t, ['--headers-timeout', '1000', '--request-timeout', '1500', '--worker-timeout', '1000']);
+  const router = await startRouter(t, ['--headers-timeout', '1000', '--request-timeout', '1500', '--worker-timeout', '5000']);
   startWorker(t, router, 'honest');
   await router.joined(1);
   const rogue = spawnLogged(t, process.execPath, [new URL('./lib/rogue-worker.mjs', import.meta.url).pathname, router.bind, 'fuzz'], { name: 'rogue' });
