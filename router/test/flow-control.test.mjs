@@ -38,11 +38,15 @@ t.test('a slow client reading a 200 MiB response pauses the worker; router RSS s
   await worker.waitFor((e) => e.msg === 'stream closed' || e.msg === 'request done', 5000, 'worker saw the cancel').catch(() => {});
 });
 
-t.test('a 1 GiB upload streams to one worker under credit: every byte arrives, RSS bounded', async (t) => {
+// 1 GiB is the issue's figure; it takes minutes on a loaded 2-core CI machine, so the default run streams 256 MiB
+// (still 32x the buffering limit) and SB_UPLOAD_MIB=1024 runs the full size.
+const UPLOAD_MIB = Number(process.env.SB_UPLOAD_MIB ?? 256);
+
+t.test(`a ${UPLOAD_MIB} MiB upload streams to one worker under credit: every byte arrives, RSS bounded`, async (t) => {
   const router = await startRouter(t);
   startWorker(t, router, 'sink');
   await router.joined(1);
-  const total = 1024 * MiB;
+  const total = UPLOAD_MIB * MiB;
   const block = Buffer.alloc(256 * 1024);
   for (let i = 0; i < block.length; i++) block[i] = (i * 7919) & 0xff;
   const hash = createHash('sha256');
