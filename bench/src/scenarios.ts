@@ -1,0 +1,60 @@
+// The scenarios, in the order they run: consecutive ones that need the same targets share them (see pool.ts).
+import type { App, BenchOptions, Scenario, TargetSpec } from './types.js';
+
+export const SCENARIO_NAMES = ['hello-1', 'hello-50', 'workers-2', 'stream', 'held', 'size-64k'] as const;
+
+const KIB_64 = 64 * 1024;
+
+function everyTarget(o: BenchOptions, app: App, size?: number): TargetSpec[] {
+  return [
+    { kind: 'router', workers: o.workers, size, app },
+    { kind: 'direct', size, app },
+    { kind: 'nginx', size, app },
+    { kind: 'pushpin', size, app },
+  ];
+}
+
+export function scenarios(o: BenchOptions): Scenario[] {
+  const mib = Math.round((o.streamBytes / 2 ** 20) * 10) / 10;
+  const all: Scenario[] = [
+    { name: 'hello-1', title: 'Hello, 1 connection', kind: 'load', app: 'hello', connections: 1, targets: everyTarget(o, 'hello') },
+    { name: 'hello-50', title: 'Hello, 50 connections', kind: 'load', app: 'hello', connections: 50, targets: everyTarget(o, 'hello') },
+    {
+      name: 'workers-2',
+      title: 'Router with 2 workers, hello, 50 connections',
+      kind: 'load',
+      app: 'hello',
+      connections: 50,
+      targets: [
+        ...(o.workers === 2 ? [] : [{ kind: 'router' as const, workers: o.workers, app: 'hello' as const }]),
+        { kind: 'router', workers: 2, app: 'hello' },
+        { kind: 'direct', app: 'hello' },
+        { kind: 'nginx', app: 'hello' },
+      ],
+    },
+    { name: 'stream', title: `One streamed ${mib} MiB response`, kind: 'transfer', app: 'bytes', targets: everyTarget(o, 'bytes') },
+    { name: 'held', title: `${o.held} held idle streaming responses`, kind: 'held', app: 'hold', targets: everyTarget(o, 'hold') },
+    {
+      name: 'size-64k',
+      title: '64 KiB responses, 50 connections',
+      kind: 'load',
+      app: 'hello',
+      connections: 50,
+      expectLength: KIB_64,
+      targets: everyTarget(o, 'hello', KIB_64),
+    },
+  ];
+  return o.only ? all.filter((s) => o.only!.includes(s.name)) : all;
+}
+
+/** The command line that re-runs just this scenario with the same settings. */
+export function reproduceCommand(s: Scenario, o: BenchOptions): string {
+  const args = ['npm run bench --', `--only ${s.name}`];
+  if (s.kind !== 'held') args.push(`--rounds ${o.rounds}`);
+  if (s.kind === 'load') args.push(`--duration ${o.durationS}`);
+  if (s.kind === 'transfer') args.push(`--stream-mib ${o.streamBytes / 2 ** 20}`);
+  if (s.kind === 'held') args.push(`--held ${o.held}`);
+  if (o.workers !== 1 && s.targets.some((t) => t.kind === 'router')) args.push(`--workers ${o.workers}`);
+  if (s.kind === 'load') args.push(`--load ${o.tool}`);
+  return args.join(' ');
+}
