@@ -78,7 +78,7 @@ t.test('client goes away: the worker is told with RST_STREAM CANCEL and its hand
   });
   const stopped = await sse.waitFor((e) => e.msg === 'stream closed', 5000, 'handler told');
   // Target 100 ms (plus one 50 ms event interval); the bound leaves room for a loaded CI machine.
-  t.ok(stopped.time - closedAt <= 500, `worker's handler stopped ${stopped.time - closedAt} ms after the client left (target 100 ms)`);
+  t.ok(stopped.time - closedAt <= 1000, `worker's handler stopped ${stopped.time - closedAt} ms after the client left (target 100 ms)`);
 });
 
 t.test('backpressure: busy workers make requests wait in a bounded queue, then 503 with Retry-After', async (t) => {
