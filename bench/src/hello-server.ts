@@ -4,8 +4,9 @@
 //                 with Grip-Sig) it answers in full with Grip-Hold instead, so that Pushpin holds the client itself
 //   anything else "Hello from direct\n", or --size bytes of it
 // Prints one JSON line {"msg":"listening","port":N} once it accepts connections.
-import { createServer, type ServerResponse } from 'node:http';
+import { createServer } from 'node:http';
 import { parseArgs } from 'node:util';
+import { streamBytes } from './stream-bytes.js';
 
 const { values } = parseArgs({
   options: {
@@ -16,7 +17,6 @@ const { values } = parseArgs({
 });
 
 const HELLO = Buffer.from('Hello from direct\n');
-const CHUNK = Buffer.alloc(64 * 1024, 'x');
 const body = values.size === undefined ? HELLO : sized(Number(values.size));
 const helloHeaders = { 'content-type': 'text/plain', 'content-length': String(body.length) };
 const HOLD_OPEN = ': open\n\n';
@@ -35,22 +35,6 @@ function sized(size: number): Buffer {
   return buf;
 }
 
-function streamBytes(res: ServerResponse, total: number): void {
-  let left = total;
-  const pump = (): void => {
-    while (left > 0) {
-      const n = Math.min(left, CHUNK.length);
-      left -= n;
-      if (!res.write(n === CHUNK.length ? CHUNK : CHUNK.subarray(0, n))) {
-        res.once('drain', pump);
-        return;
-      }
-    }
-    res.end();
-  };
-  res.writeHead(200, { 'content-type': 'application/octet-stream' });
-  pump();
-}
 
 const server = createServer((req, res) => {
   const url = req.url ?? '/';
