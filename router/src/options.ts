@@ -30,7 +30,7 @@ export interface RouterOptions {
   maxQueue: number;
   /** Per-stream window for response DATA from extended workers, bytes (SPDY/3.1 default 65536). */
   streamWindow: number;
-  /** Interval the router asks workers to heartbeat at; a worker silent for 3 of its own intervals is dead, ms. */
+  /** Hello interval suggested to workers in `welcome`, ms (default 5 s). Liveness does not depend on it (SPEC §5.2). */
   heartbeatMs: number;
   /** SIGTERM/close(): how long in-flight requests may take to finish, ms (default 10 s). */
   gracePeriod: number;
@@ -58,7 +58,7 @@ export const DEFAULTS: Readonly<RouterOptions> = Object.freeze({
   queueTimeout: 5_000,
   maxQueue: 1024,
   streamWindow: 65536,
-  heartbeatMs: 250,
+  heartbeatMs: 5000,
   gracePeriod: 10_000,
   logLevel: 'info',
 });

@@ -50,6 +50,8 @@ export class ProxyStream {
   sendWindow = 0;
   /** When the current wait (queue or worker) ends, ms since epoch. */
   deadline = 0;
+  /** When it was last sent to a worker, ms since epoch: the worker's liveness clock starts no earlier. */
+  sentAt = 0;
   /** True once the request surely never reached a handler (its message could not be sent). */
   neverDelivered = false;
   /** Response bytes received but not yet acknowledged with WINDOW_UPDATE. */

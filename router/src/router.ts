@@ -16,13 +16,18 @@ import { ProxyStream, StreamState } from './proxy-stream.js';
 import { MINIMAL, WorkerLink, type LinkEvents, type Peer } from './worker-link.js';
 import { WorkerPool, type WorkerState } from './worker-pool.js';
 
-// A worker silent this many heartbeats is dead. ZMTP heartbeats (worker-link.ts) catch stopped and vanished
-// workers within ~0.85 s without false alarms, since libzmq answers them off the JavaScript thread; this slower
-// check is the backstop for a worker whose sockets live but whose event loop has stalled for good. It is long
-// on purpose: under load (a 1 GiB upload on a busy machine) hellos were seen 3 s late from healthy workers.
-const SILENT_HEARTBEATS = 40;
+// Liveness (SPEC §5.2). Any message from a worker is a sign of life. While a worker holds streams it has not
+// answered, the router PINGs it once it has been quiet for PING_AFTER_MS; one that leaves the PING unanswered for
+// PING_TIMEOUT_MS is unresponsive: no new streams, and its unanswered idempotent streams move to another worker.
+// Its connection and the streams that cannot move stay, so a worker that is only slow (a blocked event loop, a
+// starved machine) loses nothing and takes streams again as soon as it speaks. A worker is dead only when its
+// connection is gone. Deciding on an unanswered PING rather than on quiet alone keeps a late timer (measured here:
+// setTimeout(200) firing after up to 1.4 s on an idle VM) from condemning a worker that was never asked.
+const PING_AFTER_MS = 250;
+const PING_TIMEOUT_MS = 500;
+// The tick runs only while something waits on a clock (queued or unanswered streams): an idle router never wakes.
 const TICK_MS = 100;
-const PROBE_AGAIN_MS = [50, 150, 400];
+const PROBE_AGAIN_MS = [50, 150, 400, 1000];
 
 export interface RouterAddress { http: string; bind: string; control: string }
 
@@ -32,10 +37,13 @@ export class SwitchboardRouter implements RequestSink, LinkEvents {
   readonly session = randomBytes(8).toString('hex');
   readonly #streams = new Map<number, ProxyStream>();
   readonly #queue: ProxyStream[] = [];
+  /** Streams sent and not answered yet (state SENT), for worker timeouts and liveness; pruned lazily by the tick. */
+  readonly #awaiting = new Set<ProxyStream>();
   readonly #pool = new WorkerPool();
   readonly #link: WorkerLink;
   readonly #server: Server;
   #nextId = 1;
+  #pingId = 1;
   #tick: NodeJS.Timeout | undefined;
   #closing = false;
   /** Set while close() waits for in-flight streams to finish. */
@@ -56,8 +64,6 @@ export class SwitchboardRouter implements RequestSink, LinkEvents {
       this.#server.once('error', reject);
       this.#server.listen(port, host, () => { this.#server.off('error', reject); resolve(); });
     });
-    this.#tick = setInterval(() => this.#onTick(), TICK_MS);
-    this.#tick.unref();
     return this.address;
   }
 
@@ -94,6 +100,7 @@ export class SwitchboardRouter implements RequestSink, LinkEvents {
     stream.state = StreamState.QUEUED;
     stream.deadline = Date.now() + (this.#pool.anyConnected(this.#link.minimalPeers) ? this.opts.queueTimeout : this.opts.noWorkerTimeout);
     this.#queue.push(stream);
+    this.#startTick();
   }
 
   /** Sends a stream's first message: SYN_STREAM plus the body read so far (SPEC §3.1). */
@@ -101,10 +108,13 @@ export class SwitchboardRouter implements RequestSink, LinkEvents {
     const to = target === MINIMAL ? MINIMAL : target.id;
     stream.worker = to;
     stream.state = StreamState.SENT;
-    stream.deadline = Date.now() + this.opts.workerTimeout;
+    stream.sentAt = Date.now();
+    stream.deadline = stream.sentAt + this.opts.workerTimeout;
     stream.neverDelivered = false;
     this.log.debug({ stream: stream.id, worker: this.#workerName(to) }, 'stream sent');
     const finished = stream.bodyComplete && !stream.streamingBody;
+    this.#awaiting.add(stream);
+    this.#startTick();
     this.#link.send(to, stream.synStream!);
     const chunks = stream.body;
     for (let i = 0; i < chunks.length; i++) {
@@ -161,6 +171,7 @@ export class SwitchboardRouter implements RequestSink, LinkEvents {
 
   release(stream: ProxyStream, rst: number): void {
     if (this.#streams.get(stream.id) === stream) this.#streams.delete(stream.id);
+    this.#awaiting.delete(stream);
     const at = stream.worker;
     if (at !== undefined && at !== MINIMAL) {
       const worker = this.#pool.get(at);
@@ -189,7 +200,10 @@ export class SwitchboardRouter implements RequestSink, LinkEvents {
 
   message(from: Peer, parts: Buffer[]): void {
     const worker = from === MINIMAL ? undefined : this.#pool.get(from);
-    if (worker !== undefined) worker.lastSeen = Date.now();
+    if (worker !== undefined) {
+      worker.lastSeen = Date.now();
+      if (worker.unresponsive) this.#responsiveAgain(worker);
+    }
     for (const part of parts) {
       let frames: Frame[];
       try {
@@ -244,7 +258,8 @@ export class SwitchboardRouter implements RequestSink, LinkEvents {
         if (from !== MINIMAL && isWorkerHello(frame.payload)) this.#onHello(from, frame.payload);
         return;
       case 'PING':
-        if (from !== MINIMAL && this.#pool.get(from)) this.#link.send(from, encodePing(frame.id));
+        // Echo only the worker's own PINGs (even ids); odd ids are the router's coming back (SPEC §3.2).
+        if (from !== MINIMAL && frame.id % 2 === 0 && this.#pool.get(from)) this.#link.send(from, encodePing(frame.id));
         return;
       case 'GOAWAY': {
         const worker = from === MINIMAL ? undefined : this.#pool.get(from);
@@ -313,7 +328,13 @@ export class SwitchboardRouter implements RequestSink, LinkEvents {
   }
 
   #probe(): void {
-    for (const worker of this.#pool.all()) this.#link.send(worker.id, encodePing(0));
+    for (const worker of this.#pool.all()) this.#ping(worker, Date.now());
+  }
+
+  #ping(worker: WorkerState, now: number): void {
+    worker.pingedAt = now;
+    this.#link.send(worker.id, encodePing(this.#pingId));
+    this.#pingId = this.#pingId + 2 > MAX_STREAM_ID ? 1 : this.#pingId + 2;
   }
 
   minimalPeers(count: number): void {
@@ -360,19 +381,63 @@ export class SwitchboardRouter implements RequestSink, LinkEvents {
     }
   }
 
+  #startTick(): void {
+    if (this.#tick !== undefined || this.#closing) return;
+    this.#tick = setInterval(() => this.#onTick(), TICK_MS);
+    this.#tick.unref();
+  }
+
   #onTick(): void {
     const now = Date.now();
-    for (const worker of this.#pool.silent(now, SILENT_HEARTBEATS)) this.#workerDead(worker, 'heartbeats stopped');
     while (this.#queue.length > 0 && this.#queue[0].deadline <= now) {
       const stream = this.#queue.shift()!;
       const code: RouterErrorCode = this.#pool.anyConnected(this.#link.minimalPeers) ? 'ROUTER_ERR_BUSY' : 'ROUTER_ERR_NO_WORKER';
       stream.fail(this.#error(code, stream));
     }
-    for (const stream of this.#streams.values()) {
-      if (stream.state !== StreamState.SENT || stream.deadline > now) continue;
+    for (const stream of this.#awaiting) {
+      if (stream.state !== StreamState.SENT) { this.#awaiting.delete(stream); continue; }
+      if (stream.worker !== MINIMAL) this.#checkAlive(this.#pool.get(stream.worker!), stream.sentAt, now);
+      if (stream.deadline > now) continue;
       if (stream.streamingBody && (!stream.bodyComplete || stream.body.length > 0)) continue; // the upload still flows
       stream.fail(this.#error('ROUTER_ERR_WORKER_TIMEOUT', stream));
     }
+    if (this.#queue.length === 0 && this.#awaiting.size === 0) {
+      clearInterval(this.#tick);
+      this.#tick = undefined;
+    }
+  }
+
+  /** For a worker holding a stream sent at `sentAt` and not answered: PING it when quiet, give up on it for now
+   * when it leaves the PING unanswered. */
+  #checkAlive(worker: WorkerState | undefined, sentAt: number, now: number): void {
+    if (worker === undefined) return;
+    const heard = Math.max(worker.lastSeen, sentAt);
+    if (now - heard < PING_AFTER_MS) return;
+    if (worker.pingedAt < heard) return this.#ping(worker, now);
+    if (now - worker.pingedAt < PING_TIMEOUT_MS) return;
+    // Unanswered. Ask again either way: a killed worker whose connection libzmq had not yet let go of when the
+    // disconnect probes went out is found by the send failing (EHOSTUNREACH); a stopped one answers when resumed.
+    if (!worker.unresponsive) this.#unresponsive(worker, now - heard);
+    this.#ping(worker, now);
+  }
+
+  #unresponsive(worker: WorkerState, quietMs: number): void {
+    worker.unresponsive = true;
+    let moved = 0;
+    for (const stream of [...worker.streams]) {
+      if (stream.state !== StreamState.SENT || !isIdempotent(stream.method) || !this.#replayable(stream)) continue;
+      // The worker may yet run it: CANCEL arrives before anything it could send later for the stream.
+      this.#link.send(worker.id, encodeRstStream(stream.id, RstStatus.CANCEL));
+      this.#redispatch(stream);
+      moved++;
+    }
+    this.log.warn({ worker: worker.name, id: worker.id, quietMs, moved, kept: worker.streams.size }, 'worker unresponsive');
+  }
+
+  #responsiveAgain(worker: WorkerState): void {
+    worker.unresponsive = false;
+    this.log.info({ worker: worker.name, id: worker.id }, 'worker responsive again');
+    this.#drainQueue();
   }
 
   #error(code: RouterErrorCode, stream: ProxyStream): RouterError {
@@ -401,6 +466,7 @@ export class SwitchboardRouter implements RequestSink, LinkEvents {
     this.#server.closeAllConnections();
     await closed;
     clearInterval(this.#tick);
+    this.#tick = undefined;
     this.#link.close();
   }
 }

@@ -12,7 +12,7 @@ export interface LinkEvents {
   message(from: Peer, parts: Buffer[]): void;
   /** A send to this worker failed because its connection is gone (ROUTER_MANDATORY → EHOSTUNREACH). */
   unreachable(worker: Peer, lost: Buffer[][]): void;
-  /** A connection on the control socket went away: some worker may be dead. */
+  /** A connection on the control socket went away and libzmq could not say whose: some worker may be dead. */
   controlDisconnect(): void;
   /** The count of minimal workers connected to the request endpoint changed. */
   minimalPeers(count: number): void;
@@ -24,9 +24,11 @@ export interface LinkOptions {
   curve?: { secretKey: string; publicKey: string };
 }
 
-// ZMTP heartbeats run in libzmq's I/O thread, so a worker whose JavaScript is busy still answers them and only a
-// stopped or vanished one is dropped (within ~0.85 s; a tighter timeout dropped healthy workers on a loaded 2-core machine): the fast, false-positive-free liveness signal (issue 3.2).
-const ZMTP_HEARTBEAT = { heartbeatInterval: 150, heartbeatTimeout: 700 } as const;
+// ZMTP heartbeats run in libzmq's I/O thread and close a connection that stays silent: the backstop for a worker
+// whose machine vanished without closing TCP. Liveness that matters for requests (a hung worker's streams moving
+// within 1 s) is the router's own PING check (router.ts), which never closes a connection; a short ZMTP timeout
+// here dropped healthy workers, and the data in flight with them, on a starved machine.
+const ZMTP_HEARTBEAT = { heartbeatInterval: 2000, heartbeatTimeout: 10_000 } as const;
 
 interface Outbox {
   batches: Map<Peer, Buffer[]>;
@@ -43,6 +45,7 @@ export class WorkerLink {
   readonly #routerOut: Outbox;
   readonly #ids = new Map<Peer, Buffer>();
   #minimalPeers = 0;
+  readonly #notify: boolean;
   #closed = false;
   endpoints = { bind: '', control: '' };
 
@@ -52,14 +55,19 @@ export class WorkerLink {
     // worker is never attempted, the dispatcher only targets MINIMAL while peers are connected.
     this.#dealer = new Dealer({ probeRouter: true, sendHighWaterMark: 100_000, receiveHighWaterMark: 100_000, linger: 0, ...ZMTP_HEARTBEAT, ...curve });
     // mandatory: a reply to a gone worker fails loudly instead of vanishing, which is how we learn who died.
-    this.#router = new Router({ mandatory: true, sendHighWaterMark: 100_000, receiveHighWaterMark: 100_000, linger: 0, ...ZMTP_HEARTBEAT, ...curve });
+    // handover: a worker reconnecting under its routing id takes over at once, even before libzmq has noticed the
+    // old connection is gone (without it the new connection is parked and never read).
+    this.#router = new Router({ mandatory: true, handover: true, sendHighWaterMark: 100_000, receiveHighWaterMark: 100_000, linger: 0, ...ZMTP_HEARTBEAT, ...curve });
     this.#events = events;
     this.#dealerOut = this.#outbox();
     this.#routerOut = this.#outbox();
     // Listeners go on before bind(), or early events are missed (measured-facts.md).
     this.#dealer.events.on('accept', () => this.#events.minimalPeers(++this.#minimalPeers));
     this.#dealer.events.on('disconnect', () => this.#events.minimalPeers(this.#minimalPeers = Math.max(0, this.#minimalPeers - 1)));
-    this.#router.events.on('disconnect', () => this.#events.controlDisconnect());
+    // Who left: ZMQ_ROUTER_NOTIFY (a draft option the bundled libzmq has) hands us [worker-id, ''] when a worker's
+    // connection goes. Without it, a disconnect names no one and the router has to probe every worker.
+    this.#notify = enableDisconnectNotify(this.#router);
+    if (!this.#notify) this.#router.events.on('disconnect', () => this.#events.controlDisconnect());
     this.endpoints = { bind: options.bind, control: options.controlBind };
   }
 
@@ -143,6 +151,12 @@ export class WorkerLink {
     try {
       for await (const [id, ...parts] of this.#router) {
         const key = id.toString('latin1');
+        if (this.#notify && parts.length === 1 && parts[0].length === 0) {
+          // A disconnect notification (no frame is ever empty). After a handover it names the old connection's
+          // stand-in id, which nobody knows, so it is ignored there.
+          if (this.#ids.delete(key)) this.#events.unreachable(key, []);
+          continue;
+        }
         if (!this.#ids.has(key)) this.#ids.set(key, id);
         this.#events.message(key, parts);
       }
@@ -155,5 +169,19 @@ export class WorkerLink {
     this.#closed = true;
     this.#dealer.close();
     this.#router.close();
+  }
+}
+
+const ZMQ_ROUTER_NOTIFY = 97;
+const ZMQ_NOTIFY_DISCONNECT = 2;
+
+/** Turns on disconnect notifications where libzmq has them (draft API); false where it does not. */
+function enableDisconnectNotify(router: Router): boolean {
+  try {
+    // zeromq.js has no typed setter for this draft option; its generic one is protected.
+    (router as unknown as { setInt32Option(option: number, value: number): void }).setInt32Option(ZMQ_ROUTER_NOTIFY, ZMQ_NOTIFY_DISCONNECT);
+    return true;
+  } catch {
+    return false;
   }
 }

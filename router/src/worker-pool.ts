@@ -10,8 +10,12 @@ export interface WorkerState {
   maxStreams: number;
   /** Its receive window for streamed request DATA (hello.window). */
   window: number;
-  heartbeatMs: number;
+  /** When the last message from it arrived (ms, Date.now()). */
   lastSeen: number;
+  /** When the router last sent it a liveness PING. */
+  pingedAt: number;
+  /** Quiet too long while holding unanswered streams (SPEC §5.2): gets no new streams until it speaks again. */
+  unresponsive: boolean;
   /** Sent GOAWAY: gets no new streams. */
   draining: boolean;
   /** Streams it holds: the router's own count is the credit that matters. */
@@ -35,13 +39,12 @@ export class WorkerPool {
     let worker = this.#workers.get(id);
     const isNew = worker === undefined;
     if (worker === undefined) {
-      worker = { id, name: hello.name, maxStreams: 0, window: 0, heartbeatMs: 0, lastSeen: now, draining: false, streams: new Set() };
+      worker = { id, name: hello.name, maxStreams: 0, window: 0, lastSeen: now, pingedAt: 0, unresponsive: false, draining: false, streams: new Set() };
       this.#workers.set(id, worker);
     }
     worker.name = String(hello.name ?? id);
     worker.maxStreams = hello.maxStreams;
     worker.window = hello.window;
-    worker.heartbeatMs = Number.isInteger(hello.heartbeatMs) && hello.heartbeatMs > 0 ? hello.heartbeatMs : 250;
     worker.lastSeen = now;
     return { worker, isNew };
   }
@@ -66,25 +69,25 @@ export class WorkerPool {
    * The next target with free credit, round robin over extended workers and the minimal workers' DEALER
    * (which ZeroMQ itself spreads over its peers, so it gets one turn per connected minimal worker).
    * `extendedOnly` is for streams whose body must stream: only the control socket can carry it.
+   * Two passes instead of a list of candidates: this runs once per request.
    */
   pick(minimalPeers: number, extendedOnly: boolean): WorkerState | typeof MINIMAL | undefined {
-    const ready: WorkerState[] = [];
-    for (const w of this.#workers.values()) if (!w.draining && w.streams.size < w.maxStreams) ready.push(w);
-    const slots = ready.length + (extendedOnly ? 0 : minimalPeers);
+    let ready = 0;
+    for (const w of this.#workers.values()) if (canTake(w)) ready++;
+    const slots = ready + (extendedOnly ? 0 : minimalPeers);
     if (slots === 0) return undefined;
-    const i = this.#turn++ % slots;
+    let i = this.#turn++ % slots;
     if (this.#turn > 0x3fffffff) this.#turn = 0;
-    return i < ready.length ? ready[i] : MINIMAL;
-  }
-
-  /** Workers silent for longer than `factor` heartbeat intervals. */
-  silent(now: number, factor: number): WorkerState[] {
-    const out: WorkerState[] = [];
-    for (const w of this.#workers.values()) if (now - w.lastSeen > factor * w.heartbeatMs) out.push(w);
-    return out;
+    if (i >= ready) return MINIMAL;
+    for (const w of this.#workers.values()) if (canTake(w) && i-- === 0) return w;
+    return undefined;
   }
 
   all(): IterableIterator<WorkerState> {
     return this.#workers.values();
   }
+}
+
+function canTake(w: WorkerState): boolean {
+  return !w.draining && !w.unresponsive && w.streams.size < w.maxStreams;
 }

@@ -29,7 +29,7 @@ t.test('a non-idempotent request held by a killed worker gets 502, not a silent 
   const router = await startRouter(t, ['--log-level', 'debug']);
   const w1 = startWorker(t, router, 'only', ['--delay', '5000']);
   await router.joined(1);
-  // Bounded by the liveness backstop (10 s) too, in case the disconnect probes miss on a loaded machine.
+  // Should the disconnect probes all go out before libzmq lets go of the dead connection, the liveness PINGs find it.
   const post = request(router.url, { method: 'POST', body: 'pay once', timeoutMs: 25_000 });
   await router.waitFor((e) => e.msg === 'stream sent', 5000, 'POST dispatched');
   await w1.kill('SIGKILL');
@@ -38,7 +38,7 @@ t.test('a non-idempotent request held by a killed worker gets 502, not a silent 
   t.equal(res.headers['x-switchboard-error'], 'ROUTER_ERR_WORKER_LOST');
 });
 
-t.test('SIGSTOP: a hung worker is dropped within 1 s, its streams move, SIGCONT brings it back', async (t) => {
+t.test('SIGSTOP: a hung worker is passed over within 1 s, its streams move, SIGCONT brings it back', async (t) => {
   const router = await startRouter(t, ['--log-level', 'debug']);
   const hung = startWorker(t, router, 'hung', ['--delay', '200']);
   startWorker(t, router, 'alive', ['--delay', '200']);
@@ -47,18 +47,21 @@ t.test('SIGSTOP: a hung worker is dropped within 1 s, its streams move, SIGCONT 
   await router.waitFor(() => router.count((e) => e.msg === 'stream sent' && e.worker === 'hung') >= 2, 5000, 'hung holds streams');
   hung.child.kill('SIGSTOP');
   const stoppedAt = Date.now();
-  const lost = await router.waitFor((e) => e.msg === 'worker lost' && e.worker === 'hung', 15_000, 'hung detected');
-  // Nominal detection is ~0.85 s (ZMTP heartbeats, SPEC §5.2); the bound leaves room for a loaded CI machine.
-  t.ok(lost.time - stoppedAt <= 3000, `hung worker detected in ${lost.time - stoppedAt} ms (target 1 s)`);
+  const noticed = await router.waitFor((e) => e.msg === 'worker unresponsive' && e.worker === 'hung', 15_000, 'hung noticed');
+  // Nominal: 250 ms of quiet, a PING unanswered for 500 ms, one 100 ms tick (SPEC §5.2): 0.85 s. The bound leaves
+  // room for this kind of VM, where every timer fires late (setTimeout(200) after 0.4-1.4 s, measured) and the
+  // check needs two of them; it still fails the old 10 s silence rule.
+  t.ok(noticed.time - stoppedAt <= 5000, `hung worker noticed in ${noticed.time - stoppedAt} ms (target 1 s)`);
   const responses = await Promise.all(pending);
   t.same(responses.map((r) => r.status), Array(10).fill(200), 'every request answered');
   t.ok(responses.every((r) => r.body.toString() === 'Hello from alive\n' || r.body.toString() === 'Hello from hung\n'));
   const sentBefore = router.count((e) => e.msg === 'stream sent' && e.worker === 'hung');
   for (let i = 0; i < 4; i++) t.equal((await request(router.url)).body.toString(), 'Hello from alive\n', 'no new streams to the hung worker');
   t.equal(router.count((e) => e.msg === 'stream sent' && e.worker === 'hung'), sentBefore);
+  t.equal(router.count((e) => e.msg === 'worker lost'), 0, 'its connection was kept: slow is not dead');
 
   hung.child.kill('SIGCONT');
-  await router.waitFor(() => router.count((e) => e.msg === 'worker joined' && e.worker === 'hung') >= 2, 30_000, 'hung rejoined');
+  await router.waitFor((e) => e.msg === 'worker responsive again' && e.worker === 'hung', 30_000, 'hung back');
   const seen = new Set();
   for (let i = 0; i < 6; i++) seen.add((await request(router.url)).body.toString());
   t.ok(seen.has('Hello from hung\n'), 'the resumed worker serves again');

@@ -109,7 +109,8 @@ export class Link {
         this.host.onControl(this, frame.payload);
         return undefined;
       case 'PING':
-        this.send(encodePing(frame.id));
+        // Echo the router's PINGs (odd ids: its liveness check, SPEC §5.2); an even id is our own coming back.
+        if (frame.id % 2 === 1) this.send(encodePing(frame.id));
         return undefined;
       default:
         // SETTINGS, GOAWAY, unknown types; SYN_REPLY/HEADERS never come from a router.

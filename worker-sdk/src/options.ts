@@ -25,9 +25,11 @@ export interface WorkerOptions {
   name?: string;
   /** Streams this worker serves at once, across all routers (hello `maxStreams`). Default 64. */
   concurrency?: number;
-  /** Per-stream receive window for streamed request bodies, bytes (hello `window`). Default 65536. */
+  /** Per-stream receive window for streamed request bodies, bytes (hello `window`). Default 1 MiB: each window is a
+   * round trip to the router, and 64 KiB windows held uploads to a few MB/s on a slow VM. */
   window?: number;
-  /** Interval of the hello heartbeat on the control socket, ms. Default 250. */
+  /** Interval at which hello repeats on the control socket, ms. Default 5000. The router checks liveness itself with
+   * PING while the worker holds unanswered streams (SPEC §5.2); repeated hellos only refresh what it knows. */
   heartbeatMs?: number;
   /**
    * Speak only the minimal protocol (SPEC §1–§4): one ROUTER socket connected to every request
@@ -54,8 +56,8 @@ export interface ResolvedOptions {
 
 export const DEFAULTS = Object.freeze({
   concurrency: 64,
-  window: 65536,
-  heartbeatMs: 250,
+  window: 1024 * 1024,
+  heartbeatMs: 5000,
   minimal: false,
   /** close(): how long in-flight streams may take to finish, ms. */
   graceMs: 10_000,

@@ -208,12 +208,12 @@ t.test('§5.2 a welcome with a new session aborts the streams of the old one', a
   t.equal(err.code, 'WORKER_ERR_SESSION_LOST');
 });
 
-t.test('frames for unknown streams are ignored; PING is echoed', async (t) => {
+t.test('frames for unknown streams are ignored; a router PING is echoed, an even (own) id is not', async (t) => {
   t.setTimeout(30000);
   const { router } = await setup(t, {}, (_req, res) => res.end('ok'));
   const { id } = await router.join();
-  await router.send(id, encodeData(99, Buffer.from('stray'), true), encodeWindowUpdate(99, 100), encodeRstStream(97, RstStatus.CANCEL), encodePing(42));
-  t.equal((await router.nextFrame('PING')).frame.id, 42);
+  await router.send(id, encodeData(99, Buffer.from('stray'), true), encodeWindowUpdate(99, 100), encodeRstStream(97, RstStatus.CANCEL), encodePing(42), encodePing(43));
+  t.equal((await router.nextFrame('PING')).frame.id, 43);
   await router.send(id, synStream(1));
   t.equal((await router.response(1)).body.toString(), 'ok');
   t.same(router.log.filter((e) => e.frame.streamId === 99 || e.frame.streamId === 97), []);

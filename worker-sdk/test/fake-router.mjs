@@ -99,7 +99,7 @@ export class FakeRouter {
    * worker sent before it handled the PING is logged before that position (one socket, in order).
    */
   async barrier(workerId) {
-    const pingId = ++this.#pings;
+    const pingId = 2 * ++this.#pings + 1; // odd: a router's PING, which the worker echoes
     await this.send(workerId, encodePing(pingId));
     const echo = await this.next((e) => e.frame.type === 'PING' && e.frame.id === pingId);
     return this.log.indexOf(echo) + 1;

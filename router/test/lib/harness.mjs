@@ -42,6 +42,8 @@ export async function routerAddresses() {
   return { listen: `127.0.0.1:${await freePort()}`, bind: `tcp://127.0.0.1:${port}`, control: `tcp://127.0.0.1:${port + 1}` };
 }
 
+const LOG_TAIL = 40;
+
 /**
  * Spawns a child process whose stdout is JSON log lines; keeps them, and lets a test wait for one.
  * The process is SIGKILLed at teardown if still running.
@@ -61,7 +63,12 @@ export function spawnLogged(t, command, args, { env, name = command } = {}) {
   createInterface({ input: child.stdout }).on('line', onLine);
   const stderr = [];
   createInterface({ input: child.stderr }).on('line', (l) => { stderr.push(l); onLine(l); });
-  t.teardown(() => { if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL'); return exited; });
+  t.teardown(() => {
+    // A failed test shows what its processes said last: CI keeps nothing else.
+    if (!t.passing()) t.comment(`${name} (last ${Math.min(lines.length, LOG_TAIL)} log lines):\n${lines.slice(-LOG_TAIL).map((e) => JSON.stringify(e)).join('\n')}`);
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    return exited;
+  });
   return {
     child, lines, stderr, exited, name,
     /** Resolves with the first log entry (past or future) for which match() is true. */
