@@ -26,6 +26,8 @@ function workerCommand(app: App, name: string, size: number | undefined, endpoin
   return [CLI, 'hello', name, ...endpoints, ...(size === undefined ? [] : ['--size', String(size)])];
 }
 
+const START_MS = 40_000;
+
 export async function startRouter(spec: TargetSpec, _tmpDir: string): Promise<Target> {
   const listen = `127.0.0.1:${await freePort()}`;
   const bind = `tcp://127.0.0.1:${await freePort()}`;
@@ -40,7 +42,8 @@ export async function startRouter(spec: TargetSpec, _tmpDir: string): Promise<Ta
     await router.stop();
   };
   try {
-    await router.waitForLine((l) => l.includes('"router listening"'), 15_000, '"router listening" log line');
+    // Generous: a Node process can take 10 s to start on this 2-core VM while another test is running.
+    await router.waitForLine((l) => l.includes('"router listening"'), START_MS, '"router listening" log line');
     for (let i = 1; i <= (spec.workers ?? 1); i++) {
       const name = `w${i}`;
       workers.push(new Child(process.execPath, workerCommand(spec.app, name, spec.size, ['--connect', bind, '--control', control]), { name: `worker ${name}` }));
@@ -48,7 +51,7 @@ export async function startRouter(spec: TargetSpec, _tmpDir: string): Promise<Ta
     await Promise.all(
       workers.map((w, i) =>
         Promise.race([
-          router.waitForLine((l) => l.includes('"worker joined"') && l.includes(`"worker":"w${i + 1}"`), 15_000, `"worker joined" for w${i + 1}`),
+          router.waitForLine((l) => l.includes('"worker joined"') && l.includes(`"worker":"w${i + 1}"`), START_MS, `"worker joined" for w${i + 1}`),
           w.exited.then((code) => {
             throw new BenchError('BENCH_ERR_EXITED', `${w.name} exited (${code}) before joining\n${w.tail()}`);
           }),
@@ -56,7 +59,7 @@ export async function startRouter(spec: TargetSpec, _tmpDir: string): Promise<Ta
       ),
     );
     const origin = `http://${listen}`;
-    await waitForHttp(`${origin}/`, router, 15_000);
+    await waitForHttp(`${origin}/`, router, START_MS);
     return {
       spec,
       origin,

@@ -14,7 +14,7 @@ t.teardown(async () => {
   rmSync(tmp, { recursive: true, force: true });
 });
 
-t.test('router: hello, bytes and stream workers join and answer through it', { skip: missing('router'), timeout: 120_000 }, async (t) => {
+t.test('router: hello, bytes and stream workers join and answer through it', { skip: missing('router'), timeout: 300_000 }, async (t) => {
   const hello = await startTarget({ kind: 'router', workers: 2, app: 'hello' }, tmp);
   try {
     t.same(hello.procs.map((p) => p.role), ['router', 'worker', 'worker']);
