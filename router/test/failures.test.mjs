@@ -29,7 +29,7 @@ t.test('a non-idempotent request held by a killed worker gets 502, not a silent 
   const router = await startRouter(t, ['--log-level', 'debug']);
   const w1 = startWorker(t, router, 'only', ['--delay', '5000']);
   await router.joined(1);
-  // Should the disconnect probes all go out before libzmq lets go of the dead connection, the liveness PINGs find it.
+  // Found by the disconnect notification; should that ever be missed, the liveness PINGs fail on the gone connection.
   const post = request(router.url, { method: 'POST', body: 'pay once', timeoutMs: 25_000 });
   await router.waitFor((e) => e.msg === 'stream sent', 5000, 'POST dispatched');
   await w1.kill('SIGKILL');
