@@ -94,6 +94,11 @@ export class SwitchboardRouter implements RequestSink, LinkEvents {
     if (this.#closing) return stream.fail(this.#error('ROUTER_ERR_SHUTTING_DOWN', stream));
     this.#streams.set(stream.id, stream);
     stream.synStream ??= encodeSynStream(stream.id, requestPairs(stream.req, 'http'), stream.bodyComplete && stream.bodyBytes === 0);
+    this.#route(stream);
+  }
+
+  /** Sends a stream to a worker with free credit, or queues it. Also for streams moving while the router drains. */
+  #route(stream: ProxyStream): void {
     const target = this.#pool.pick(this.#link.minimalPeers, stream.streamingBody);
     if (target !== undefined) return this.#send(stream, target);
     if (this.#queue.length >= this.opts.maxQueue) return stream.fail(this.#error('ROUTER_ERR_QUEUE_FULL', stream));
@@ -368,7 +373,7 @@ export class SwitchboardRouter implements RequestSink, LinkEvents {
     if (at !== undefined && at !== MINIMAL) this.#pool.get(at)?.streams.delete(stream);
     stream.worker = undefined;
     this.log.debug({ stream: stream.id }, 're-dispatching stream');
-    this.dispatch(stream);
+    this.#route(stream);
   }
 
   #drainQueue(): void {
@@ -426,9 +431,15 @@ export class SwitchboardRouter implements RequestSink, LinkEvents {
     let moved = 0;
     for (const stream of [...worker.streams]) {
       if (stream.state !== StreamState.SENT || !isIdempotent(stream.method) || !this.#replayable(stream)) continue;
+      // Only to a worker that can take it now: with nowhere better to go, the stream stays with the one most
+      // likely to answer it (a starved machine makes every worker look unresponsive at times).
+      const target = this.#pool.pick(this.#link.minimalPeers, stream.streamingBody);
+      if (target === undefined) break;
       // The worker may yet run it: CANCEL arrives before anything it could send later for the stream.
       this.#link.send(worker.id, encodeRstStream(stream.id, RstStatus.CANCEL));
-      this.#redispatch(stream);
+      worker.streams.delete(stream);
+      this.log.debug({ stream: stream.id }, 're-dispatching stream');
+      this.#send(stream, target);
       moved++;
     }
     this.log.warn({ worker: worker.name, id: worker.id, quietMs, moved, kept: worker.streams.size }, 'worker unresponsive');

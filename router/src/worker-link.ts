@@ -27,8 +27,9 @@ export interface LinkOptions {
 // ZMTP heartbeats run in libzmq's I/O thread and close a connection that stays silent: the backstop for a worker
 // whose machine vanished without closing TCP. Liveness that matters for requests (a hung worker's streams moving
 // within 1 s) is the router's own PING check (router.ts), which never closes a connection; a short ZMTP timeout
-// here dropped healthy workers, and the data in flight with them, on a starved machine.
-const ZMTP_HEARTBEAT = { heartbeatInterval: 2000, heartbeatTimeout: 10_000 } as const;
+// here dropped healthy workers, and the data in flight with them, on a starved machine (10 s was too short in CI,
+// where a test stopped a worker for longer).
+const ZMTP_HEARTBEAT = { heartbeatInterval: 2000, heartbeatTimeout: 30_000 } as const;
 
 interface Outbox {
   batches: Map<Peer, Buffer[]>;

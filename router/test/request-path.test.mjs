@@ -24,7 +24,7 @@ t.test('workers started before the router are served round robin; a killed one d
   t.equal(more.filter((b) => b === 'Hello from worker-1\n').length, 3, 'strict alternation over 6 sequential requests');
 
   await w1.kill('SIGKILL');
-  await router.waitFor((e) => e.msg === 'worker lost' && e.worker === 'worker-1', 5000, 'worker-1 lost');
+  await router.waitFor((e) => e.msg === 'worker lost' && e.worker === 'worker-1', 30_000, 'worker-1 lost');
   const after = [];
   for (let i = 0; i < 6; i++) after.push(await request(router.url));
   t.same(after.map((r) => r.status), [200, 200, 200, 200, 200, 200], 'every request still answered');
@@ -162,7 +162,7 @@ t.test('SIGTERM: in-flight requests finish, then exit 0', async (t) => {
   startWorker(t, router, 'slow', ['--delay', '800']);
   await router.joined(1);
   const inFlight = request(router.url);
-  await router.waitFor((e) => e.msg === 'stream sent', 5000, 'the request dispatched');
+  await router.waitFor((e) => e.msg === 'stream sent', 30_000, 'the request dispatched');
   router.child.kill('SIGTERM');
   const refused = await request(router.url).catch((err) => err);
   t.ok(refused instanceof Error || refused.status === 503, 'new connections are refused while draining');

@@ -1,5 +1,6 @@
 // Starts real router and worker processes for end-to-end tests, and talks real HTTP to them.
-// Every process started here is SIGKILLed in the test's teardown; every wait is bounded.
+// Every process started here is SIGKILLed in the test's teardown; every wait is bounded, generously: a starved CI
+// machine has been seen taking over 20 s to start a Node process.
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import http from 'node:http';
@@ -72,7 +73,7 @@ export function spawnLogged(t, command, args, { env, name = command } = {}) {
   return {
     child, lines, stderr, exited, name,
     /** Resolves with the first log entry (past or future) for which match() is true. */
-    waitFor(match, timeoutMs = 20_000, what = 'log line') {
+    waitFor(match, timeoutMs = 60_000, what = 'log line') {
       const seen = lines.find(match);
       if (seen) return Promise.resolve(seen);
       return new Promise((resolve, reject) => {
@@ -94,10 +95,10 @@ export function spawnLogged(t, command, args, { env, name = command } = {}) {
 export async function startRouter(t, extraArgs = [], addresses) {
   const a = addresses ?? { listen: '127.0.0.1:0', bind: 'tcp://127.0.0.1:*', control: 'tcp://127.0.0.1:*' };
   const proc = spawnLogged(t, process.execPath, [CLI, 'router', '--listen', a.listen, '--bind', a.bind, '--control-bind', a.control, ...extraArgs], { name: 'router' });
-  const ready = await proc.waitFor((e) => e.msg === 'router listening', 30_000, '"router listening"');
+  const ready = await proc.waitFor((e) => e.msg === 'router listening', 60_000, '"router listening"');
   return {
     ...proc, listen: ready.http, bind: ready.bind, control: ready.control, url: `http://${ready.http}`,
-    joined: (n) => proc.waitFor(() => proc.count((e) => e.msg === 'worker joined') >= n, 30_000, `${n} workers joined`),
+    joined: (n) => proc.waitFor(() => proc.count((e) => e.msg === 'worker joined') >= n, 60_000, `${n} workers joined`),
   };
 }
 
@@ -107,7 +108,7 @@ export function startWorker(t, router, name, extraArgs = [], kind = 'hello') {
 }
 
 /** One HTTP request; resolves with status, headers and the whole body (a Buffer). Bounded by timeoutMs. */
-export function request(url, { method = 'GET', headers = {}, body, timeoutMs = 10_000, agent = false } = {}) {
+export function request(url, { method = 'GET', headers = {}, body, timeoutMs = 30_000, agent = false } = {}) {
   return new Promise((resolve, reject) => {
     const req = http.request(url, { method, headers, agent }, (res) => {
       const chunks = [];
@@ -122,7 +123,7 @@ export function request(url, { method = 'GET', headers = {}, body, timeoutMs = 1
 }
 
 /** Repeats a request until `ok(response)` or the deadline; for "eventually true" states with no event to wait on. */
-export async function until(fn, ok, { timeoutMs = 10_000, what = 'condition' } = {}) {
+export async function until(fn, ok, { timeoutMs = 30_000, what = 'condition' } = {}) {
   const deadline = Date.now() + timeoutMs;
   let last;
   while (Date.now() < deadline) {
