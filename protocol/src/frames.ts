@@ -53,27 +53,25 @@ function checkLength(length: number): void {
 /** SYN_STREAM (§2.6.1): opens a stream. */
 export function encodeSynStream(streamId: number, headers: HeaderPairs, fin = false, opts: { associatedId?: number; priority?: number; unidirectional?: boolean } = {}): Buffer {
   checkStreamId(streamId);
-  const block = encodeHeaderBlock(headers);
-  checkLength(10 + block.length);
-  const out = Buffer.allocUnsafe(FRAME_HEADER_SIZE + 10 + block.length);
-  controlHeader(out, FrameType.SYN_STREAM, (fin ? Flag.FIN : 0) | (opts.unidirectional ? Flag.UNIDIRECTIONAL : 0), 10 + block.length);
+  const out = encodeHeaderBlock(headers, FRAME_HEADER_SIZE + 10);
+  const length = out.length - FRAME_HEADER_SIZE;
+  checkLength(length);
+  controlHeader(out, FrameType.SYN_STREAM, (fin ? Flag.FIN : 0) | (opts.unidirectional ? Flag.UNIDIRECTIONAL : 0), length);
   out.writeUInt32BE(streamId, 8);
   out.writeUInt32BE(opts.associatedId ?? 0, 12);
   out[16] = ((opts.priority ?? 0) & 0x7) << 5;
   out[17] = 0; // slot (SPDY/3 credential slot): always 0
-  block.copy(out, 18);
   return out;
 }
 
 /** SYN_REPLY (§2.6.2) or HEADERS (§2.6.7): stream id plus a header block. */
 function encodeStreamHeaders(type: number, streamId: number, headers: HeaderPairs, fin: boolean): Buffer {
   checkStreamId(streamId);
-  const block = encodeHeaderBlock(headers);
-  checkLength(4 + block.length);
-  const out = Buffer.allocUnsafe(FRAME_HEADER_SIZE + 4 + block.length);
-  controlHeader(out, type, fin ? Flag.FIN : 0, 4 + block.length);
+  const out = encodeHeaderBlock(headers, FRAME_HEADER_SIZE + 4);
+  const length = out.length - FRAME_HEADER_SIZE;
+  checkLength(length);
+  controlHeader(out, type, fin ? Flag.FIN : 0, length);
   out.writeUInt32BE(streamId, 8);
-  block.copy(out, 12);
   return out;
 }
 

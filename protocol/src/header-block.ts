@@ -37,31 +37,42 @@ export function adler32(buf: Uint8Array, start = 0, end = buf.length): number {
 /** Serialises pairs into an uncompressed SPDY/3 NV block, merging repeated names with NUL (§2.6.10). */
 export function encodeNameValues(headers: HeaderPairs): Buffer {
   const merged = mergeRepeated(headers);
+  const out = Buffer.allocUnsafe(nameValuesLength(merged));
+  writeNameValues(merged, out, 0);
+  return out;
+}
+
+function nameValuesLength(merged: string[]): number {
   let size = 4;
   for (let i = 0; i < merged.length; i++) size += 4 + Buffer.byteLength(merged[i]);
-  const out = Buffer.allocUnsafe(size);
-  out.writeUInt32BE(merged.length / 2, 0);
-  let off = 4;
+  return size;
+}
+
+function writeNameValues(merged: string[], out: Buffer, at: number): void {
+  out.writeUInt32BE(merged.length / 2, at);
+  let off = at + 4;
   for (let i = 0; i < merged.length; i++) {
     const len = out.write(merged[i], off + 4, 'utf8');
     out.writeUInt32BE(len, off);
     off += 4 + len;
   }
-  return out;
 }
+
+// Up to this many headers a linear search finds repeats faster than a Map, and allocates nothing (this runs once per
+// request and reply); past it, a Map keeps a header-stuffed request from costing quadratic time.
+const LINEAR_MERGE_MAX = 32;
 
 function mergeRepeated(headers: HeaderPairs): string[] {
   if (headers.length % 2 !== 0) throw new ProtocolError('PROTO_ERR_INVALID_HEADER', 'header pairs must have an even length');
-  let seen: Map<string, number> | undefined;
+  const seen = headers.length > LINEAR_MERGE_MAX * 2 ? new Map<string, number>() : undefined;
   const out: string[] = [];
   for (let i = 0; i < headers.length; i += 2) {
     const name = headers[i].toLowerCase(); // SPDY/3 §2.6.10: names are lower case on the wire
     const value = headers[i + 1];
     if (name.length === 0) throw new ProtocolError('PROTO_ERR_INVALID_HEADER', 'empty header name');
-    seen ??= new Map();
-    const at = seen.get(name);
-    if (at === undefined) {
-      seen.set(name, out.length);
+    const at = seen === undefined ? indexOfName(out, name) : seen.get(name) ?? -1;
+    if (at === -1) {
+      seen?.set(name, out.length);
       out.push(name, value);
     } else {
       out[at + 1] += '\0' + value;
@@ -70,29 +81,50 @@ function mergeRepeated(headers: HeaderPairs): string[] {
   return out;
 }
 
+function indexOfName(pairs: string[], name: string): number {
+  for (let i = 0; i < pairs.length; i += 2) if (pairs[i] === name) return i;
+  return -1;
+}
+
 /**
  * Encodes pairs as a header block: the NV block wrapped as zlib stored (uncompressed) deflate
  * blocks with the SPDY/3 dictionary id. Costs a few µs; any standard inflater decodes it.
+ * `room` bytes are left free at the start for the caller's frame header, so a frame takes one allocation.
  */
-export function encodeHeaderBlock(headers: HeaderPairs): Buffer {
-  const nv = encodeNameValues(headers);
-  const blocks = Math.max(1, Math.ceil(nv.length / STORED_BLOCK_MAX));
-  const out = Buffer.allocUnsafe(6 + blocks * 5 + nv.length + 4);
-  out[0] = ZLIB_CMF;
-  out[1] = ZLIB_FLG;
-  out.writeUInt32BE(SPDY3_DICTIONARY_ID, 2);
-  let off = 6;
+export function encodeHeaderBlock(headers: HeaderPairs, room = 0): Buffer {
+  const merged = mergeRepeated(headers);
+  const nvLength = nameValuesLength(merged);
+  const blocks = Math.max(1, Math.ceil(nvLength / STORED_BLOCK_MAX));
+  const out = Buffer.allocUnsafe(room + 6 + blocks * 5 + nvLength + 4);
+  let off = room;
+  out[off] = ZLIB_CMF;
+  out[off + 1] = ZLIB_FLG;
+  out.writeUInt32BE(SPDY3_DICTIONARY_ID, off + 2);
+  off += 6;
+  if (blocks === 1) {
+    // The common case: the NV block is written in place, after its one stored-block header.
+    storedBlockHeader(out, off, nvLength, true);
+    writeNameValues(merged, out, off + 5);
+    out.writeUInt32BE(adler32(out, off + 5, off + 5 + nvLength), off + 5 + nvLength);
+    return out;
+  }
+  const nv = Buffer.allocUnsafe(nvLength);
+  writeNameValues(merged, nv, 0);
   for (let start = 0, b = 0; b < blocks; b++) {
-    const len = Math.min(STORED_BLOCK_MAX, nv.length - start);
-    out[off] = b === blocks - 1 ? 1 : 0; // BFINAL on the last block, BTYPE 00 = stored
-    out.writeUInt16LE(len, off + 1);
-    out.writeUInt16LE(~len & 0xffff, off + 3);
+    const len = Math.min(STORED_BLOCK_MAX, nvLength - start);
+    storedBlockHeader(out, off, len, b === blocks - 1);
     nv.copy(out, off + 5, start, start + len);
     off += 5 + len;
     start += len;
   }
   out.writeUInt32BE(adler32(nv), off);
   return out;
+}
+
+function storedBlockHeader(out: Buffer, at: number, len: number, final: boolean): void {
+  out[at] = final ? 1 : 0; // BFINAL on the last block, BTYPE 00 = stored
+  out.writeUInt16LE(len, at + 1);
+  out.writeUInt16LE(~len & 0xffff, at + 3);
 }
 
 /** Decodes a header block (stored or really compressed) into pairs; NUL-joined values become repeated pairs. */
