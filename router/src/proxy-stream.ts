@@ -88,7 +88,7 @@ export class ProxyStream {
     if (head === undefined) return this.host.rejectReply(this, 'SYN_REPLY without a valid :status');
     this.state = StreamState.REPLYING;
     this.recvWindow = this.#window = window;
-    this.body = []; // the request can no longer be sent elsewhere
+    this.#forgetRequest(); // it can no longer be sent elsewhere
     try {
       this.res.writeHead(head.status, head.headers);
     } catch (err) {
@@ -145,6 +145,12 @@ export class ProxyStream {
     }
   }
 
+  /** Drops what re-dispatch needed: a long-held response should not keep its request's bytes alive. */
+  #forgetRequest(): void {
+    this.body = [];
+    this.synStream = undefined;
+  }
+
   #end(): void {
     this.state = StreamState.DONE;
     this.res.end();
@@ -155,7 +161,7 @@ export class ProxyStream {
   fail(err: RouterError): void {
     if (this.state === StreamState.DONE) return;
     this.state = StreamState.DONE;
-    this.body = [];
+    this.#forgetRequest();
     const res = this.res;
     if (res.headersSent) {
       res.destroy(err);

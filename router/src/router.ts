@@ -203,16 +203,16 @@ export class SwitchboardRouter implements RequestSink, LinkEvents {
 
   // ---- worker side (LinkEvents) ------------------------------------------------------------------
 
-  message(from: Peer, parts: Buffer[]): void {
+  message(from: Peer, msg: Buffer[], first: number): void {
     const worker = from === MINIMAL ? undefined : this.#pool.get(from);
     if (worker !== undefined) {
       worker.lastSeen = Date.now();
       if (worker.unresponsive) this.#responsiveAgain(worker);
     }
-    for (const part of parts) {
+    for (let i = first; i < msg.length; i++) {
       let frames: Frame[];
       try {
-        frames = decodeFrames(part);
+        frames = decodeFrames(msg[i]);
       } catch (err) {
         this.#onBadFrame(from, err);
         continue;
@@ -399,23 +399,30 @@ export class SwitchboardRouter implements RequestSink, LinkEvents {
       const code: RouterErrorCode = this.#pool.anyConnected(this.#link.minimalPeers) ? 'ROUTER_ERR_BUSY' : 'ROUTER_ERR_NO_WORKER';
       stream.fail(this.#error(code, stream));
     }
+    // Liveness counts from each worker's oldest unanswered stream: new streams sent to a silent worker must not
+    // restart its clock, or a hung worker under steady load would keep its share until its credit ran out.
+    const oldestSent = new Map<WorkerState, number>();
     for (const stream of this.#awaiting) {
       if (stream.state !== StreamState.SENT) { this.#awaiting.delete(stream); continue; }
-      if (stream.worker !== MINIMAL) this.#checkAlive(this.#pool.get(stream.worker!), stream.sentAt, now);
+      const worker = stream.worker === MINIMAL ? undefined : this.#pool.get(stream.worker!);
+      if (worker !== undefined) {
+        const oldest = oldestSent.get(worker);
+        if (oldest === undefined || stream.sentAt < oldest) oldestSent.set(worker, stream.sentAt);
+      }
       if (stream.deadline > now) continue;
       if (stream.streamingBody && (!stream.bodyComplete || stream.body.length > 0)) continue; // the upload still flows
       stream.fail(this.#error('ROUTER_ERR_WORKER_TIMEOUT', stream));
     }
+    for (const [worker, sentAt] of oldestSent) if (this.#pool.get(worker.id) === worker) this.#checkAlive(worker, sentAt, now);
     if (this.#queue.length === 0 && this.#awaiting.size === 0) {
       clearInterval(this.#tick);
       this.#tick = undefined;
     }
   }
 
-  /** For a worker holding a stream sent at `sentAt` and not answered: PING it when quiet, give up on it for now
+  /** For a worker whose oldest unanswered stream was sent at `sentAt`: PING it when quiet, give up on it for now
    * when it leaves the PING unanswered. */
-  #checkAlive(worker: WorkerState | undefined, sentAt: number, now: number): void {
-    if (worker === undefined) return;
+  #checkAlive(worker: WorkerState, sentAt: number, now: number): void {
     const heard = Math.max(worker.lastSeen, sentAt);
     if (now - heard < PING_AFTER_MS) return;
     if (worker.pingedAt < heard) return this.#ping(worker, now);

@@ -8,8 +8,8 @@ export const MINIMAL = '';
 export type Peer = string;
 
 export interface LinkEvents {
-  /** A message arrived; parts exclude the routing id. */
-  message(from: Peer, parts: Buffer[]): void;
+  /** A message arrived; its frames are in parts `first` onwards (after the routing id, on the control socket). */
+  message(from: Peer, msg: Buffer[], first: number): void;
   /** A send to this worker failed because its connection is gone (ROUTER_MANDATORY → EHOSTUNREACH). */
   unreachable(worker: Peer, lost: Buffer[][]): void;
   /** A connection on the control socket went away and libzmq could not say whose: some worker may be dead. */
@@ -142,7 +142,7 @@ export class WorkerLink {
 
   async #receiveMinimal(): Promise<void> {
     try {
-      for await (const parts of this.#dealer) this.#events.message(MINIMAL, parts);
+      for (;;) this.#events.message(MINIMAL, await this.#dealer.receive(), 0);
     } catch (err) {
       if (!this.#closed) throw err;
     }
@@ -150,16 +150,19 @@ export class WorkerLink {
 
   async #receiveControl(): Promise<void> {
     try {
-      for await (const [id, ...parts] of this.#router) {
+      // receive() rather than for-await with destructuring: no iterator result or part arrays per message.
+      for (;;) {
+        const msg = await this.#router.receive();
+        const id = msg[0];
         const key = id.toString('latin1');
-        if (this.#notify && parts.length === 1 && parts[0].length === 0) {
+        if (this.#notify && msg.length === 2 && msg[1].length === 0) {
           // A disconnect notification (no frame is ever empty). After a handover it names the old connection's
           // stand-in id, which nobody knows, so it is ignored there.
           if (this.#ids.delete(key)) this.#events.unreachable(key, []);
           continue;
         }
         if (!this.#ids.has(key)) this.#ids.set(key, id);
-        this.#events.message(key, parts);
+        this.#events.message(key, msg, 1);
       }
     } catch (err) {
       if (!this.#closed) throw err;

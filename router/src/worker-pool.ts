@@ -24,6 +24,8 @@ export interface WorkerState {
 
 export class WorkerPool {
   readonly #workers = new Map<Peer, WorkerState>();
+  /** The same workers as an array: pick() walks it on every request without allocating an iterator. */
+  readonly #list: WorkerState[] = [];
   #turn = 0;
 
   get size(): number {
@@ -41,6 +43,7 @@ export class WorkerPool {
     if (worker === undefined) {
       worker = { id, name: hello.name, maxStreams: 0, window: 0, lastSeen: now, pingedAt: 0, unresponsive: false, draining: false, streams: new Set() };
       this.#workers.set(id, worker);
+      this.#list.push(worker);
     }
     worker.name = String(hello.name ?? id);
     worker.maxStreams = hello.maxStreams;
@@ -51,7 +54,9 @@ export class WorkerPool {
 
   remove(id: Peer): WorkerState | undefined {
     const worker = this.#workers.get(id);
+    if (worker === undefined) return undefined;
     this.#workers.delete(id);
+    this.#list.splice(this.#list.indexOf(worker), 1);
     return worker;
   }
 
@@ -61,30 +66,30 @@ export class WorkerPool {
   }
 
   anyExtended(): boolean {
-    for (const w of this.#workers.values()) if (!w.draining) return true;
-    return false;
+    return this.#list.some((w) => !w.draining);
   }
 
   /**
    * The next target with free credit, round robin over extended workers and the minimal workers' DEALER
    * (which ZeroMQ itself spreads over its peers, so it gets one turn per connected minimal worker).
    * `extendedOnly` is for streams whose body must stream: only the control socket can carry it.
-   * Two passes instead of a list of candidates: this runs once per request.
+   * Two passes over the workers instead of a list of candidates: this runs once per request.
    */
   pick(minimalPeers: number, extendedOnly: boolean): WorkerState | typeof MINIMAL | undefined {
+    const list = this.#list;
     let ready = 0;
-    for (const w of this.#workers.values()) if (canTake(w)) ready++;
+    for (let k = 0; k < list.length; k++) if (canTake(list[k])) ready++;
     const slots = ready + (extendedOnly ? 0 : minimalPeers);
     if (slots === 0) return undefined;
     let i = this.#turn++ % slots;
     if (this.#turn > 0x3fffffff) this.#turn = 0;
     if (i >= ready) return MINIMAL;
-    for (const w of this.#workers.values()) if (canTake(w) && i-- === 0) return w;
+    for (let k = 0; k < list.length; k++) if (canTake(list[k]) && i-- === 0) return list[k];
     return undefined;
   }
 
-  all(): IterableIterator<WorkerState> {
-    return this.#workers.values();
+  all(): readonly WorkerState[] {
+    return this.#list;
   }
 }
 
