@@ -15,10 +15,10 @@ const WARM_REQUESTS = 300;
 const WARM_MS = 1_000;
 /** Longest a streamed-response transfer may take before it is cut and measured on what arrived. */
 const TRANSFER_CAP_MS = 30_000;
-const TRANSFER_CAP_QUICK_MS = 4_000;
+const TRANSFER_CAP_QUICK_MS = 3_000;
 /** Longest the held connections may take to open; those still opening then count as not held. */
 const HELD_OPEN_MS = 300_000;
-const HELD_OPEN_QUICK_MS = 20_000;
+const HELD_OPEN_QUICK_MS = 10_000;
 /** Body length of the streamed-response smoke check. */
 const SMOKE_BYTES = 65_536;
 
