@@ -23,9 +23,9 @@ function scenarioList(value: string): string[] {
 }
 
 const FULL = { rounds: 5, duration: 5, held: 15_000, streamMib: 100 };
-// Quick: the scenarios behind the goals (plus the stream), each target started once per app. On this 2-core VM every
-// Node process takes seconds to start, so workers-2 and size-64k, which need targets of their own, are left to full
-// runs (or --only).
+// Quick: the scenarios behind the goals (plus the stream), without Pushpin (scenarios.ts). On this 2-core VM every
+// process takes seconds to start, so workers-2 and size-64k, which need targets of their own, are left to full runs
+// (or --only).
 const QUICK = { rounds: 1, duration: 1, held: 200, streamMib: 8, only: ['hello-1', 'hello-50', 'stream', 'held'] };
 
 const program = new Command('bench')

@@ -5,13 +5,15 @@ export const SCENARIO_NAMES = ['hello-1', 'hello-50', 'workers-2', 'stream', 'he
 
 const KIB_64 = 64 * 1024;
 
+/** Every target; --quick leaves Pushpin out, the slowest to start and to answer (full runs measure it). */
 function everyTarget(o: BenchOptions, app: App, size?: number): TargetSpec[] {
-  return [
+  const all: TargetSpec[] = [
     { kind: 'router', workers: o.workers, size, app },
     { kind: 'direct', size, app },
     { kind: 'nginx', size, app },
-    { kind: 'pushpin', size, app },
   ];
+  if (!o.quick) all.push({ kind: 'pushpin', size, app });
+  return all;
 }
 
 export function scenarios(o: BenchOptions): Scenario[] {
