@@ -368,12 +368,14 @@ export class SwitchboardRouter implements RequestSink, LinkEvents {
     return !stream.streamingBody || stream.bodySent === 0;
   }
 
-  #redispatch(stream: ProxyStream): void {
+  /** Moves a stream that was never answered to `target`, or wherever #route finds room. */
+  #redispatch(stream: ProxyStream, target?: WorkerState | typeof MINIMAL): void {
     const at = stream.worker;
     if (at !== undefined && at !== MINIMAL) this.#pool.get(at)?.streams.delete(stream);
     stream.worker = undefined;
     this.log.debug({ stream: stream.id }, 're-dispatching stream');
-    this.#route(stream);
+    if (target === undefined) this.#route(stream);
+    else this.#send(stream, target);
   }
 
   #drainQueue(): void {
@@ -444,9 +446,7 @@ export class SwitchboardRouter implements RequestSink, LinkEvents {
       if (target === undefined) break;
       // The worker may yet run it: CANCEL arrives before anything it could send later for the stream.
       this.#link.send(worker.id, encodeRstStream(stream.id, RstStatus.CANCEL));
-      worker.streams.delete(stream);
-      this.log.debug({ stream: stream.id }, 're-dispatching stream');
-      this.#send(stream, target);
+      this.#redispatch(stream, target);
       moved++;
     }
     this.log.warn({ worker: worker.name, id: worker.id, quietMs, moved, kept: worker.streams.size }, 'worker unresponsive');

@@ -69,6 +69,28 @@ t.test('SIGSTOP: a hung worker is passed over, its streams move, SIGCONT brings 
   t.equal(router.child.exitCode, null, 'late replies for streams answered elsewhere did no harm');
 });
 
+t.test('SIGSTOP under steady load: new streams do not keep a hung worker looking alive', async (t) => {
+  const router = await startRouter(t, ['--log-level', 'debug']);
+  const hung = startWorker(t, router, 'hung', ['--concurrency', '40']);
+  startWorker(t, router, 'alive');
+  await router.joined(2);
+  hung.child.kill('SIGSTOP');
+  t.teardown(() => hung.child.kill('SIGCONT'));
+  // A request every 50 ms, each unanswered one to the stopped worker: if each new stream restarted the quiet clock,
+  // it would be noticed only once its 40 streams of credit were used up.
+  const pending = [];
+  const sentToHung = () => router.count((e) => e.msg === 'stream sent' && e.worker === 'hung');
+  let noticed;
+  router.waitFor((e) => e.msg === 'worker unresponsive' && e.worker === 'hung', 60_000, 'hung noticed').then((e) => { noticed = e; }, () => {});
+  while (!noticed && sentToHung() < 40) {
+    pending.push(request(router.url, { timeoutMs: 60_000 }));
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  t.ok(noticed, `noticed while holding ${sentToHung()} of its 40 streams`);
+  const responses = await Promise.all(pending);
+  t.same(responses.map((r) => r.status), Array(pending.length).fill(200), 'every request answered, its own moved');
+});
+
 t.test('client goes away: the worker is told with RST_STREAM CANCEL and its handler stops', async (t) => {
   const router = await startRouter(t);
   const sse = startWorker(t, router, 'sse', ['--interval', '50'], 'stream');

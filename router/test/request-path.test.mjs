@@ -164,6 +164,8 @@ t.test('SIGTERM: in-flight requests finish, then exit 0', async (t) => {
   const inFlight = request(router.url);
   await router.waitFor((e) => e.msg === 'stream sent', 30_000, 'the request dispatched');
   router.child.kill('SIGTERM');
+  // A request sent before the router has handled the signal is in flight too: wait for the router to say it stops.
+  await router.waitFor((e) => e.msg === 'router stopping', 30_000, '"router stopping"');
   const refused = await request(router.url).catch((err) => err);
   t.ok(refused instanceof Error || refused.status === 503, 'new connections are refused while draining');
   const res = await inFlight;
