@@ -1,12 +1,12 @@
 #!/usr/bin/env node
-// `npm run bench:alloc`: where the router allocates per request. Runs the router (or, for reference, the direct
-// node:http server) under V8's sampling heap profiler (node --heap-prof) behind one hello worker, loads it with wrk or
-// autocannon, and prints the bytes allocated per request by function. Allocation drives the GC work that showed
-// as hundreds of µs of helper-thread CPU per request here, and it is far less noisy on this shared VM than CPU time.
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+// `npm run bench:alloc`: where the router allocates per request. Runs the router (or, for reference, a node:http hello
+// server) in this process behind one hello worker, loads it with wrk or autocannon while V8's sampling heap profiler
+// counts every allocation (collected ones included), and prints the bytes allocated per request by function.
+// Allocation drives the GC work that showed as hundreds of µs of helper-thread CPU per request here, and it repeats
+// far better than CPU time on this shared VM.
+import { createServer } from 'node:http';
+import { Session } from 'node:inspector/promises';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Command, Option } from 'commander';
 import { positiveInt } from './cli-args.js';
 import { waitForHttp } from './http-check.js';
@@ -15,11 +15,12 @@ import { freePort } from './ports.js';
 import { Child, killAllNow, stopAll } from './proc.js';
 
 const CLI = fileURLToPath(new URL('../../bin/switchboard.js', import.meta.url));
-const SERVER = fileURLToPath(new URL('./hello-server.js', import.meta.url));
+const ROUTER = pathToFileURL(fileURLToPath(new URL('../../router/dist/index.js', import.meta.url))).href;
 const START_MS = 60_000;
 /** Sampling interval, bytes: fine enough for sites costing tens of bytes per request. */
-const SAMPLE_BYTES = 512;
+const SAMPLE_BYTES = 256;
 const WARM_S = 2;
+const HELLO = Buffer.from('Hello from direct\n');
 
 interface ProfileNode {
   callFrame: { functionName: string; url: string; lineNumber: number };
@@ -27,8 +28,13 @@ interface ProfileNode {
   children: ProfileNode[];
 }
 
+/** The part of @switchboard/router used here (imported at run time: the bench does not build against it). */
+interface RouterModule {
+  createRouter(options: Record<string, unknown>): Promise<{ close(graceMs?: number): Promise<void> }>;
+}
+
 const program = new Command('alloc')
-  .description('bytes the router (or direct node:http) allocates per request, by function')
+  .description('bytes the router (or a node:http hello server) allocates per request, by function')
   .addOption(new Option('--target <kind>', 'what to profile').choices(['router', 'direct']).default('router'))
   .option('--duration <seconds>', 'length of the load window', positiveInt, 8)
   .option('--connections <n>', 'concurrent connections', positiveInt, 50)
@@ -36,27 +42,23 @@ const program = new Command('alloc')
   .addOption(new Option('--load <tool>', 'load generator (default: wrk when installed)').choices(['wrk', 'autocannon']))
   .showHelpAfterError();
 
-/** Starts the profiled process (and the router's worker); resolves with its URL once it answers. */
-async function start(target: string, dir: string): Promise<{ profiled: Child; url: string; worker?: Child }> {
-  const profile = ['--heap-prof', `--heap-prof-dir=${dir}`, `--heap-prof-interval=${SAMPLE_BYTES}`];
+/** Starts the target in this process (and the router's worker as a child); resolves with its URL and a stop. */
+async function start(target: string): Promise<{ url: string; stop: () => Promise<void> }> {
   const port = await freePort();
+  const url = `http://127.0.0.1:${port}/`;
   if (target === 'direct') {
-    const profiled = new Child(process.execPath, [...profile, SERVER, '--port', String(port)], { name: 'direct node:http' });
-    const url = `http://127.0.0.1:${port}/`;
-    await waitForHttp(url, profiled, START_MS);
-    return { profiled, url };
+    const headers = { 'content-type': 'text/plain', 'content-length': String(HELLO.length) };
+    const server = createServer((_req, res) => res.writeHead(200, headers).end(HELLO));
+    await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+    return { url, stop: () => new Promise((resolve) => server.close(() => resolve())) };
   }
   const bind = `tcp://127.0.0.1:${await freePort()}`;
   const control = `tcp://127.0.0.1:${await freePort()}`;
-  const profiled = new Child(process.execPath, [...profile, CLI, 'router', '--listen', `127.0.0.1:${port}`, '--bind', bind, '--control-bind', control], {
-    name: 'router',
-  });
-  await profiled.waitForLine((l) => l.includes('"router listening"'), START_MS, '"router listening" log line');
+  const { createRouter } = (await import(ROUTER)) as RouterModule;
+  const router = await createRouter({ listen: `127.0.0.1:${port}`, bind, controlBind: control, logLevel: 'warn' });
   const worker = new Child(process.execPath, [CLI, 'hello', 'w1', '--connect', bind, '--control', control], { name: 'worker w1' });
-  await profiled.waitForLine((l) => l.includes('"worker joined"'), START_MS, '"worker joined" log line');
-  const url = `http://127.0.0.1:${port}/`;
-  await waitForHttp(url, profiled, START_MS);
-  return { profiled, url, worker };
+  await waitForHttp(url, worker, START_MS);
+  return { url, stop: async () => { await worker.stop(); await router.close(1000); } };
 }
 
 /** Self bytes by function (name, file, line), from the profile's call tree. */
@@ -78,30 +80,31 @@ async function main(): Promise<void> {
   const cli = program.opts<{ target: string; duration: number; connections: number; top: number; load?: LoadTool }>();
   const tool = cli.load ?? defaultTool();
   process.on('exit', killAllNow);
-  const dir = await mkdtemp(join(tmpdir(), 'switchboard-alloc-'));
+  const { url, stop } = await start(cli.target);
+  const session = new Session();
+  session.connect();
   try {
-    const { profiled, url, worker } = await start(cli.target, dir);
     await runLoad(tool, { url, connections: cli.connections, durationS: WARM_S });
+    await session.post('HeapProfiler.startSampling', {
+      samplingInterval: SAMPLE_BYTES,
+      includeObjectsCollectedByMajorGC: true,
+      includeObjectsCollectedByMinorGC: true,
+    });
     const load = await runLoad(tool, { url, connections: cli.connections, durationS: cli.duration });
-    // The profile covers the process's whole life; start-up and warm-up allocate little beside the load. It is written
-    // at exit, which takes a while for a large profile on a slow machine: hence the long grace before SIGKILL.
-    await profiled.stop(30_000);
-    await worker?.stop();
-    const file = (await readdir(dir)).find((f) => f.endsWith('.heapprofile'));
-    if (file === undefined) throw new Error(`${cli.target} wrote no heap profile (it did not exit cleanly)`);
-    const { head } = JSON.parse(await readFile(join(dir, file), 'utf8')) as { head: ProfileNode };
-    const requests = load.requests + Math.round(load.rps * WARM_S);
-    const sites = [...bySite(head)].sort((a, b) => b[1] - a[1]);
+    const { profile } = (await session.post('HeapProfiler.getSamplingProfile')) as { profile: { head: ProfileNode } };
+    await session.post('HeapProfiler.stopSampling');
+    const sites = [...bySite(profile.head)].sort((a, b) => b[1] - a[1]);
     const total = sites.reduce((sum, [, bytes]) => sum + bytes, 0);
     const lines = [
-      `${cli.target}: ${load.command}: ${Math.round(load.rps)} req/s; about ${requests} requests in all`,
-      `allocated ${Math.round(total / requests)} B per request (sampled every ${SAMPLE_BYTES} B), top sites:`,
-      ...sites.slice(0, cli.top).map(([site, bytes]) => `${String(Math.round(bytes / requests)).padStart(7)} B  ${site}`),
+      `${cli.target}: ${load.command}: ${load.requests} requests, ${Math.round(load.rps)} req/s (this process and the load generator share the machine)`,
+      `allocated ${Math.round(total / load.requests)} B per request (sampled every ${SAMPLE_BYTES} B), top sites:`,
+      ...sites.slice(0, cli.top).map(([site, bytes]) => `${String(Math.round(bytes / load.requests)).padStart(7)} B  ${site}`),
     ];
     process.stdout.write(`${lines.join('\n')}\n`);
   } finally {
+    session.disconnect();
+    await stop();
     await stopAll();
-    await rm(dir, { recursive: true, force: true });
   }
 }
 
