@@ -55,10 +55,10 @@ async function start(target: string): Promise<{ url: string; stop: () => Promise
   const bind = `tcp://127.0.0.1:${await freePort()}`;
   const control = `tcp://127.0.0.1:${await freePort()}`;
   const { createRouter } = (await import(ROUTER)) as RouterModule;
-  const router = await createRouter({ listen: `127.0.0.1:${port}`, bind, controlBind: control, logLevel: 'warn' });
+  const router = await createRouter({ listen: `127.0.0.1:${port}`, bind, controlBind: control, logLevel: 'error' }); // stdout is the report
   const worker = new Child(process.execPath, [CLI, 'hello', 'w1', '--connect', bind, '--control', control], { name: 'worker w1' });
   await waitForHttp(url, worker, START_MS);
-  return { url, stop: async () => { await worker.stop(); await router.close(1000); } };
+  return { url, stop: async () => { await router.close(1000); await worker.stop(); } };
 }
 
 /** Self bytes by function (name, file, line), from the profile's call tree. */
