@@ -6,18 +6,16 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { get } from 'node:http';
 import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import { positiveInt } from './cli-args.js';
 import { BenchError } from './errors.js';
 import { httpGet } from './http-check.js';
 import { loadAtStart, machine, type Machine } from './machine.js';
-import { freePort } from './ports.js';
 import { Child, killAllNow, stopAll } from './proc.js';
+import { CLI, logged, parseLog, startRouterProcesses } from './router-process.js';
 import { routerMissing } from './router-target.js';
 import { median } from './summary.js';
 
-const CLI = fileURLToPath(new URL('../../bin/switchboard.js', import.meta.url));
 /** Bound on every wait: a Node process can take 10 s to start on this 2-core VM, more beside another test. */
 const WAIT_MS = 60_000;
 const KILL_REQUESTS = 40;
@@ -71,29 +69,6 @@ interface Setup {
 
 type Progress = (line: string) => void;
 
-interface LogEntry {
-  msg?: string;
-  worker?: string;
-  time?: number;
-}
-
-function parseLog(line: string): LogEntry | undefined {
-  try {
-    return JSON.parse(line) as LogEntry;
-  } catch {
-    return undefined; // not a log line (a stack trace, a warning)
-  }
-}
-
-/** Matches the log line `msg`, and when given only the one about `worker`. */
-function logged(msg: string, worker?: string): (line: string) => boolean {
-  return (line) => {
-    if (!line.includes(msg)) return false;
-    const entry = parseLog(line);
-    return entry?.msg === msg && (worker === undefined || entry.worker === worker);
-  };
-}
-
 /** Matches the `n`th line that passes `test`, counting the lines the child printed before too: wait before acting. */
 function nth(n: number, test: (line: string) => boolean): (line: string) => boolean {
   let seen = 0;
@@ -133,26 +108,12 @@ function unlessExited<T>(children: readonly Child[], work: Promise<T>): Promise<
 
 /** Starts a router (debug log: one "stream sent" line per dispatch) and its workers, runs `measure`, stops them all. */
 async function withRouter<T>(specs: WorkerSpec[], measure: (setup: Setup) => Promise<T>): Promise<T> {
-  const listen = `127.0.0.1:${await freePort()}`;
-  const bind = `tcp://127.0.0.1:${await freePort()}`;
-  const control = `tcp://127.0.0.1:${await freePort()}`;
-  const router = new Child(process.execPath, [CLI, 'router', '--listen', listen, '--bind', bind, '--control-bind', control, '--log-level', 'debug'], {
-    name: 'router',
-  });
-  const workers: Child[] = [];
+  const commands = specs.map((w) => ({ name: w.name, args: [CLI, w.command, w.name, ...w.options] }));
+  const { router, workers, origin, stop } = await startRouterProcesses(['--log-level', 'debug'], commands, WAIT_MS);
   try {
-    await router.waitForLine(logged('router listening'), WAIT_MS, '"router listening" log line');
-    for (const w of specs) {
-      const args = [CLI, w.command, w.name, ...w.options, '--connect', bind, '--control', control];
-      workers.push(new Child(process.execPath, args, { name: `worker ${w.name}` }));
-    }
-    const joined = Promise.all(specs.map((w) => router.waitForLine(logged('worker joined', w.name), WAIT_MS, `"worker joined" for ${w.name}`)));
-    await unlessExited(workers, joined);
-    return await measure({ router, workers, origin: `http://${listen}/` });
+    return await measure({ router, workers, origin: `${origin}/` });
   } finally {
-    // Workers first, so the router's graceful stop does not wait on them.
-    await Promise.all(workers.map((w) => w.stop()));
-    await router.stop();
+    await stop();
   }
 }
 
