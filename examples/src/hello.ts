@@ -66,7 +66,8 @@ async function echo(req: WorkerRequest, res: WorkerResponse): Promise<void> {
   res.end();
 }
 
-/** `count` chunks `interval` ms apart (defaults 5 and 100), each written as soon as it is made. */
+/** `count` chunks `interval` ms apart (defaults 5 and 100), each written as soon as it is made; with `trailer`, an
+ * `x-chunks` trailer after them. */
 async function stream(req: WorkerRequest, res: WorkerResponse): Promise<void> {
   const query = new URLSearchParams((req.url ?? '').split('?')[1] ?? '');
   const count = Math.min(Number(query.get('count') ?? 5) || 5, 10_000);
@@ -76,6 +77,7 @@ async function stream(req: WorkerRequest, res: WorkerResponse): Promise<void> {
     res.write(`chunk ${i}\n`);
     if (i < count) await new Promise((resolve) => setTimeout(resolve, interval));
   }
+  if (query.has('trailer')) res.addTrailers({ 'x-chunks': String(count) });
   res.end();
 }
 

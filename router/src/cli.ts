@@ -27,10 +27,10 @@ async function runRouter(cli: Record<string, unknown>): Promise<void> {
   const options: Partial<RouterOptions> = {
     listen: cli.listen as string, bind: cli.bind as string, controlBind: cli.controlBind as string | undefined,
     maxBodySize: cli.maxBodySize as number, maxHeaderSize: cli.maxHeaderSize as number, maxConnections: cli.maxConnections as number,
-    headersTimeout: cli.headersTimeout as number, requestTimeout: cli.requestTimeout as number,
+    headersTimeout: cli.headersTimeout as number, requestTimeout: cli.requestTimeout as number, keepAliveTimeout: cli.keepAliveTimeout as number,
     workerTimeout: cli.workerTimeout as number, noWorkerTimeout: cli.workerWait as number,
     queueTimeout: cli.queueTimeout as number, maxQueue: cli.maxQueue as number, streamWindow: cli.streamWindow as number,
-    gracePeriod: cli.grace as number, logLevel: cli.logLevel as string,
+    gracePeriod: cli.grace as number, httpFront: cli.httpFront as RouterOptions['httpFront'], logLevel: cli.logLevel as string,
   };
   const log = pino({ level: (cli.logLevel as string) ?? DEFAULTS.logLevel, base: { role: 'router' } });
   let closeZap: (() => void) | undefined;
@@ -45,7 +45,7 @@ async function runRouter(cli: Record<string, unknown>): Promise<void> {
   }
   const router = new SwitchboardRouter(resolveOptions(options), log);
   const address = await router.start();
-  log.info({ ...address, curve: Boolean(options.curveSecretKey), allowList: Boolean(closeZap) }, 'router listening');
+  log.info({ ...address, front: router.front, curve: Boolean(options.curveSecretKey), allowList: Boolean(closeZap) }, 'router listening');
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
@@ -97,6 +97,7 @@ program.command('router')
   .option('--max-connections <n>', 'most client connections at once', int, DEFAULTS.maxConnections)
   .option('--headers-timeout <ms>', 'time to receive the request head', int, DEFAULTS.headersTimeout)
   .option('--request-timeout <ms>', 'time to receive the whole request', int, DEFAULTS.requestTimeout)
+  .option('--keep-alive-timeout <ms>', 'close a kept-alive connection idle this long', int, DEFAULTS.keepAliveTimeout)
   .option('--worker-timeout <ms>', 'time for a worker to start replying (then 504)', int, DEFAULTS.workerTimeout)
   .option('--worker-wait <ms>', 'wait for a worker when none is connected (then 503)', int, DEFAULTS.noWorkerTimeout)
   .option('--queue-timeout <ms>', 'wait when every worker is busy (then 503)', int, DEFAULTS.queueTimeout)
@@ -105,6 +106,7 @@ program.command('router')
   .option('--grace <ms>', 'SIGTERM: time for in-flight requests', int, DEFAULTS.gracePeriod)
   .option('--curve-secret-file <file>', 'encrypt worker sockets with CurveZMQ, with this key pair')
   .option('--allow-workers <file>', 'only workers with a public key listed here may connect')
+  .addOption(new Option('--http-front <kind>', 'HTTP parsing: Node\'s llhttp driven directly, or node:http').choices(['llhttp', 'node']).default(DEFAULTS.httpFront))
   .addOption(new Option('--log-level <level>', 'log level').choices(['debug', 'info', 'warn', 'error', 'silent']).default(DEFAULTS.logLevel))
   .action((o) => runRouter(o));
 

@@ -1,23 +1,27 @@
 // HTTP/1.1 headers <-> SPDY header pairs (SPEC §4.2, §4.3): pseudo-headers, hop-by-hop removal, X-Forwarded-*.
-import type { IncomingMessage } from 'node:http';
 import type { HeaderPairs } from '@switchboard/protocol';
+import type { ClientExchange } from './client-exchange.js';
 
 // RFC 9110 §7.6.1: meaningful only for one connection, never forwarded. `host` travels as `:host`.
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'host', 'expect']);
 
-function connectionTokens(value: string | string[] | undefined): Set<string> | undefined {
-  if (value === undefined) return undefined;
-  const tokens = new Set<string>();
-  for (const v of Array.isArray(value) ? value : [value]) for (const t of v.split(',')) tokens.add(t.trim().toLowerCase());
-  return tokens;
+function connectionTokens(value: string, into: Set<string> = new Set()): Set<string> {
+  for (const t of value.split(',')) into.add(t.trim().toLowerCase());
+  return into;
 }
 
 /** The SYN_STREAM header pairs for a client request. */
-export function requestPairs(req: IncomingMessage, scheme: string): HeaderPairs {
-  const host = req.headers.host ?? '';
-  const pairs: HeaderPairs = [':method', req.method ?? 'GET', ':path', req.url ?? '/', ':version', `HTTP/${req.httpVersion}`, ':host', host, ':scheme', scheme];
-  const drop = connectionTokens(req.headers.connection);
+export function requestPairs(req: ClientExchange, scheme: string): HeaderPairs {
   const raw = req.rawHeaders;
+  let host: string | undefined;
+  let drop: Set<string> | undefined;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i];
+    if (name.length === 4 && name.toLowerCase() === 'host') host ??= raw[i + 1];
+    else if (name.length === 10 && name.toLowerCase() === 'connection') drop = connectionTokens(raw[i + 1], drop);
+  }
+  host ??= '';
+  const pairs: HeaderPairs = [':method', req.method, ':path', req.url, ':version', `HTTP/${req.httpVersion}`, ':host', host, ':scheme', scheme];
   let forwardedFor: string | undefined;
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i].toLowerCase();
@@ -26,7 +30,7 @@ export function requestPairs(req: IncomingMessage, scheme: string): HeaderPairs 
     if (name === 'x-forwarded-proto' || name === 'x-forwarded-host') continue; // ours replace the client's
     pairs.push(name, raw[i + 1]);
   }
-  const client = req.socket.remoteAddress ?? '';
+  const client = req.remoteAddress;
   pairs.push('x-forwarded-for', forwardedFor === undefined ? client : `${forwardedFor}, ${client}`);
   pairs.push('x-forwarded-proto', scheme);
   if (host) pairs.push('x-forwarded-host', host);
@@ -35,7 +39,7 @@ export function requestPairs(req: IncomingMessage, scheme: string): HeaderPairs 
 
 export interface ReplyHead {
   status: number;
-  /** Flat [name, value, ...] ready for ServerResponse.writeHead. */
+  /** Flat [name, value, ...] ready for ClientExchange.writeHead. */
   headers: string[];
   hasContentLength: boolean;
 }
@@ -64,7 +68,7 @@ export function replyHead(pairs: HeaderPairs): ReplyHead | undefined {
   return { status, headers, hasContentLength };
 }
 
-/** Trailers from a HEADERS frame, as an object for ServerResponse.addTrailers. */
+/** Trailers from a HEADERS frame, for ClientExchange.addTrailers. */
 export function trailerPairs(pairs: HeaderPairs): Array<[string, string]> {
   const out: Array<[string, string]> = [];
   for (let i = 0; i < pairs.length; i += 2) if (pairs[i].charCodeAt(0) !== 58) out.push([pairs[i], pairs[i + 1]]);

@@ -1,28 +1,47 @@
-// HTTP in: the only node:http importer. Parses requests with Node's llhttp, opens a ProxyStream for each,
-// reads the body (buffered up to the limit, then streamed), and maps client-side errors to status codes.
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { Socket } from 'node:net';
+// HTTP in through node:http: the fallback front, for a Node whose internal llhttp binding llhttp-front.ts cannot
+// use. Same limits and behaviour, at node:http's cost in CPU and memory per connection.
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
 import type { Logger } from 'pino';
-import { ProxyStream, StreamState, type StreamHost } from './proxy-stream.js';
-import { RouterError } from './errors.js';
+import { refusal, type ClientExchange, type HttpFront, type RequestIntake } from './client-exchange.js';
 import type { RouterOptions } from './options.js';
+import type { ProxyStream } from './proxy-stream.js';
 
-/** What the front needs from the router core. */
-export interface RequestSink extends StreamHost {
-  nextStreamId(): number;
-  /** The stream is ready to go to a worker (body complete, or streaming). */
-  dispatch(stream: ProxyStream): void;
-  /** Can a body above the buffering limit be streamed to someone right now? */
-  canStreamBodies(): boolean;
-  /** More body for a streaming stream already with a worker; returns false when the caller must pause. */
-  uploadChunk(stream: ProxyStream, chunk: Buffer): boolean;
-  uploadEnd(stream: ProxyStream): void;
+/** A node:http request and response pair seen as a ClientExchange. */
+class NodeExchange implements ClientExchange {
+  stream: ProxyStream | undefined;
+
+  constructor(readonly req: IncomingMessage, readonly res: ServerResponse) {
+    res.on('close', () => this.stream?.clientGone());
+  }
+
+  get method(): string { return this.req.method ?? 'GET'; }
+  get url(): string { return this.req.url ?? '/'; }
+  get httpVersion(): string { return this.req.httpVersion; }
+  get rawHeaders(): readonly string[] { return this.req.rawHeaders; }
+  get remoteAddress(): string { return this.req.socket.remoteAddress ?? ''; }
+  get complete(): boolean { return this.req.complete; }
+  get headersSent(): boolean { return this.res.headersSent; }
+
+  writeHead(status: number, headers: string[]): void {
+    if (!this.res.destroyed) this.res.writeHead(status, headers);
+  }
+
+  write(chunk: Buffer): boolean {
+    if (this.res.destroyed) return true;
+    if (this.res.write(chunk)) return true;
+    this.res.once('drain', () => this.stream?.drained());
+    return false;
+  }
+
+  addTrailers(pairs: Array<[string, string]>): void { this.res.addTrailers(pairs); }
+  end(): void { this.res.end(); }
+  destroy(): void { this.res.destroy(); }
+  pauseBody(): void { this.req.pause(); }
+  resumeBody(): void { this.req.resume(); }
 }
 
-const kStream = Symbol('switchboard.front.stream');
-type Req = IncomingMessage & { [kStream]?: ProxyStream };
-
-export function createFront(sink: RequestSink, opts: RouterOptions, log: Logger): Server {
+export function createNodeFront(intake: RequestIntake, opts: RouterOptions, log: Logger): HttpFront {
   const server = createServer({
     maxHeaderSize: opts.maxHeaderSize,
     headersTimeout: opts.headersTimeout,
@@ -37,63 +56,21 @@ export function createFront(sink: RequestSink, opts: RouterOptions, log: Logger)
   });
   server.maxConnections = opts.maxConnections;
 
-  const open = (req: Req, res: ServerResponse): void => {
-    const stream = new ProxyStream(sink.nextStreamId(), req, res, req.method ?? 'GET', sink);
-    req[kStream] = stream;
+  const open = (req: IncomingMessage, res: ServerResponse): void => {
+    const exchange = new NodeExchange(req, res);
     const declared = req.headers['content-length'] === undefined ? -1 : Number(req.headers['content-length']);
-    const hasBody = declared > 0 || req.headers['transfer-encoding'] !== undefined;
-    if (!hasBody) {
-      // Nothing to read: node:http dumps the empty request when the response finishes (resuming it here cost a
-      // handful of nextTicks per request).
-      stream.bodyComplete = true;
-      sink.dispatch(stream);
-      return;
-    }
-    if (declared > opts.maxBodySize) {
-      if (!sink.canStreamBodies()) return stream.fail(new RouterError('ROUTER_ERR_BODY_TOO_LARGE', { streamId: stream.id, detail: `${declared} > ${opts.maxBodySize} bytes` }));
-      stream.streamingBody = true;
-      sink.dispatch(stream);
-    }
-    req.on('data', onBodyData);
-    req.on('end', onBodyEnd);
+    const stream = (exchange.stream = intake.open(exchange, declared, req.headers['transfer-encoding'] !== undefined));
+    // Without a body node:http dumps the empty request itself when the response finishes.
+    if (stream.bodyComplete) return;
+    req.on('data', (chunk: Buffer) => intake.body(stream, chunk));
+    req.on('end', () => intake.bodyEnd(stream));
   };
 
-  function onBodyData(this: Req, chunk: Buffer): void {
-    const stream = this[kStream]!;
-    if (stream.state === StreamState.DONE) return;
-    if (stream.streamingBody && stream.state !== StreamState.READING && stream.state !== StreamState.QUEUED) {
-      if (!sink.uploadChunk(stream, chunk)) this.pause();
-      return;
-    }
-    stream.body.push(chunk);
-    stream.bodyBytes += chunk.length;
-    if (!stream.streamingBody && stream.bodyBytes > opts.maxBodySize) {
-      if (!sink.canStreamBodies()) {
-        stream.fail(new RouterError('ROUTER_ERR_BODY_TOO_LARGE', { streamId: stream.id, detail: `more than ${opts.maxBodySize} bytes` }));
-        return;
-      }
-      stream.streamingBody = true;
-      this.pause(); // until a worker has taken the first message and granted credit
-      sink.dispatch(stream);
-    } else if (stream.streamingBody) {
-      this.pause(); // queued: hold the client until a worker takes the stream
-    }
-  }
-
-  function onBodyEnd(this: Req): void {
-    const stream = this[kStream]!;
-    if (stream.state === StreamState.DONE) return;
-    stream.bodyComplete = true;
-    if (!stream.streamingBody) sink.dispatch(stream);
-    else if (stream.state === StreamState.SENT || stream.state === StreamState.REPLYING) sink.uploadEnd(stream);
-  }
-
   server.on('request', open);
-  server.on('checkContinue', (req: Req, res: ServerResponse) => {
+  server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
     const declared = Number(req.headers['content-length'] ?? 0);
-    if (declared > opts.maxBodySize && !sink.canStreamBodies()) {
-      res.writeHead(413, { 'content-type': 'text/plain; charset=utf-8', connection: 'close', 'x-switchboard-error': 'ROUTER_ERR_BODY_TOO_LARGE' });
-      res.end(`413 the request body is larger than ${opts.maxBodySize} bytes\n`);
+    if (!intake.mayContinue(declared)) {
+      res.socket?.end(refusal(413, 'Payload Too Large', `the request body is larger than ${opts.maxBodySize} bytes`, 'ROUTER_ERR_BODY_TOO_LARGE'));
       return;
     }
     res.writeContinue();
@@ -104,11 +81,24 @@ export function createFront(sink: RequestSink, opts: RouterOptions, log: Logger)
     log.debug({ code: err.code, reason: err.message }, 'bad client request');
     if (socket.writable && !(socket as Socket & { _httpMessage?: unknown })._httpMessage) {
       const reason = status === 431 ? 'Request Header Fields Too Large' : status === 408 ? 'Request Timeout' : 'Bad Request';
-      const body = `${status} ${reason}: ${err.code ?? 'malformed request'}\n`;
-      socket.end(`HTTP/1.1 ${status} ${reason}\r\ncontent-type: text/plain\r\ncontent-length: ${body.length}\r\nconnection: close\r\n\r\n${body}`);
+      socket.end(refusal(status, reason, err.code ?? 'malformed request'));
     } else {
       socket.destroy();
     }
   });
-  return server;
+
+  return {
+    kind: 'node:http',
+    listen: (port, host) => new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => { server.off('error', reject); resolve(); });
+    }),
+    address: () => server.address() as AddressInfo | null,
+    close: () => {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      return closed;
+    },
+    closeAll: () => server.closeAllConnections(),
+  };
 }

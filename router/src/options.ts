@@ -10,7 +10,7 @@ export interface RouterOptions {
   /** Largest request body buffered and sent in a stream's first message, bytes (default 8 MiB). Above it: streamed to an
    * extended worker, or 413 when none is connected. */
   maxBodySize: number;
-  /** Largest request head (request line plus headers), bytes (node:http maxHeaderSize; default 16 KiB). */
+  /** Largest request head (request line plus headers), bytes (default 16 KiB): then 431. */
   maxHeaderSize: number;
   /** Most client connections held at once (default 20,000 less a reserve for sockets and files: 18,000). */
   maxConnections: number;
@@ -40,6 +40,9 @@ export interface RouterOptions {
   curvePublicKey?: string;
   /** CurveZMQ: Z85 public keys of workers allowed in; requires curveSecretKey. */
   allowWorkers?: string[];
+  /** HTTP front: "llhttp" drives Node's parser directly (default; falls back to node:http where that parser is not
+   * usable), "node" always uses node:http. */
+  httpFront: 'llhttp' | 'node';
   /** pino log level (default info). */
   logLevel: string;
 }
@@ -60,6 +63,7 @@ export const DEFAULTS: Readonly<RouterOptions> = Object.freeze({
   streamWindow: 65536,
   heartbeatMs: 5000,
   gracePeriod: 10_000,
+  httpFront: 'llhttp',
   logLevel: 'info',
 });
 

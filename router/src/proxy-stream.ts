@@ -1,8 +1,8 @@
 // One client request as a SPDY stream: its state, and the reply frames turned back into the HTTP response
-// (SPEC §4.3). The HTTP request side lives in http-front.ts, the routing between them in router.ts.
-import type { IncomingMessage, ServerResponse } from 'node:http';
+// (SPEC §4.3). The HTTP side is a ClientExchange (client-exchange.ts), the routing between them in router.ts.
 import { RstStatus, type DataFrame, type HeadersFrame, type SynReplyFrame } from '@switchboard/protocol';
 import { replyHead, trailerPairs } from './headers.js';
+import type { ClientExchange } from './client-exchange.js';
 import type { RouterError } from './errors.js';
 import type { Peer } from './worker-link.js';
 
@@ -28,9 +28,6 @@ export interface StreamHost {
   /** The worker broke the protocol on this stream: RST it and log. */
   rejectReply(stream: ProxyStream, detail: string): void;
 }
-
-const kStream = Symbol('switchboard.stream');
-type WithStream = { [kStream]?: ProxyStream };
 
 export class ProxyStream {
   state = StreamState.READING;
@@ -64,17 +61,16 @@ export class ProxyStream {
 
   constructor(
     readonly id: number,
-    readonly req: IncomingMessage,
-    readonly res: ServerResponse,
-    readonly method: string,
+    readonly exchange: ClientExchange,
     readonly host: StreamHost,
-  ) {
-    (res as ServerResponse & WithStream)[kStream] = this;
-    res.on('close', onResponseClose);
+  ) {}
+
+  get method(): string {
+    return this.exchange.method;
   }
 
   get replyStarted(): boolean {
-    return this.state === StreamState.REPLYING || this.res.headersSent;
+    return this.state === StreamState.REPLYING || this.exchange.headersSent;
   }
 
   /** The client is still there and nothing final happened. */
@@ -90,7 +86,7 @@ export class ProxyStream {
     this.recvWindow = this.#window = window;
     this.#forgetRequest(); // it can no longer be sent elsewhere
     try {
-      this.res.writeHead(head.status, head.headers);
+      this.exchange.writeHead(head.status, head.headers);
     } catch (err) {
       return this.host.rejectReply(this, `unusable response headers: ${(err as Error).message}`);
     }
@@ -110,13 +106,10 @@ export class ProxyStream {
     }
     if (len > 0) {
       // The frame is a view into the ZeroMQ message: writing it hands the bytes to the socket without a copy.
-      const flushed = this.res.write(frame.data);
+      const flushed = this.exchange.write(frame.data);
       if (flowControlled) {
         if (flushed && this.#awaitingDrain === 0) this.#ack(len);
-        else {
-          if (this.#awaitingDrain === 0) this.res.once('drain', onResponseDrain);
-          this.#awaitingDrain += len;
-        }
+        else this.#awaitingDrain += len;
       }
     }
     if (frame.fin) this.#end();
@@ -125,10 +118,11 @@ export class ProxyStream {
 
   onTrailers(frame: HeadersFrame): void {
     if (this.state !== StreamState.REPLYING) return this.host.rejectReply(this, 'HEADERS before SYN_REPLY');
-    this.res.addTrailers(trailerPairs(frame.headers));
+    this.exchange.addTrailers(trailerPairs(frame.headers));
     if (frame.fin) this.#end();
   }
 
+  /** The client caught up with what the exchange could not send at once. */
   drained(): void {
     const bytes = this.#awaitingDrain;
     this.#awaitingDrain = 0;
@@ -145,6 +139,13 @@ export class ProxyStream {
     }
   }
 
+  /** The client went away before the reply was complete. */
+  clientGone(): void {
+    if (this.state === StreamState.DONE) return;
+    this.state = StreamState.DONE;
+    this.host.release(this, RstStatus.CANCEL);
+  }
+
   /** Drops what re-dispatch needed: a long-held response should not keep its request's bytes alive. */
   #forgetRequest(): void {
     this.body = [];
@@ -153,7 +154,7 @@ export class ProxyStream {
 
   #end(): void {
     this.state = StreamState.DONE;
-    this.res.end();
+    this.exchange.end();
     this.host.release(this, 0);
   }
 
@@ -162,34 +163,19 @@ export class ProxyStream {
     if (this.state === StreamState.DONE) return;
     this.state = StreamState.DONE;
     this.#forgetRequest();
-    const res = this.res;
-    if (res.headersSent) {
-      res.destroy(err);
-    } else if (!res.destroyed) {
+    const exchange = this.exchange;
+    if (exchange.headersSent) {
+      exchange.destroy();
+    } else {
       const body = `${err.httpStatus} ${err.message}\n`;
-      const headers: Record<string, string | number> = {
-        'content-type': 'text/plain; charset=utf-8',
-        'content-length': Buffer.byteLength(body),
-        'x-switchboard-error': err.code,
-      };
-      if (err.retryAfter !== undefined) headers['retry-after'] = err.retryAfter;
+      const headers = ['content-type', 'text/plain; charset=utf-8', 'content-length', String(Buffer.byteLength(body)), 'x-switchboard-error', err.code];
+      if (err.retryAfter !== undefined) headers.push('retry-after', String(err.retryAfter));
       // An unread request body would otherwise be drained for keep-alive; a refused one closes the connection.
-      if (!this.req.complete) headers.connection = 'close';
-      res.writeHead(err.httpStatus, headers);
-      res.end(this.req.method === 'HEAD' ? undefined : body);
+      if (!exchange.complete) headers.push('connection', 'close');
+      exchange.writeHead(err.httpStatus, headers);
+      exchange.write(Buffer.from(body));
+      exchange.end();
     }
     this.host.release(this, err.rstStatus);
   }
-}
-
-function onResponseDrain(this: ServerResponse & WithStream): void {
-  this[kStream]?.drained();
-}
-
-function onResponseClose(this: ServerResponse & WithStream): void {
-  const stream = this[kStream];
-  if (stream === undefined || stream.state === StreamState.DONE) return;
-  // The client went away before the reply was complete.
-  stream.state = StreamState.DONE;
-  stream.host.release(stream, RstStatus.CANCEL);
 }

@@ -1,8 +1,6 @@
-// The router core: streams in from http-front, frames out through worker-link, reply frames back to their
+// The router core: streams in from the HTTP front (client-exchange.ts), frames out through worker-link, reply frames back to their
 // ProxyStream. Owns the stream table, the wait queue, worker liveness and failover (SPEC §4, §5).
 import { randomBytes } from 'node:crypto';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import {
   MAX_STREAM_ID, ProtocolError, RstStatus, controlEndpointFor, decodeFrames, encodeControl, encodeData, encodePing,
@@ -10,7 +8,9 @@ import {
 } from '@switchboard/protocol';
 import { RouterError, type RouterErrorCode } from './errors.js';
 import { requestPairs, isIdempotent } from './headers.js';
-import { createFront, type RequestSink } from './http-front.js';
+import { RequestIntake, type HttpFront, type RequestSink } from './client-exchange.js';
+import { createLlhttpFront, loadLlhttp } from './llhttp-front.js';
+import { createNodeFront } from './node-front.js';
 import { parseListen, type RouterOptions } from './options.js';
 import { ProxyStream, StreamState } from './proxy-stream.js';
 import { MINIMAL, WorkerLink, type LinkEvents, type Peer } from './worker-link.js';
@@ -41,7 +41,7 @@ export class SwitchboardRouter implements RequestSink, LinkEvents {
   readonly #awaiting = new Set<ProxyStream>();
   readonly #pool = new WorkerPool();
   readonly #link: WorkerLink;
-  readonly #server: Server;
+  readonly #front: HttpFront;
   #nextId = 1;
   #pingId = 1;
   #tick: NodeJS.Timeout | undefined;
@@ -54,21 +54,26 @@ export class SwitchboardRouter implements RequestSink, LinkEvents {
     this.log = log;
     const curve = opts.curveSecretKey ? { secretKey: opts.curveSecretKey, publicKey: opts.curvePublicKey! } : undefined;
     this.#link = new WorkerLink({ bind: opts.bind, controlBind: opts.controlBind ?? controlEndpointFor(opts.bind), curve }, this);
-    this.#server = createFront(this, opts, log);
+    const intake = new RequestIntake(this, opts);
+    const llhttp = opts.httpFront === 'node' ? undefined : loadLlhttp();
+    if (llhttp === undefined && opts.httpFront !== 'node') log.warn('the llhttp binding inside this Node is not usable: falling back to node:http');
+    this.#front = llhttp ? createLlhttpFront(llhttp, intake, opts, log) : createNodeFront(intake, opts, log);
+  }
+
+  /** Which HTTP front serves clients: "llhttp" or "node:http". */
+  get front(): string {
+    return this.#front.kind;
   }
 
   async start(): Promise<RouterAddress> {
     await this.#link.bind();
     const { host, port } = parseListen(this.opts.listen);
-    await new Promise<void>((resolve, reject) => {
-      this.#server.once('error', reject);
-      this.#server.listen(port, host, () => { this.#server.off('error', reject); resolve(); });
-    });
+    await this.#front.listen(port, host);
     return this.address;
   }
 
   get address(): RouterAddress {
-    const a = this.#server.address() as AddressInfo | null;
+    const a = this.#front.address();
     return { http: a ? `${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}` : '', ...this.#link.endpoints };
   }
 
@@ -93,7 +98,7 @@ export class SwitchboardRouter implements RequestSink, LinkEvents {
   dispatch(stream: ProxyStream): void {
     if (this.#closing) return stream.fail(this.#error('ROUTER_ERR_SHUTTING_DOWN', stream));
     this.#streams.set(stream.id, stream);
-    stream.synStream ??= encodeSynStream(stream.id, requestPairs(stream.req, 'http'), stream.bodyComplete && stream.bodyBytes === 0);
+    stream.synStream ??= encodeSynStream(stream.id, requestPairs(stream.exchange, 'http'), stream.bodyComplete && stream.bodyBytes === 0);
     this.#route(stream);
   }
 
@@ -132,7 +137,7 @@ export class SwitchboardRouter implements RequestSink, LinkEvents {
       stream.body = []; // a streamed body cannot be replayed: this stream is not re-dispatchable any more
       stream.sendWindow = target.window;
       if (stream.bodyComplete) this.uploadEnd(stream);
-      else stream.req.resume();
+      else stream.exchange.resumeBody();
     }
   }
 
@@ -171,7 +176,7 @@ export class SwitchboardRouter implements RequestSink, LinkEvents {
       }
     }
     if (stream.bodyComplete) this.uploadEnd(stream);
-    else if (stream.sendWindow > 0) stream.req.resume();
+    else if (stream.sendWindow > 0) stream.exchange.resumeBody();
   }
 
   release(stream: ProxyStream, rst: number): void {
@@ -472,8 +477,7 @@ export class SwitchboardRouter implements RequestSink, LinkEvents {
   async close(grace = this.opts.gracePeriod): Promise<void> {
     if (this.#closing) return;
     this.#closing = true;
-    const closed = new Promise<void>((resolve) => this.#server.close(() => resolve()));
-    this.#server.closeIdleConnections();
+    const closed = this.#front.close();
     if (this.#streams.size > 0) {
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, grace);
@@ -481,7 +485,7 @@ export class SwitchboardRouter implements RequestSink, LinkEvents {
       });
     }
     for (const stream of [...this.#streams.values()]) stream.fail(this.#error('ROUTER_ERR_SHUTTING_DOWN', stream));
-    this.#server.closeAllConnections();
+    this.#front.closeAll();
     await closed;
     clearInterval(this.#tick);
     this.#tick = undefined;

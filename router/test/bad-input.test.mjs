@@ -6,8 +6,9 @@ import { rawHttp, request, startRouter, startWorker, spawnLogged } from './lib/h
 
 t.setTimeout(300_000);
 
-t.test('malformed and smuggling-shaped requests get 4xx or a closed connection, never a worker', async (t) => {
-  const router = await startRouter(t, ['--log-level', 'debug', '--max-header-size', '8192', '--headers-timeout', '1000', '--request-timeout', '2000']);
+// Both HTTP fronts: llhttp driven directly (the default) and node:http (the fallback).
+for (const front of ['llhttp', 'node']) t.test(`malformed and smuggling-shaped requests get 4xx or a closed connection, never a worker (${front} front)`, async (t) => {
+  const router = await startRouter(t, ['--http-front', front, '--log-level', 'debug', '--max-header-size', '8192', '--headers-timeout', '1000', '--request-timeout', '2000']);
   startWorker(t, router, 'w');
   await router.joined(1);
   const cases = [
@@ -20,6 +21,10 @@ t.test('malformed and smuggling-shaped requests get 4xx or a closed connection, 
     ['space before colon', 'GET / HTTP/1.1\r\nHost : a\r\n\r\n', /^HTTP\/1\.1 400 /],
     ['bad chunk size', 'POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\nZZ\r\nhello\r\n0\r\n\r\n', /^(HTTP\/1\.1 400 |$)/],
     ['oversized headers', `GET / HTTP/1.1\r\nHost: a\r\nX-Big: ${'a'.repeat(10_000)}\r\n\r\n`, /^HTTP\/1\.1 431 /],
+    ['many small headers past the limit', `GET / HTTP/1.1\r\nHost: a\r\n${'X-Header-Name: header-value\r\n'.repeat(2000)}\r\n`, /^HTTP\/1\.1 431 /],
+    ['NUL in a header value', 'GET / HTTP/1.1\r\nHost: a\r\nX-A: b\0c\r\n\r\n', /^HTTP\/1\.1 400 /],
+    ['unknown Expect', 'GET / HTTP/1.1\r\nHost: a\r\nExpect: bogus\r\n\r\n', /^HTTP\/1\.1 417 /],
+    ['CONNECT', 'CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n', /^(HTTP\/1\.1 4\d\d |$)/],
   ];
   for (const [name, bytes, expect] of cases) t.match(await rawHttp(router.url, bytes), expect, name);
 

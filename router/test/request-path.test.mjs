@@ -53,8 +53,10 @@ t.test('the router started first waits for workers; minimal workers share the lo
   t.same([...seen].sort(), ['Hello from late-1\n', 'Hello from late-2\n'], 'minimal and extended workers both served');
 });
 
-t.test('headers, bodies, HEAD, keep-alive and pipelining', async (t) => {
-  const router = await startRouter(t);
+// Both HTTP fronts: llhttp driven directly (the default) and node:http (the fallback where that parser is unusable).
+for (const front of ['llhttp', 'node']) t.test(`headers, bodies, HEAD, keep-alive and pipelining (${front} front)`, async (t) => {
+  const router = await startRouter(t, ['--http-front', front, '--keep-alive-timeout', '1000']);
+  t.equal(router.count((e) => e.msg === 'router listening' && e.front === (front === 'node' ? 'node:http' : 'llhttp')), 1, `served by the ${front} front`);
   startWorker(t, router, 'echo');
   await router.joined(1);
 
@@ -92,6 +94,28 @@ t.test('headers, bodies, HEAD, keep-alive and pipelining', async (t) => {
   const cont = await rawHttp(router.url, 'POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nExpect: 100-continue\r\nConnection: close\r\n\r\nhello');
   t.match(cont, /^HTTP\/1\.1 100 Continue\r\n\r\nHTTP\/1\.1 200/, 'Expect: 100-continue answered, then the response');
   t.match(cont, /\r\n\r\n(5\r\n)?hello/, 'the body was echoed');
+
+  const plain = await request(router.url);
+  t.ok(plain.headers.date, 'Date header added');
+
+  const trailed = await new Promise((resolve, reject) => {
+    http.get(`${router.url}/stream?count=2&interval=1&trailer=1`, { agent: false }, (r) => {
+      r.resume();
+      r.on('end', () => resolve({ te: r.headers['transfer-encoding'], trailers: r.trailers }));
+    }).on('error', reject);
+  });
+  t.equal(trailed.te, 'chunked', 'a response without Content-Length is chunked');
+  t.same(trailed.trailers, { 'x-chunks': '2' }, 'trailers from the worker reach the client');
+
+  const old = await rawHttp(router.url, 'GET / HTTP/1.0\r\n\r\n');
+  t.match(old, /^HTTP\/1\.1 200 [^]*\r\n\r\nHello from echo\n$/, 'HTTP/1.0: answered, then the connection closed');
+  t.notMatch(old, /transfer-encoding/i, 'no chunked encoding for HTTP/1.0');
+
+  // A kept-alive connection left idle is closed after --keep-alive-timeout (1 s), not held forever.
+  const idle = await rawHttp(router.url, 'GET / HTTP/1.1\r\nHost: a\r\n\r\n', 30_000, { timedOut: true });
+  t.match(idle.text, /^HTTP\/1\.1 200 /, 'answered');
+  t.notMatch(idle.text, /connection: close/i, 'and kept alive');
+  t.notOk(idle.timedOut, 'then closed by the router while idle');
 });
 
 t.test('streaming responses reach the client as they are written', async (t) => {

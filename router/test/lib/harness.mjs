@@ -135,18 +135,20 @@ export async function until(fn, ok, { timeoutMs = 30_000, what = 'condition' } =
 
 /**
  * Sends raw bytes on a TCP connection and collects everything until the server closes or timeoutMs.
- * With halfClose the client also sends FIN after the bytes (a client that has nothing more to say).
+ * With halfClose the client also sends FIN after the bytes (a client that has nothing more to say). With timedOut
+ * the result is { text, timedOut } and says whether the wait ran out (else the text alone).
  */
-export function rawHttp(hostPort, bytes, timeoutMs = 5000, { halfClose = false } = {}) {
+export function rawHttp(hostPort, bytes, timeoutMs = 5000, { halfClose = false, timedOut = false } = {}) {
   const [host, port] = hostPort.replace('http://', '').split(':');
+  const settled = (text, late) => (timedOut ? { text, timedOut: late } : text);
   return new Promise((resolve, reject) => {
     import('node:net').then(({ connect }) => {
       const sock = connect(Number(port), host, () => (halfClose ? sock.end(bytes) : sock.write(bytes)));
       const chunks = [];
       sock.on('data', (c) => chunks.push(c));
-      sock.on('close', () => { clearTimeout(timer); resolve(Buffer.concat(chunks).toString('latin1')); });
+      sock.on('close', () => { clearTimeout(timer); resolve(settled(Buffer.concat(chunks).toString('latin1'), false)); });
       sock.on('error', reject);
-      const timer = setTimeout(() => { sock.destroy(); resolve(Buffer.concat(chunks).toString('latin1')); }, timeoutMs);
+      const timer = setTimeout(() => { sock.destroy(); resolve(settled(Buffer.concat(chunks).toString('latin1'), true)); }, timeoutMs);
     });
   });
 }

@@ -1,0 +1,189 @@
+// One request/response on a connection of llhttp-front.ts: the request as llhttp parsed it, and the response
+// serialised straight onto the socket (status line, headers, then a Content-Length, chunked or close-delimited
+// body). The head is held back until the first body bytes or the end, so a small reply leaves in one write.
+import { STATUS_CODES } from 'node:http';
+import type { ClientExchange } from './client-exchange.js';
+import type { ProxyStream } from './proxy-stream.js';
+
+/** What an exchange needs from its connection. */
+export interface ExchangeOwner {
+  /** Queues bytes for the client, in one writev when several; false once the socket's buffer is full (the
+   * stream's `drained()` follows). */
+  send(a: Buffer | string, b?: Buffer, c?: string): boolean;
+  /** The response is complete; `keepAlive` says whether the connection may carry another request. */
+  finished(exchange: LlhttpExchange, keepAlive: boolean): void;
+  /** Cuts the connection. */
+  abort(): void;
+  pauseReading(): void;
+  resumeReading(): void;
+  readonly closing: boolean;
+}
+
+// RFC 9110 §5.1 token, and §5.5 field values (obs-text allowed, as node:http allows it).
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+const BAD_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
+/** Bodies up to this size are copied into the head's buffer: one write instead of a writev of several. */
+const COPY_LIMIT = 16 * 1024;
+
+let dateValue = '';
+let dateSecond = 0;
+/** The Date header, formatted at most once a second. */
+function httpDate(): string {
+  const now = Date.now();
+  const second = Math.floor(now / 1000);
+  if (second !== dateSecond) {
+    dateSecond = second;
+    dateValue = new Date(now).toUTCString();
+  }
+  return dateValue;
+}
+
+const enum Framing { NONE, LENGTH, CHUNKED, CLOSE }
+
+export class LlhttpExchange implements ClientExchange {
+  stream: ProxyStream | undefined;
+  complete = false;
+  headersSent = false;
+  /** Body chunks read while the stream was paused or not opened yet; handed over in order. */
+  pending: Buffer[] = [];
+  #bodyPaused = false;
+  #head = '';
+  #framing = Framing.NONE;
+  /** Content-Length bytes still to come. */
+  #remaining = 0;
+  #keepAlive: boolean;
+  #trailers = '';
+  #done = false;
+
+  constructor(
+    readonly owner: ExchangeOwner,
+    readonly method: string,
+    readonly url: string,
+    readonly httpVersion: string,
+    readonly rawHeaders: readonly string[],
+    readonly remoteAddress: string,
+    keepAlive: boolean,
+  ) {
+    this.#keepAlive = keepAlive;
+  }
+
+  get bodyPaused(): boolean {
+    return this.#bodyPaused;
+  }
+
+  writeHead(status: number, headers: string[]): void {
+    if (this.headersSent || this.#done) return;
+    let head = `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Unknown'}\r\n`;
+    let length = -1;
+    let hasDate = false;
+    for (let i = 0; i < headers.length; i += 2) {
+      const name = headers[i];
+      const value = headers[i + 1];
+      if (!TOKEN.test(name)) throw new TypeError(`invalid header name ${JSON.stringify(name)}`);
+      if (BAD_VALUE.test(value)) throw new TypeError(`invalid character in header ${name}`);
+      const lower = name.length === 14 || name.length === 10 || name.length === 4 ? name.toLowerCase() : '';
+      if (lower === 'content-length') {
+        length = Number(value);
+        if (!Number.isSafeInteger(length) || length < 0 || !/^\d+$/.test(value)) throw new TypeError(`invalid content-length ${value}`);
+      } else if (lower === 'connection') {
+        if (/(^|,)\s*close\s*(,|$)/i.test(value)) this.#keepAlive = false;
+        continue; // ours is written below
+      } else if (lower === 'date') hasDate = true;
+      head += `${name}: ${value}\r\n`;
+    }
+    if (!hasDate) head += `date: ${httpDate()}\r\n`;
+    if (this.method === 'HEAD' || status === 204 || status === 304) this.#framing = Framing.NONE;
+    else if (length >= 0) {
+      this.#framing = Framing.LENGTH;
+      this.#remaining = length;
+    } else if (this.httpVersion === '1.1') {
+      this.#framing = Framing.CHUNKED;
+      head += 'transfer-encoding: chunked\r\n';
+    } else {
+      this.#framing = Framing.CLOSE;
+      this.#keepAlive = false;
+    }
+    if (this.owner.closing) this.#keepAlive = false;
+    if (!this.#keepAlive) head += 'connection: close\r\n';
+    else if (this.httpVersion === '1.0') head += 'connection: keep-alive\r\n';
+    this.#head = head + '\r\n';
+    this.headersSent = true;
+  }
+
+  write(chunk: Buffer): boolean {
+    if (this.#done || chunk.length === 0) return true;
+    switch (this.#framing) {
+      case Framing.NONE:
+        return true; // HEAD, 204, 304: the body is not sent
+      case Framing.LENGTH:
+        if (chunk.length > this.#remaining) {
+          // More than announced would be read as the start of the next response: cut instead.
+          this.#abort();
+          return true;
+        }
+        this.#remaining -= chunk.length;
+        return this.#sendBody(chunk, '', '');
+      case Framing.CHUNKED:
+        return this.#sendBody(chunk, `${chunk.length.toString(16)}\r\n`, '\r\n');
+      default:
+        return this.#sendBody(chunk, '', '');
+    }
+  }
+
+  addTrailers(pairs: Array<[string, string]>): void {
+    if (this.#framing !== Framing.CHUNKED) return;
+    for (const [name, value] of pairs) {
+      if (TOKEN.test(name) && !BAD_VALUE.test(value)) this.#trailers += `${name}: ${value}\r\n`;
+    }
+  }
+
+  end(): void {
+    if (this.#done) return;
+    if (!this.headersSent) this.writeHead(200, []);
+    if (this.#framing === Framing.LENGTH && this.#remaining > 0) return this.#abort(); // the client would wait forever
+    const tail = this.#framing === Framing.CHUNKED ? `0\r\n${this.#trailers}\r\n` : '';
+    const head = this.#head;
+    this.#head = '';
+    if (head.length + tail.length > 0) this.owner.send(head + tail);
+    this.#done = true;
+    this.owner.finished(this, this.#keepAlive && this.#framing !== Framing.CLOSE);
+  }
+
+  destroy(): void {
+    this.#abort();
+  }
+
+  pauseBody(): void {
+    if (this.#bodyPaused) return;
+    this.#bodyPaused = true;
+    this.owner.pauseReading();
+  }
+
+  resumeBody(): void {
+    if (!this.#bodyPaused) return;
+    this.#bodyPaused = false;
+    this.owner.resumeReading();
+  }
+
+  #sendBody(chunk: Buffer, prefix: string, suffix: string): boolean {
+    const head = this.#head;
+    this.#head = '';
+    if (head.length + chunk.length <= COPY_LIMIT) {
+      const lead = head.length + prefix.length;
+      const out = Buffer.allocUnsafe(lead + chunk.length + suffix.length);
+      out.write(head, 0, 'latin1');
+      if (prefix.length > 0) out.write(prefix, head.length, 'latin1');
+      chunk.copy(out, lead);
+      if (suffix.length > 0) out.write(suffix, lead + chunk.length, 'latin1');
+      return this.owner.send(out);
+    }
+    // A large chunk goes as is: the frame is a view into the ZeroMQ message, no copy.
+    return this.owner.send(head + prefix, chunk, suffix);
+  }
+
+  #abort(): void {
+    if (this.#done) return;
+    this.#done = true;
+    this.owner.abort();
+  }
+}

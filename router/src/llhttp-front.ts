@@ -1,0 +1,396 @@
+// HTTP in: Node's own llhttp, the parser inside node:http with all its request-smuggling checks, driven directly
+// on net sockets without IncomingMessage and ServerResponse. The parser reads each socket from C++ (consume), and
+// a request costs one exchange object instead of two streams: less CPU per request, and less memory per held
+// connection. The binding is internal, so it is checked on a sample request first; node-front.ts is the fallback.
+import { createRequire } from 'node:module';
+import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import type { Logger } from 'pino';
+import { refusal, type HttpFront, type RequestIntake } from './client-exchange.js';
+import { LlhttpExchange, type ExchangeOwner } from './llhttp-exchange.js';
+import type { RouterOptions } from './options.js';
+
+/** The parts of Node's internal HTTPParser this front uses (lib/_http_common.js, src/node_http_parser.cc). */
+interface Parser {
+  initialize(type: number, resource: object, maxHeaderSize: number, lenient: number): void;
+  consume(handle: unknown): void;
+  unconsume(): void;
+  execute(data: Buffer): number | ParseError;
+  finish(): number | ParseError | undefined;
+  close(): void;
+  [callback: number]: unknown;
+}
+interface ParseError extends Error { code: string; reason?: string }
+interface ParserClass {
+  new (): Parser;
+  REQUEST: number;
+  kOnHeaders: number;
+  kOnHeadersComplete: number;
+  kOnBody: number;
+  kOnMessageComplete: number;
+  kOnExecute: number;
+}
+interface Binding { HTTPParser: ParserClass; methods: string[] }
+/** The libuv stream under a net.Socket, which the parser reads from. */
+interface Handle { reading: boolean; readStart(): number; readStop(): number }
+
+const PROBE = 'POST /probe?x HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\n\r\nok';
+
+/** Node's llhttp binding if it behaves as this module expects, else undefined. */
+export function loadLlhttp(): Binding | undefined {
+  try {
+    const { HTTPParser, methods } = createRequire(import.meta.url)('_http_common') as Binding;
+    if (typeof HTTPParser !== 'function' || methods[1] !== 'GET' || methods[3] !== 'POST') return undefined;
+    const p = new HTTPParser();
+    if (typeof p.consume !== 'function' || typeof p.unconsume !== 'function') return undefined;
+    p.initialize(HTTPParser.REQUEST, {}, 16384, 0);
+    const seen: unknown[] = [];
+    p[HTTPParser.kOnHeaders] = () => seen.push('headers');
+    p[HTTPParser.kOnHeadersComplete] = (major: number, minor: number, headers: string[], method: number, url: string, _s: unknown, _m: unknown, _u: boolean, keepAlive: boolean) => {
+      seen.push(major, minor, headers.join(','), methods[method], url, keepAlive);
+      return 0;
+    };
+    p[HTTPParser.kOnBody] = (b: Buffer) => seen.push(Buffer.isBuffer(b) ? b.toString() : 'not a buffer');
+    p[HTTPParser.kOnMessageComplete] = () => seen.push('complete');
+    const parsed = p.execute(Buffer.from(PROBE));
+    p.close();
+    const expected = [1, 1, 'Host,a,Content-Length,2', 'POST', '/probe?x', true, 'ok', 'complete'];
+    return parsed === PROBE.length && JSON.stringify(seen) === JSON.stringify(expected) ? { HTTPParser, methods } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const enum Phase {
+  /** Waiting for a request: the first (headers timeout) or the next on a kept-alive connection. */
+  IDLE,
+  /** Some of a request head has arrived. */
+  HEAD,
+  /** Reading a request body. */
+  BODY,
+  /** The request is in; the response is on its way (no client timeout: the worker timeout applies). */
+  ANSWERING,
+}
+
+const CONTINUE = 'HTTP/1.1 100 Continue\r\n\r\n';
+const kConnection = Symbol('switchboard.connection');
+
+export function createLlhttpFront(binding: Binding, intake: RequestIntake, opts: RouterOptions, log: Logger): HttpFront {
+  const { HTTPParser, methods } = binding;
+  const connections = new Set<Connection>();
+  let closing = false;
+
+  // Node calls parser callbacks with the parser as `this`, and socket listeners with the socket.
+  type ParserWithConnection = Parser & { [kConnection]: Connection };
+  type SocketWithConnection = Socket & { [kConnection]: Connection };
+  function onHeaders(this: ParserWithConnection, headers: string[], url: string): void {
+    this[kConnection].onHeaders(headers, url);
+  }
+  function onHeadersComplete(this: ParserWithConnection, major: number, minor: number, headers: string[] | undefined, method: number, url: string | undefined, _status: unknown, _message: unknown, _upgrade: boolean, keepAlive: boolean): number {
+    return this[kConnection].onHead(major, minor, headers, method, url, keepAlive);
+  }
+  function onBody(this: ParserWithConnection, chunk: Buffer): void {
+    this[kConnection].onBody(chunk);
+  }
+  function onMessageComplete(this: ParserWithConnection): void {
+    this[kConnection].onMessageComplete();
+  }
+  function onExecute(this: ParserWithConnection, ret: number | ParseError): void {
+    this[kConnection].onExecute(ret);
+  }
+  function onSocketEnd(this: SocketWithConnection): void {
+    this[kConnection].onEnd();
+  }
+  function onSocketClose(this: SocketWithConnection): void {
+    this[kConnection].onClose();
+  }
+  function onSocketDrain(this: SocketWithConnection): void {
+    this[kConnection].onDrain();
+  }
+  function onSocketError(err: NodeJS.ErrnoException): void {
+    log.debug({ code: err.code, reason: err.message }, 'client connection error');
+  }
+
+  /** One client socket: its parser, the exchange being answered, and pipelined requests behind it. */
+  class Connection implements ExchangeOwner {
+    readonly #socket: Socket;
+    readonly #handle: Handle;
+    readonly #parser: Parser;
+    #phase = Phase.IDLE;
+    /** When the current phase started (ms): what the timeouts measure. */
+    #since = Date.now();
+    #first = true;
+    /** The exchange being answered, then pipelined ones, in order. */
+    readonly #exchanges: LlhttpExchange[] = [];
+    /** Header lines and URL delivered early by kOnHeaders (long heads). */
+    #headerParts: string[] | undefined;
+    #urlPart = '';
+    #needDrain = false;
+    #gone = false;
+
+    constructor(socket: Socket) {
+      this.#socket = socket;
+      this.#handle = (socket as unknown as { _handle: Handle })._handle;
+      const parser = (this.#parser = new HTTPParser());
+      parser.initialize(HTTPParser.REQUEST, {}, opts.maxHeaderSize, 0);
+      // Shared callbacks that find the connection through the parser or socket: no closures per connection.
+      (parser as ParserWithConnection)[kConnection] = this;
+      parser[HTTPParser.kOnHeaders] = onHeaders;
+      parser[HTTPParser.kOnHeadersComplete] = onHeadersComplete;
+      parser[HTTPParser.kOnBody] = onBody;
+      parser[HTTPParser.kOnMessageComplete] = onMessageComplete;
+      parser[HTTPParser.kOnExecute] = onExecute;
+      parser.consume(this.#handle);
+      (socket as SocketWithConnection)[kConnection] = this;
+      socket.on('end', onSocketEnd);
+      socket.on('close', onSocketClose);
+      socket.on('drain', onSocketDrain);
+      socket.on('error', onSocketError);
+    }
+
+    get closing(): boolean {
+      return closing;
+    }
+
+    get idle(): boolean {
+      return this.#phase === Phase.IDLE;
+    }
+
+    // ---- request side -------------------------------------------------------------------------------
+
+    onHeaders(headers: string[], url: string): void {
+      (this.#headerParts ??= []).push(...headers);
+      this.#urlPart += url;
+    }
+
+    onExecute(ret: number | ParseError): void {
+      if (typeof ret !== 'number') return this.#onParseError(ret);
+      if (ret > 0 && this.#phase === Phase.IDLE) this.#enter(Phase.HEAD);
+    }
+
+    onHead(major: number, minor: number, headers: string[] | undefined, method: number, url: string | undefined, keepAlive: boolean): number {
+      if (headers === undefined) { headers = this.#headerParts ?? []; this.#headerParts = undefined; }
+      if (url === undefined) { url = this.#urlPart; this.#urlPart = ''; }
+      if (this.#phase === Phase.IDLE) this.#enter(Phase.HEAD); // a head that arrived in one read
+      if (this.#exchanges.length === 0) this.#phase = Phase.BODY; // its clock keeps running from the head's start
+      const name = methods[method];
+      if (major !== 1) return this.#refuse(505, 'HTTP Version Not Supported', `HTTP/${major}.${minor}`);
+      if (name === undefined || name === 'CONNECT') return this.#refuse(405, 'Method Not Allowed', `${name ?? 'this method'} is not proxied`);
+      const exchange = new LlhttpExchange(this, name, url, `1.${minor}`, headers, this.#socket.remoteAddress ?? '', keepAlive);
+      this.#exchanges.push(exchange);
+      if (this.#exchanges.length === 1) this.#open(exchange);
+      else this.#updateReading(); // pipelined: read no further until the ones ahead are answered
+      return 0;
+    }
+
+    onBody(chunk: Buffer): void {
+      const exchange = this.#exchanges[this.#exchanges.length - 1];
+      if (exchange === undefined) return;
+      if (exchange.stream === undefined || exchange.bodyPaused || exchange.pending.length > 0) exchange.pending.push(chunk);
+      else intake.body(exchange.stream, chunk);
+    }
+
+    onMessageComplete(): void {
+      const exchange = this.#exchanges[this.#exchanges.length - 1];
+      if (exchange === undefined) return;
+      exchange.complete = true;
+      if (this.#exchanges.length === 1) this.#phase = Phase.ANSWERING;
+      if (exchange.stream !== undefined && exchange.pending.length === 0) intake.bodyEnd(exchange.stream);
+    }
+
+    /** Starts an exchange whose head has arrived: answers Expect, then hands it to the intake with any body read. */
+    #open(exchange: LlhttpExchange): void {
+      const raw = exchange.rawHeaders;
+      let declared = -1;
+      let chunked = false;
+      let expect: string | undefined;
+      for (let i = 0; i < raw.length; i += 2) {
+        const n = raw[i].length;
+        if (n !== 14 && n !== 17 && n !== 6) continue;
+        const name = raw[i].toLowerCase();
+        if (name === 'content-length') declared = Number(raw[i + 1]);
+        else if (name === 'transfer-encoding') chunked = true;
+        else if (name === 'expect') expect = raw[i + 1].toLowerCase();
+      }
+      if (expect !== undefined) {
+        if (expect !== '100-continue' || exchange.httpVersion !== '1.1') return void this.#refuse(417, 'Expectation Failed', `unsupported Expect: ${expect}`);
+        if (!exchange.complete) {
+          if (!intake.mayContinue(declared)) return void this.#refuse(413, 'Payload Too Large', `the request body is larger than ${opts.maxBodySize} bytes`, 'ROUTER_ERR_BODY_TOO_LARGE');
+          this.#socket.write(CONTINUE);
+        }
+      }
+      exchange.stream = intake.open(exchange, declared, chunked);
+      if (exchange.pending.length > 0 || exchange.complete) this.#replayBody(exchange);
+    }
+
+    /** Hands over body chunks read ahead of the stream (pipelined, or paused), while it takes them. */
+    #replayBody(exchange: LlhttpExchange): void {
+      const stream = exchange.stream!;
+      while (exchange.pending.length > 0 && !exchange.bodyPaused) intake.body(stream, exchange.pending.shift()!);
+      if (exchange.pending.length === 0 && exchange.complete) intake.bodyEnd(stream);
+    }
+
+    #onParseError(err: ParseError): void {
+      log.debug({ code: err.code, reason: err.reason }, 'bad client request');
+      if (err.code === 'HPE_HEADER_OVERFLOW') this.#refuse(431, 'Request Header Fields Too Large', err.code);
+      else this.#refuse(400, 'Bad Request', err.code);
+    }
+
+    /** Answers a request that never becomes a stream, and closes; cuts instead if a response is under way. */
+    #refuse(status: number, reason: string, detail: string, code?: string): number {
+      if (this.#exchanges.length > 0 && this.#exchanges[0].stream !== undefined) this.abort();
+      else if (!this.#gone) {
+        this.#gone = true;
+        this.#socket.end(refusal(status, reason, detail, code));
+      }
+      return 1; // skip the body
+    }
+
+    onEnd(): void {
+      // The client closed its side. A request still being answered cannot be, by HTTP/1.1 on this connection.
+      const result = this.#parser.finish();
+      if (result instanceof Error) return this.#onParseError(result as ParseError);
+      if (this.#exchanges.length > 0) this.abort();
+      else this.#socket.end();
+    }
+
+    onClose(): void {
+      connections.delete(this);
+      this.#gone = true;
+      this.#parser.unconsume();
+      this.#parser.close();
+      for (const exchange of this.#exchanges.splice(0)) exchange.stream?.clientGone();
+    }
+
+    // ---- response side (ExchangeOwner) --------------------------------------------------------------
+
+    send(a: Buffer | string, b?: Buffer, c?: string): boolean {
+      const socket = this.#socket;
+      if (this.#gone || socket.destroyed) return true;
+      let flushed: boolean;
+      if (b === undefined) flushed = typeof a === 'string' ? socket.write(a, 'latin1') : socket.write(a);
+      else {
+        socket.cork();
+        if (a.length > 0) socket.write(a as string, 'latin1');
+        socket.write(b);
+        flushed = c ? socket.write(c, 'latin1') : socket.writableLength < socket.writableHighWaterMark;
+        socket.uncork();
+      }
+      if (!flushed) this.#needDrain = true;
+      return flushed;
+    }
+
+    finished(exchange: LlhttpExchange, keepAlive: boolean): void {
+      if (this.#exchanges[0] !== exchange) return;
+      this.#exchanges.shift();
+      if (!keepAlive || this.#gone) {
+        this.#gone = true;
+        this.#socket.end();
+        return;
+      }
+      const next = this.#exchanges[0];
+      if (next === undefined) {
+        this.#first = false;
+        this.#enter(Phase.IDLE);
+      } else {
+        this.#enter(next.complete ? Phase.ANSWERING : Phase.BODY);
+        this.#open(next);
+      }
+      this.#updateReading();
+    }
+
+    abort(): void {
+      this.#gone = true;
+      this.#socket.destroy();
+    }
+
+    pauseReading(): void {
+      this.#updateReading();
+    }
+
+    resumeReading(): void {
+      const exchange = this.#exchanges[0];
+      if (exchange?.stream !== undefined && exchange.pending.length > 0) this.#replayBody(exchange);
+      this.#updateReading();
+    }
+
+    onDrain(): void {
+      if (!this.#needDrain) return;
+      this.#needDrain = false;
+      this.#exchanges[0]?.stream?.drained();
+    }
+
+    /** Reads while the exchange being answered wants its body and no pipelined request waits behind it. */
+    #updateReading(): void {
+      const read = !this.#gone && this.#exchanges.length <= 1 && !this.#exchanges[0]?.bodyPaused;
+      const handle = this.#handle;
+      if (read === handle.reading || this.#socket.destroyed) return;
+      handle.reading = read;
+      if (read) handle.readStart();
+      else handle.readStop();
+    }
+
+    #enter(phase: Phase): void {
+      this.#phase = phase;
+      this.#since = Date.now();
+    }
+
+    /** Called on the sweep: closes the connection if it has overstayed its phase. */
+    expire(now: number): void {
+      const age = now - this.#since;
+      switch (this.#phase) {
+        case Phase.IDLE:
+          if (age >= (this.#first ? opts.headersTimeout : opts.keepAliveTimeout)) {
+            if (this.#first) this.#refuse(408, 'Request Timeout', 'no request arrived in time');
+            else this.abort();
+          }
+          return;
+        case Phase.HEAD:
+          if (age >= opts.headersTimeout) this.#refuse(408, 'Request Timeout', 'the request head took too long');
+          return;
+        case Phase.BODY:
+          if (age >= opts.requestTimeout) this.#refuse(408, 'Request Timeout', 'the request took too long');
+          return;
+        default:
+      }
+    }
+
+    /** Closes a connection with nothing in flight (shutdown). */
+    closeIfIdle(): void {
+      if (this.#phase === Phase.IDLE && this.#exchanges.length === 0) this.abort();
+    }
+  }
+
+  // One sweep for every connection's timeouts instead of a timer each: a quarter of the headers timeout keeps
+  // them meaningful (10 s → 10-12.5 s) for one walk over the connections every few seconds.
+  const sweepMs = Math.max(100, Math.min(5000, opts.headersTimeout / 4));
+  const sweep = setInterval(() => {
+    const now = Date.now();
+    for (const connection of connections) connection.expire(now);
+  }, sweepMs);
+  sweep.unref();
+
+  const server: Server = createServer({ noDelay: true, allowHalfOpen: true }, (socket) => {
+    if (closing) return void socket.destroy();
+    connections.add(new Connection(socket));
+  });
+  server.maxConnections = opts.maxConnections;
+
+  return {
+    kind: 'llhttp',
+    listen: (port, host) => new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => { server.off('error', reject); resolve(); });
+    }),
+    address: () => server.address() as AddressInfo | null,
+    close: () => {
+      closing = true;
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      for (const connection of connections) connection.closeIfIdle();
+      clearInterval(sweep);
+      return closed;
+    },
+    closeAll: () => {
+      for (const connection of connections) connection.abort();
+    },
+  };
+}
