@@ -1,11 +1,14 @@
 // A router and its workers, started through the CLI exactly as a user would: the router target and the failover
 // bench both measure these.
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { BenchError } from './errors.js';
 import { freePort } from './ports.js';
 import { Child } from './proc.js';
 
 export const CLI = fileURLToPath(new URL('../../bin/switchboard.js', import.meta.url));
+/** The Node flags on the CLI's `#!/usr/bin/env -S node …` line: what a user running `switchboard router` gets. */
+export const CLI_NODE_FLAGS = /^#!\/usr\/bin\/env -S node(.*)$/m.exec(readFileSync(CLI, 'utf8').split('\n', 1)[0]!)?.[1]!.trim().split(/\s+/).filter(Boolean) ?? [];
 
 export interface WorkerCommand {
   /** The name the worker joins with, as the router logs it. */
@@ -54,7 +57,7 @@ export async function startRouterProcesses(routerArgs: string[], commands: Worke
   const listen = `127.0.0.1:${await freePort()}`;
   const bind = `tcp://127.0.0.1:${await freePort()}`;
   const control = `tcp://127.0.0.1:${await freePort()}`;
-  const router = new Child(process.execPath, [CLI, 'router', '--listen', listen, '--bind', bind, '--control-bind', control, ...routerArgs], {
+  const router = new Child(process.execPath, [...CLI_NODE_FLAGS, CLI, 'router', '--listen', listen, '--bind', bind, '--control-bind', control, ...routerArgs], {
     name: 'router',
   });
   const workers: Child[] = [];

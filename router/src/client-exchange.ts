@@ -15,6 +15,8 @@ export interface ClientExchange {
   /** Flat [name, value, ...] as received. */
   readonly rawHeaders: readonly string[];
   readonly remoteAddress: string;
+  /** The request head has been encoded for the workers: url and rawHeaders may be let go. */
+  forgetHeaders(): void;
   /** The whole request, body included, has been read. */
   readonly complete: boolean;
   /** The status line is on its way to the client: an error can no longer be a status page. */

@@ -14,6 +14,8 @@ export interface ExchangeOwner {
   finished(exchange: LlhttpExchange, keepAlive: boolean): void;
   /** Cuts the connection. */
   abort(): void;
+  /** The response has started and may go on for long (a stream): the connection can give up its parser. */
+  streaming(): void;
   pauseReading(): void;
   resumeReading(): void;
   readonly closing: boolean;
@@ -38,6 +40,8 @@ function httpDate(): string {
   return dateValue;
 }
 
+const NO_HEADERS: readonly string[] = Object.freeze([]);
+
 const enum Framing { NONE, LENGTH, CHUNKED, CLOSE }
 
 export class LlhttpExchange implements ClientExchange {
@@ -45,7 +49,7 @@ export class LlhttpExchange implements ClientExchange {
   complete = false;
   headersSent = false;
   /** Body chunks read while the stream was paused or not opened yet; handed over in order. */
-  pending: Buffer[] = [];
+  pending: Buffer[] | undefined;
   #bodyPaused = false;
   #head = '';
   #framing = Framing.NONE;
@@ -58,13 +62,18 @@ export class LlhttpExchange implements ClientExchange {
   constructor(
     readonly owner: ExchangeOwner,
     readonly method: string,
-    readonly url: string,
+    public url: string,
     readonly httpVersion: string,
-    readonly rawHeaders: readonly string[],
+    public rawHeaders: readonly string[],
     readonly remoteAddress: string,
     keepAlive: boolean,
   ) {
     this.#keepAlive = keepAlive;
+  }
+
+  forgetHeaders(): void {
+    this.rawHeaders = NO_HEADERS;
+    this.url = '';
   }
 
   get bodyPaused(): boolean {
@@ -108,6 +117,7 @@ export class LlhttpExchange implements ClientExchange {
     else if (this.httpVersion === '1.0') head += 'connection: keep-alive\r\n';
     this.#head = head + '\r\n';
     this.headersSent = true;
+    this.owner.streaming();
   }
 
   write(chunk: Buffer): boolean {

@@ -106,6 +106,14 @@ export function createLlhttpFront(binding: Binding, intake: RequestIntake, opts:
   function onSocketDrain(this: SocketWithConnection): void {
     this[kConnection].onDrain();
   }
+  const parkSoon = new Set<Connection>();
+  const parkAll = (): void => {
+    for (const connection of parkSoon) connection.parkIfAnswering();
+    parkSoon.clear();
+  };
+  function onParkedData(this: SocketWithConnection, chunk: Buffer): void {
+    this[kConnection].onParkedData(chunk);
+  }
   function onSocketError(err: NodeJS.ErrnoException): void {
     log.debug({ code: err.code, reason: err.message }, 'client connection error');
   }
@@ -114,13 +122,17 @@ export function createLlhttpFront(binding: Binding, intake: RequestIntake, opts:
   class Connection implements ExchangeOwner {
     readonly #socket: Socket;
     readonly #handle: Handle;
-    readonly #parser: Parser;
+    /** Undefined while a long answer goes on (see #park()): a parser is most of an idle connection's memory. */
+    #parser: Parser | undefined;
+    /** Bytes the client sent while the parser was parked, parsed once it is back. */
+    #early: Buffer[] | undefined;
+    #earlyBytes = 0;
     #phase = Phase.IDLE;
     /** When the current phase started (ms): what the timeouts measure. */
     #since = Date.now();
     #first = true;
     /** The exchange being answered, then pipelined ones, in order. */
-    readonly #exchanges: LlhttpExchange[] = [];
+    #exchanges: LlhttpExchange[] = [];
     /** Header lines and URL delivered early by kOnHeaders (long heads). */
     #headerParts: string[] | undefined;
     #urlPart = '';
@@ -130,6 +142,15 @@ export function createLlhttpFront(binding: Binding, intake: RequestIntake, opts:
     constructor(socket: Socket) {
       this.#socket = socket;
       this.#handle = (socket as unknown as { _handle: Handle })._handle;
+      this.#attachParser();
+      (socket as SocketWithConnection)[kConnection] = this;
+      socket.on('end', onSocketEnd);
+      socket.on('close', onSocketClose);
+      socket.on('drain', onSocketDrain);
+      socket.on('error', onSocketError);
+    }
+
+    #attachParser(): void {
       const parser = (this.#parser = new HTTPParser());
       parser.initialize(HTTPParser.REQUEST, {}, opts.maxHeaderSize, 0);
       // Shared callbacks that find the connection through the parser or socket: no closures per connection.
@@ -139,12 +160,42 @@ export function createLlhttpFront(binding: Binding, intake: RequestIntake, opts:
       parser[HTTPParser.kOnBody] = onBody;
       parser[HTTPParser.kOnMessageComplete] = onMessageComplete;
       parser[HTTPParser.kOnExecute] = onExecute;
+      const early = this.#early;
+      this.#early = undefined;
+      this.#earlyBytes = 0;
+      if (early !== undefined) {
+        for (const chunk of early) {
+          if (this.#gone) return;
+          this.onExecute(parser.execute(chunk));
+        }
+      }
       parser.consume(this.#handle);
-      (socket as SocketWithConnection)[kConnection] = this;
-      socket.on('end', onSocketEnd);
-      socket.on('close', onSocketClose);
-      socket.on('drain', onSocketDrain);
-      socket.on('error', onSocketError);
+    }
+
+    /**
+     * Frees the parser of a connection whose one request is complete and whose answer goes on: a stream past the
+     * turn its head went out in, or a long poll past a sweep. The socket reads in JS meanwhile, so a client
+     * closing is still seen at once, and anything it sends waits in #early for the next request.
+     */
+    #park(): void {
+      const parser = this.#parser;
+      if (parser === undefined || this.#phase !== Phase.ANSWERING || this.#exchanges.length !== 1 || this.#gone) return;
+      parser.unconsume();
+      parser.close();
+      this.#parser = undefined;
+      this.#socket.on('data', onParkedData);
+      log.debug({ stream: this.#exchanges[0].stream?.id }, 'parser parked');
+    }
+
+    onParkedData(chunk: Buffer): void {
+      const early = (this.#early ??= []);
+      early.push(chunk);
+      this.#earlyBytes += chunk.length;
+      // Pipelining is fine, a flood behind a held response is not: past the largest head, the connection goes.
+      if (this.#earlyBytes > opts.maxHeaderSize) {
+        log.debug({ bytes: this.#earlyBytes }, 'client sent too much behind a held response');
+        this.abort();
+      }
     }
 
     get closing(): boolean {
@@ -175,8 +226,11 @@ export function createLlhttpFront(binding: Binding, intake: RequestIntake, opts:
       const name = methods[method];
       if (major !== 1) return this.#refuse(505, 'HTTP Version Not Supported', `HTTP/${major}.${minor}`);
       if (name === undefined || name === 'CONNECT') return this.#refuse(405, 'Method Not Allowed', `${name ?? 'this method'} is not proxied`);
-      const exchange = new LlhttpExchange(this, name, url, `1.${minor}`, headers, this.#socket.remoteAddress ?? '', keepAlive);
-      this.#exchanges.push(exchange);
+      // Constant version strings, and a one-slot array for the usual single exchange: a held connection keeps both.
+      const version = minor === 1 ? '1.1' : minor === 0 ? '1.0' : `1.${minor}`;
+      const exchange = new LlhttpExchange(this, name, url, version, headers, this.#socket.remoteAddress ?? '', keepAlive);
+      if (this.#exchanges.length === 0) this.#exchanges = [exchange];
+      else this.#exchanges.push(exchange);
       if (this.#exchanges.length === 1) this.#open(exchange);
       else this.#updateReading(); // pipelined: read no further until the ones ahead are answered
       return 0;
@@ -185,7 +239,7 @@ export function createLlhttpFront(binding: Binding, intake: RequestIntake, opts:
     onBody(chunk: Buffer): void {
       const exchange = this.#exchanges[this.#exchanges.length - 1];
       if (exchange === undefined) return;
-      if (exchange.stream === undefined || exchange.bodyPaused || exchange.pending.length > 0) exchange.pending.push(chunk);
+      if (exchange.stream === undefined || exchange.bodyPaused || exchange.pending !== undefined) (exchange.pending ??= []).push(chunk);
       else intake.body(exchange.stream, chunk);
     }
 
@@ -194,7 +248,7 @@ export function createLlhttpFront(binding: Binding, intake: RequestIntake, opts:
       if (exchange === undefined) return;
       exchange.complete = true;
       if (this.#exchanges.length === 1) this.#phase = Phase.ANSWERING;
-      if (exchange.stream !== undefined && exchange.pending.length === 0) intake.bodyEnd(exchange.stream);
+      if (exchange.stream !== undefined && exchange.pending === undefined) intake.bodyEnd(exchange.stream);
     }
 
     /** Starts an exchange whose head has arrived: answers Expect, then hands it to the intake with any body read. */
@@ -219,14 +273,19 @@ export function createLlhttpFront(binding: Binding, intake: RequestIntake, opts:
         }
       }
       exchange.stream = intake.open(exchange, declared, chunked);
-      if (exchange.pending.length > 0 || exchange.complete) this.#replayBody(exchange);
+      if (exchange.pending !== undefined || exchange.complete) this.#replayBody(exchange);
     }
 
     /** Hands over body chunks read ahead of the stream (pipelined, or paused), while it takes them. */
     #replayBody(exchange: LlhttpExchange): void {
       const stream = exchange.stream!;
-      while (exchange.pending.length > 0 && !exchange.bodyPaused) intake.body(stream, exchange.pending.shift()!);
-      if (exchange.pending.length === 0 && exchange.complete) intake.bodyEnd(stream);
+      const pending = exchange.pending;
+      if (pending !== undefined) {
+        while (pending.length > 0 && !exchange.bodyPaused) intake.body(stream, pending.shift()!);
+        if (pending.length > 0) return;
+        exchange.pending = undefined;
+      }
+      if (exchange.complete) intake.bodyEnd(stream);
     }
 
     #onParseError(err: ParseError): void {
@@ -247,7 +306,7 @@ export function createLlhttpFront(binding: Binding, intake: RequestIntake, opts:
 
     onEnd(): void {
       // The client closed its side. A request still being answered cannot be, by HTTP/1.1 on this connection.
-      const result = this.#parser.finish();
+      const result = this.#parser?.finish();
       if (result instanceof Error) return this.#onParseError(result as ParseError);
       if (this.#exchanges.length > 0) this.abort();
       else this.#socket.end();
@@ -256,8 +315,9 @@ export function createLlhttpFront(binding: Binding, intake: RequestIntake, opts:
     onClose(): void {
       connections.delete(this);
       this.#gone = true;
-      this.#parser.unconsume();
-      this.#parser.close();
+      this.#parser?.unconsume();
+      this.#parser?.close();
+      this.#parser = undefined;
       for (const exchange of this.#exchanges.splice(0)) exchange.stream?.clientGone();
     }
 
@@ -288,9 +348,11 @@ export function createLlhttpFront(binding: Binding, intake: RequestIntake, opts:
         return;
       }
       const next = this.#exchanges[0];
+      if (this.#parser === undefined) this.#socket.removeListener('data', onParkedData);
       if (next === undefined) {
         this.#first = false;
         this.#enter(Phase.IDLE);
+        if (this.#parser === undefined) this.#attachParser();
       } else {
         this.#enter(next.complete ? Phase.ANSWERING : Phase.BODY);
         this.#open(next);
@@ -303,13 +365,25 @@ export function createLlhttpFront(binding: Binding, intake: RequestIntake, opts:
       this.#socket.destroy();
     }
 
+    streaming(): void {
+      // Most answers end in the same turn as their head; the others park once this turn is over.
+      if (this.#parser === undefined) return;
+      if (parkSoon.size === 0) setImmediate(parkAll);
+      parkSoon.add(this);
+    }
+
+    /** Parks the parser if the answer is still going (see #park). */
+    parkIfAnswering(): void {
+      if (this.#phase === Phase.ANSWERING) this.#park();
+    }
+
     pauseReading(): void {
       this.#updateReading();
     }
 
     resumeReading(): void {
       const exchange = this.#exchanges[0];
-      if (exchange?.stream !== undefined && exchange.pending.length > 0) this.#replayBody(exchange);
+      if (exchange?.stream !== undefined && exchange.pending !== undefined) this.#replayBody(exchange);
       this.#updateReading();
     }
 
@@ -334,8 +408,8 @@ export function createLlhttpFront(binding: Binding, intake: RequestIntake, opts:
       this.#since = Date.now();
     }
 
-    /** Called on the sweep: closes the connection if it has overstayed its phase. */
-    expire(now: number): void {
+    /** Called on each sweep: closes the connection if it has overstayed its phase, parks a long answer's parser. */
+    sweep(now: number): void {
       const age = now - this.#since;
       switch (this.#phase) {
         case Phase.IDLE:
@@ -350,7 +424,9 @@ export function createLlhttpFront(binding: Binding, intake: RequestIntake, opts:
         case Phase.BODY:
           if (age >= opts.requestTimeout) this.#refuse(408, 'Request Timeout', 'the request took too long');
           return;
-        default:
+        case Phase.ANSWERING:
+          if (age >= sweepMs) this.#park();
+          return;
       }
     }
 
@@ -365,7 +441,7 @@ export function createLlhttpFront(binding: Binding, intake: RequestIntake, opts:
   const sweepMs = Math.max(100, Math.min(5000, opts.headersTimeout / 4));
   const sweep = setInterval(() => {
     const now = Date.now();
-    for (const connection of connections) connection.expire(now);
+    for (const connection of connections) connection.sweep(now);
   }, sweepMs);
   sweep.unref();
 

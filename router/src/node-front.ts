@@ -21,6 +21,7 @@ class NodeExchange implements ClientExchange {
   get rawHeaders(): readonly string[] { return this.req.rawHeaders; }
   get remoteAddress(): string { return this.req.socket.remoteAddress ?? ''; }
   get complete(): boolean { return this.req.complete; }
+  forgetHeaders(): void {} // they live in the IncomingMessage
   get headersSent(): boolean { return this.res.headersSent; }
 
   writeHead(status: number, headers: string[]): void {

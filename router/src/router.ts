@@ -98,7 +98,10 @@ export class SwitchboardRouter implements RequestSink, LinkEvents {
   dispatch(stream: ProxyStream): void {
     if (this.#closing) return stream.fail(this.#error('ROUTER_ERR_SHUTTING_DOWN', stream));
     this.#streams.set(stream.id, stream);
-    stream.synStream ??= encodeSynStream(stream.id, requestPairs(stream.exchange, 'http'), stream.bodyComplete && stream.bodyBytes === 0);
+    if (stream.synStream === undefined) {
+      stream.synStream = encodeSynStream(stream.id, requestPairs(stream.exchange, 'http'), stream.bodyComplete && stream.bodyBytes === 0);
+      stream.exchange.forgetHeaders(); // a held stream should not keep its request head alive
+    }
     this.#route(stream);
   }
 

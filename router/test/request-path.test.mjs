@@ -2,6 +2,7 @@
 import t from 'tap';
 import { createHash } from 'node:crypto';
 import http from 'node:http';
+import { connect } from 'node:net';
 import { rawHttp, request, routerAddresses, startRouter, startWorker, spawnLogged, until } from './lib/harness.mjs';
 
 t.setTimeout(300_000);
@@ -135,6 +136,63 @@ t.test('streaming responses reach the client as they are written', async (t) => 
   t.ok(arrivals.length >= 4, `got ${arrivals.length} events as separate chunks`);
   const spread = arrivals[arrivals.length - 1] - arrivals[0];
   t.ok(spread >= 600, `events arrived over ${spread} ms, not all at the end`);
+});
+
+t.test('a long answer parks its parser: events flow, early bytes wait for their turn, a leaving client is noticed', async (t) => {
+  // The llhttp front parks a connection's parser once a streamed answer outlives the turn its head went out in.
+  const router = await startRouter(t, ['--log-level', 'debug']);
+  const sse = startWorker(t, router, 'sse', ['--interval', '400', '--count', '4'], 'stream');
+  await router.joined(1);
+  const [host, port] = router.listen.split(':');
+  const text = await new Promise((resolve, reject) => {
+    const sock = connect(Number(port), host, () => sock.write('GET / HTTP/1.1\r\nHost: a\r\n\r\n'));
+    let got = '';
+    let sentSecond = false;
+    sock.on('data', (c) => {
+      got += c.toString('latin1');
+      // Once parked, the next request arrives before the first answer ends: it must wait, then be served.
+      if (!sentSecond && router.count((e) => e.msg === 'parser parked') > 0) {
+        sentSecond = true;
+        sock.write('GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n');
+      }
+    });
+    sock.on('close', () => resolve(got));
+    sock.on('error', reject);
+    sock.setTimeout(30_000, () => sock.destroy(new Error(`no close within 30 s; got ${got}`)));
+  });
+  t.ok(router.count((e) => e.msg === 'parser parked') >= 1, 'the parser was parked while the answer was held');
+  t.equal(text.match(/HTTP\/1\.1 200 /g)?.length, 2, 'two responses on the one connection');
+  t.equal(text.match(/data: /g)?.length, 8, 'every event of both, in order');
+
+  const parked = router.count((e) => e.msg === 'parser parked');
+  await new Promise((resolve, reject) => {
+    const req = http.get(`${router.url}/`, { agent: false }, (res) => {
+      res.on('data', () => { if (router.count((e) => e.msg === 'parser parked') > parked) { req.destroy(); resolve(); } });
+    });
+    req.on('error', (err) => (req.destroyed ? resolve() : reject(err)));
+  });
+  await sse.waitFor((e) => e.msg === 'stream closed' && e.reason === 'client went away', 20_000, 'handler told the client left while parked');
+  t.pass('a client leaving a parked connection is noticed: the handler stopped');
+});
+
+t.test('a long poll parks its parser on the sweep; the answer and the next request on that connection still come', async (t) => {
+  // --headers-timeout 400: the llhttp front sweeps every 100 ms; the worker waits 1.5 s before answering at all.
+  const router = await startRouter(t, ['--headers-timeout', '400', '--log-level', 'debug']);
+  startWorker(t, router, 'slow', ['--delay', '1500']);
+  await router.joined(1);
+  const [host, port] = router.listen.split(':');
+  const parked = router.waitFor((e) => e.msg === 'parser parked', 30_000, 'parser parked');
+  const text = await new Promise((resolve, reject) => {
+    const sock = connect(Number(port), host, () => sock.write('GET / HTTP/1.1\r\nHost: a\r\n\r\n'));
+    let got = '';
+    parked.then(() => sock.write('GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n'), reject);
+    sock.on('data', (c) => { got += c.toString('latin1'); });
+    sock.on('close', () => resolve(got));
+    sock.on('error', reject);
+    sock.setTimeout(30_000, () => sock.destroy(new Error(`no close within 30 s; got ${got}`)));
+  });
+  t.equal(text.match(/HTTP\/1\.1 200 /g)?.length, 2, 'both answered, in order, on the one connection');
+  t.equal(text.match(/Hello from slow/g)?.length, 2);
 });
 
 t.test('limits and failures give clear errors', async (t) => {
