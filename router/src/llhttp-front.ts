@@ -221,6 +221,7 @@ export function createLlhttpFront(binding: Binding, intake: RequestIntake, opts:
     onHead(major: number, minor: number, headers: string[] | undefined, method: number, url: string | undefined, keepAlive: boolean): number {
       if (headers === undefined) { headers = this.#headerParts ?? []; this.#headerParts = undefined; }
       if (url === undefined) { url = this.#urlPart; this.#urlPart = ''; }
+      if (this.#gone) return 1; // refused already: what follows in the same read goes nowhere
       if (this.#phase === Phase.IDLE) this.#enter(Phase.HEAD); // a head that arrived in one read
       if (this.#exchanges.length === 0) this.#phase = Phase.BODY; // its clock keeps running from the head's start
       const name = methods[method];
