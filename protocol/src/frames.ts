@@ -190,21 +190,86 @@ export function encodeFrame(frame: Frame): Buffer {
  */
 export function decodeFrames(part: Buffer, options: DecodeOptions = {}): Frame[] {
   const frames: Frame[] = [];
-  let off = 0;
-  while (off < part.length) {
-    if (part.length - off < FRAME_HEADER_SIZE) {
-      throw new ProtocolError('PROTO_ERR_TRUNCATED_FRAME', `${part.length - off} stray bytes after the last frame`);
-    }
-    const length = part.readUInt32BE(off + 4) & 0xffffff;
-    const end = off + FRAME_HEADER_SIZE + length;
-    if (end > part.length) {
-      const streamId = part[off] & 0x80 ? 0 : part.readUInt32BE(off) & 0x7fffffff;
-      throw new ProtocolError('PROTO_ERR_TRUNCATED_FRAME', `frame says ${length} payload bytes, ${part.length - off - FRAME_HEADER_SIZE} present`, { streamId });
-    }
+  for (let off = 0; off < part.length;) {
+    const end = frameEnd(part, off);
     frames.push(decodeOne(part, off, end, options));
     off = end;
   }
   return frames;
+}
+
+/** What readFrames hands the frames of a part to, in order. */
+export interface FrameVisitor {
+  frame(frame: Frame): void;
+  /**
+   * A frame that does not decode. Its length was readable, so reading goes on with the next frame: a batch that
+   * shares a part keeps one stream's bad frame from costing the others theirs. PROTO_ERR_TRUNCATED_FRAME ends the part.
+   */
+  badFrame(err: ProtocolError): void;
+}
+
+/** Reads every frame of a part into `visitor` (SPEC §3.1): decodeFrames for receivers of batched parts. */
+export function readFrames(part: Buffer, visitor: FrameVisitor, options: DecodeOptions = {}): void {
+  for (let off = 0; off < part.length;) {
+    let end: number;
+    let frame: Frame;
+    try {
+      end = frameEnd(part, off);
+    } catch (err) {
+      return visitor.badFrame(err as ProtocolError);
+    }
+    try {
+      frame = decodeOne(part, off, end, options);
+    } catch (err) {
+      if (!(err instanceof ProtocolError)) throw err;
+      visitor.badFrame(err);
+      off = end;
+      continue;
+    }
+    off = end;
+    visitor.frame(frame);
+  }
+}
+
+/** Where the frame starting at `off` ends; throws PROTO_ERR_TRUNCATED_FRAME when the part does not hold all of it. */
+function frameEnd(part: Buffer, off: number): number {
+  if (part.length - off < FRAME_HEADER_SIZE) {
+    throw new ProtocolError('PROTO_ERR_TRUNCATED_FRAME', `${part.length - off} stray bytes after the last frame`);
+  }
+  const length = part.readUInt32BE(off + 4) & 0xffffff;
+  const end = off + FRAME_HEADER_SIZE + length;
+  if (end > part.length) {
+    const streamId = part[off] & 0x80 ? 0 : part.readUInt32BE(off) & 0x7fffffff;
+    throw new ProtocolError('PROTO_ERR_TRUNCATED_FRAME', `frame says ${length} payload bytes, ${part.length - off - FRAME_HEADER_SIZE} present`, { streamId });
+  }
+  return end;
+}
+
+/** Frames up to this size are copied together into one part: a copy of a few KiB costs less than a ZeroMQ part. */
+export const PACK_MAX = 16 * 1024;
+
+/**
+ * Lays out the frames of one message as its parts, appended to `parts` (SPEC §3.1): runs of small frames back to
+ * back in one part, a frame of PACK_MAX bytes or more in a part of its own, so a large DATA payload is never copied.
+ */
+export function packFrames(frames: readonly Buffer[], parts: Buffer[] = []): Buffer[] {
+  for (let i = 0; i < frames.length;) {
+    let j = i;
+    let bytes = 0;
+    while (j < frames.length && bytes + frames[j].length <= PACK_MAX) bytes += frames[j++].length;
+    if (j - i <= 1) {
+      parts.push(frames[i]);
+      i = Math.max(j, i + 1);
+      continue;
+    }
+    const part = Buffer.allocUnsafe(bytes);
+    for (let at = 0; i < j; i++) {
+      part.set(frames[i], at);
+      at += frames[i].length;
+    }
+    parts.push(part);
+  }
+  return parts;
 }
 
 /** Decodes a part that must hold exactly one frame. */

@@ -1,7 +1,9 @@
 // SPEC §3.1: a ZeroMQ message part holds one or more whole frames back to back.
 import t from 'tap';
-import { decodeFrame, decodeFrames, encodeData, encodePing, encodeRstStream, encodeSynReply, encodeSynStream } from '@switchboard/protocol';
-import { hex, rejects } from './helpers.mjs';
+import {
+  PACK_MAX, decodeFrame, decodeFrames, encodeData, encodePing, encodeRstStream, encodeSynReply, encodeSynStream, packFrames, readFrames,
+} from '@switchboard/protocol';
+import { hex, rejects, u32 } from './helpers.mjs';
 
 const GET = [':method', 'GET', ':path', '/', ':version', 'HTTP/1.1', ':host', 'h', ':scheme', 'http'];
 
@@ -31,5 +33,49 @@ t.test('SPEC §3.1 message layout', async (t) => {
     t.same(decodeFrame(encodePing(3)), { type: 'PING', id: 3 });
     t.throws(() => decodeFrame(Buffer.concat([encodePing(1), encodePing(2)])), { code: 'PROTO_ERR_INVALID_FRAME' });
     t.throws(() => decodeFrame(Buffer.alloc(0)), { code: 'PROTO_ERR_INVALID_FRAME' });
+  });
+
+  /** Reads a part with readFrames: what reached frame() and badFrame(), in order. */
+  const read = (part) => {
+    const seen = [];
+    readFrames(part, { frame: (f) => seen.push([f.type, f.streamId ?? f.id]), badFrame: (e) => seen.push([e.code, e.streamId]) });
+    return seen;
+  };
+
+  t.test('readFrames: a frame that does not decode costs only itself; the frames after it are read', async (t) => {
+    const badSynReply = Buffer.concat([hex('80 03 00 02 00 00 00 08'), u32(3), hex('78 bb 00 00')]); // header block cut short
+    const part = Buffer.concat([encodeSynReply(1, [':status', '200']), badSynReply, encodeData(5, Buffer.from('x'), true)]);
+    t.same(read(part), [['SYN_REPLY', 1], ['PROTO_ERR_INVALID_HEADER_BLOCK', 3], ['DATA', 5]]);
+  });
+
+  t.test('readFrames: a truncated frame ends the part (its length cannot be trusted)', async (t) => {
+    const part = Buffer.concat([encodePing(1), hex('00 00 00 07 01 00 00 10 61'), encodePing(3)]);
+    t.same(read(part), [['PING', 1], ['PROTO_ERR_TRUNCATED_FRAME', 7]]);
+  });
+
+  t.test('readFrames reads what decodeFrames decodes', async (t) => {
+    const part = Buffer.concat([encodeSynStream(1, GET), encodeData(1, Buffer.from('ab'), true), encodeRstStream(3, 5)]);
+    const seen = [];
+    readFrames(part, { frame: (f) => seen.push(f), badFrame: (e) => t.fail(e) });
+    t.same(seen, decodeFrames(part));
+  });
+
+  t.test('packFrames: small frames share a part, a large one is a part of its own and is not copied', async (t) => {
+    const small = [encodePing(1), encodeData(1, Buffer.from('ab')), encodeRstStream(3, 5)];
+    const large = encodeData(5, Buffer.alloc(PACK_MAX, 1));
+    const parts = packFrames([...small, large, encodePing(7)]);
+    t.equal(parts.length, 3);
+    t.same(parts[0], Buffer.concat(small));
+    t.equal(parts[1], large, 'the large frame itself, not a copy');
+    t.same(parts[2], encodePing(7), 'a lone small frame after it');
+    t.same(parts.flatMap((p) => decodeFrames(p)), [...small, large, encodePing(7)].flatMap((f) => decodeFrames(f)));
+  });
+
+  t.test('packFrames: a part never grows past PACK_MAX, and a routing id leads the parts when given', async (t) => {
+    const frame = encodeData(1, Buffer.alloc(PACK_MAX / 4 - 8)); // four fill a part exactly
+    const id = Buffer.from('R1');
+    const parts = packFrames(Array(9).fill(frame), [id]);
+    t.equal(parts[0], id);
+    t.same(parts.slice(1).map((p) => p.length), [PACK_MAX, PACK_MAX, PACK_MAX / 4]);
   });
 });

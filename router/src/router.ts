@@ -3,8 +3,8 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import {
-  MAX_STREAM_ID, ProtocolError, RstStatus, controlEndpointFor, decodeFrames, encodeControl, encodeData, encodePing,
-  encodeRstStream, encodeSynStream, encodeWindowUpdate, isWorkerHello, type Frame,
+  MAX_STREAM_ID, ProtocolError, RstStatus, controlEndpointFor, encodeControl, encodeData, encodePing,
+  encodeRstStream, encodeSynStream, encodeWindowUpdate, isWorkerHello, readFrames, type Frame, type FrameVisitor,
 } from '@switchboard/protocol';
 import { RouterError, type RouterErrorCode } from './errors.js';
 import { requestPairs, isIdempotent } from './headers.js';
@@ -48,6 +48,18 @@ export class SwitchboardRouter implements RequestSink, LinkEvents {
   #closing = false;
   /** Set while close() waits for in-flight streams to finish. */
   #onIdle: (() => void) | undefined;
+  /** Where the frames readFrames hands #reader come from: set for each message, so the reader needs no closure. */
+  #from: Peer = MINIMAL;
+  readonly #reader: FrameVisitor = {
+    frame: (frame) => {
+      try {
+        this.#onFrame(this.#from, frame);
+      } catch (err) {
+        this.#onBadFrame(this.#from, err);
+      }
+    },
+    badFrame: (err) => this.#onBadFrame(this.#from, err),
+  };
 
   constructor(opts: RouterOptions, log: Logger) {
     this.opts = opts;
@@ -217,22 +229,8 @@ export class SwitchboardRouter implements RequestSink, LinkEvents {
       worker.lastSeen = Date.now();
       if (worker.unresponsive) this.#responsiveAgain(worker);
     }
-    for (let i = first; i < msg.length; i++) {
-      let frames: Frame[];
-      try {
-        frames = decodeFrames(msg[i]);
-      } catch (err) {
-        this.#onBadFrame(from, err);
-        continue;
-      }
-      for (const frame of frames) {
-        try {
-          this.#onFrame(from, frame);
-        } catch (err) {
-          this.#onBadFrame(from, err);
-        }
-      }
-    }
+    this.#from = from;
+    for (let i = first; i < msg.length; i++) readFrames(msg[i], this.#reader);
   }
 
   #onFrame(from: Peer, frame: Frame): void {

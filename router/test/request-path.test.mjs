@@ -239,6 +239,18 @@ t.test('malformed frames from a worker: 502 for that stream, the router carries 
   t.equal(router.child.exitCode, null, 'router process still running');
 });
 
+t.test('a bad frame in a batched part costs only its own stream: the other stream in the part is answered', async (t) => {
+  const router = await startRouter(t, ['--worker-timeout', '20000']);
+  spawnLogged(t, process.execPath, [new URL('./lib/rogue-worker.mjs', import.meta.url).pathname, router.bind, 'batched'], { name: 'rogue' });
+  await router.waitFor((e) => e.msg === 'minimal workers connected' && e.count === 1, 30_000, 'rogue connected');
+  const started = Date.now();
+  const results = await Promise.all([request(router.url), request(router.url)]);
+  const statuses = results.map((r) => r.status).sort();
+  t.same(statuses, [200, 502], `one 502 for the corrupt SYN_REPLY, one 200 from the same part (got ${statuses}, ${Date.now() - started} ms)`);
+  t.equal(results.find((r) => r.status === 200)?.body.toString(), 'good\n');
+  t.ok(Date.now() - started < 20_000, 'answered by the frames, not by the worker timeout');
+});
+
 t.test('SIGTERM: in-flight requests finish, then exit 0', async (t) => {
   const router = await startRouter(t, ['--log-level', 'debug']);
   startWorker(t, router, 'slow', ['--delay', '800']);

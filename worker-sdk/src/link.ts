@@ -2,8 +2,8 @@
 // on it. Extended protocol: one link per control-socket DEALER. Minimal protocol: one link per
 // router routing id seen on the worker's ROUTER socket.
 import {
-  DEFAULT_WINDOW_SIZE, decodeFrames, encodePing, encodeRstStream, ProtocolError, RstStatus,
-  type Frame, type SynStreamFrame,
+  DEFAULT_WINDOW_SIZE, encodePing, encodeRstStream, readFrames, RstStatus,
+  type Frame, type FrameVisitor, type ProtocolError, type SynStreamFrame,
 } from '@switchboard/protocol';
 import { WorkerError } from './errors.js';
 import { parseRequestHead } from './headers.js';
@@ -13,7 +13,7 @@ import type { LinkHost } from './types.js';
 
 const EMPTY = Buffer.alloc(0);
 
-export class Link {
+export class Link implements FrameVisitor {
   readonly host: LinkHost;
   readonly queue: SendQueue;
   /** The router's routing id on a ROUTER socket (minimal), or null on a DEALER (extended). */
@@ -31,6 +31,8 @@ export class Link {
   session: string | null = null;
   /** The control connection is up (extended). */
   connected = false;
+  /** Streams opened by the message being received: their handlers run once all of it is read. */
+  #opened: Stream[] = [];
 
   constructor(host: LinkHost, queue: SendQueue, to: Buffer | null, extended: boolean, label: string) {
     this.host = host;
@@ -47,24 +49,29 @@ export class Link {
 
   /** Handles one received message; its frames start at part `first`. */
   receive(msg: Buffer[], first: number): void {
-    let opened: Stream[] | null = null;
-    for (let i = first; i < msg.length; i++) {
-      let frames: Frame[];
-      try {
-        frames = decodeFrames(msg[i]);
-      } catch (err) {
-        this.#badFrame(err);
-        continue;
-      }
-      for (let j = 0; j < frames.length; j++) {
-        const stream = this.#onFrame(frames[j]);
-        if (stream !== undefined) (opened ??= []).push(stream);
-      }
-    }
-    if (opened === null) return;
+    for (let i = first; i < msg.length; i++) readFrames(msg[i], this);
+    const opened = this.#opened;
+    if (opened.length === 0) return;
+    this.#opened = [];
     // Handlers start once the whole first message is in, so a body that came with it is already there.
     for (const s of opened) s.firstMessage = false;
     for (const s of opened) if (!s.closed) this.host.adapter.run(s);
+  }
+
+  /** FrameVisitor: one frame of a message being received. */
+  frame(frame: Frame): void {
+    const stream = this.#onFrame(frame);
+    if (stream !== undefined) this.#opened.push(stream);
+  }
+
+  /** FrameVisitor: a frame of a message being received that does not decode. */
+  badFrame(err: ProtocolError): void {
+    const streamId = err.streamId;
+    this.host.logger.warn({ router: this.label, err, stream: streamId }, 'bad frame from router');
+    if (streamId === 0) return;
+    const stream = this.streams.get(streamId);
+    if (stream !== undefined) stream.reset(err.rstStatus, new WorkerError('WORKER_ERR_STREAM_RESET', 'malformed frame from the router', { streamId, cause: err }));
+    else this.send(encodeRstStream(streamId, err.rstStatus));
   }
 
   responseDone(): void {
@@ -137,15 +144,5 @@ export class Link {
     this.host.adapter.open(stream);
     if (frame.fin) stream.onData(EMPTY, true);
     return stream;
-  }
-
-  #badFrame(err: unknown): void {
-    const streamId = err instanceof ProtocolError ? err.streamId : 0;
-    this.host.logger.warn({ router: this.label, err, stream: streamId }, 'bad frame from router');
-    if (streamId === 0) return;
-    const stream = this.streams.get(streamId);
-    const status = (err as ProtocolError).rstStatus;
-    if (stream !== undefined) stream.reset(status, new WorkerError('WORKER_ERR_STREAM_RESET', 'malformed frame from the router', { streamId, cause: err }));
-    else this.send(encodeRstStream(streamId, status));
   }
 }

@@ -1,6 +1,7 @@
 // One outgoing queue per ZeroMQ socket. zeromq.js allows one pending send() per socket (a second
-// throws EBUSY), and its per-message cost dominates, so frames queued during one event-loop turn
-// for one destination leave as one multipart message, one frame per part (SPEC §3.1).
+// throws EBUSY), and its per-message and per-part costs dominate, so frames queued during one event-loop
+// turn for one destination leave as one message, small frames packed into one part (SPEC §3.1).
+import { packFrames } from '@switchboard/protocol';
 
 /** The part of a zeromq socket the queue uses. */
 export interface MessageSocket {
@@ -18,8 +19,7 @@ export const QUEUE_HIGH_WATER = 1024 * 1024;
 interface Batch {
   /** Routing id of the destination (ROUTER sockets), or null (DEALER sockets). */
   to: Buffer | null;
-  /** The message: the routing id first when there is one, then the frames. */
-  parts: Buffer[];
+  frames: Buffer[];
   bytes: number;
 }
 
@@ -55,10 +55,10 @@ export class SendQueue {
       }
     }
     if (batch === undefined) {
-      batch = { to, parts: to === null ? [] : [to], bytes: 0 };
+      batch = { to, frames: [], bytes: 0 };
       this.#batches.push(batch);
     }
-    batch.parts.push(frame);
+    batch.frames.push(frame);
     batch.bytes += frame.length;
     this.bytes += frame.length;
     if (!this.#busy) {
@@ -84,7 +84,7 @@ export class SendQueue {
       // Frames queued while this send is pending join the next batch: batching grows with load.
       const batch = this.#batches.shift()!;
       try {
-        await this.#socket.send(batch.parts);
+        await this.#socket.send(packFrames(batch.frames, batch.to === null ? [] : [batch.to]));
       } catch (err) {
         this.#onError(err, batch.to);
       }

@@ -1,4 +1,5 @@
-// The send queue: one pending send per socket, frames of one turn batched into one message per destination.
+// The send queue: one pending send per socket, frames of one turn batched into one message per destination,
+// small frames packed into one part (packFrames, tested with the protocol).
 import t from 'tap';
 import { QUEUE_HIGH_WATER, SendQueue } from '../dist/send-queue.js';
 
@@ -31,14 +32,14 @@ t.test('frames pushed in one turn leave as one message; frames pushed while a se
   q.push(null, Buffer.from('a'));
   q.push(null, Buffer.from('b'));
   await turn();
-  t.same(socket.sent, [['a', 'b']]);
+  t.same(socket.sent, [['ab']]);
   q.push(null, Buffer.from('c'));
   q.push(null, Buffer.from('d'));
   await turn();
   t.same(socket.sent.length, 1, 'no second send while one is pending');
   socket.release();
   await turn();
-  t.same(socket.sent, [['a', 'b'], ['c', 'd']]);
+  t.same(socket.sent, [['ab'], ['cd']]);
   socket.release();
   await q.idle();
   t.equal(q.bytes, 0);
@@ -57,7 +58,7 @@ t.test('routed frames are batched per destination, each message led by its routi
   await turn();
   socket.release();
   await q.idle();
-  t.same(socket.sent, [['R1', 'x', 'z'], ['R2', 'y']]);
+  t.same(socket.sent, [['R1', 'xz'], ['R2', 'y']]);
 });
 
 t.test('congestion: past the high-water mark writers wait, and are told when it drains', async (t) => {

@@ -2,6 +2,8 @@
 //   garbage  - random bytes instead of frames
 //   badframe - a SYN_REPLY whose header block is corrupt
 //   fuzz     - mutated valid replies, frames for other streams, truncated frames, for as long as it runs
+//   batched  - waits for two streams, then answers both in one part: a corrupt SYN_REPLY for the first, a good
+//              reply for the second
 import { Router } from 'zeromq';
 import { encodeData, encodeSynReply, decodeFrames } from '@switchboard/protocol';
 import { randomBytes } from 'node:crypto';
@@ -18,14 +20,29 @@ function mutate(buf) {
   return Math.random() < 0.2 ? out.subarray(0, Math.floor(Math.random() * out.length)) : out;
 }
 
+function corruptReply(id) {
+  const f = encodeSynReply(id, [':status', '200']);
+  f[f.length - 1] ^= 0xff;
+  return f;
+}
+
+const waiting = [];
 for await (const [rid, ...parts] of sock) {
   if (parts.length === 1 && parts[0].length === 0) continue;
   let ids = [];
   try { for (const p of parts) for (const f of decodeFrames(p)) if (f.type === 'SYN_STREAM') ids.push(f.streamId); } catch { /* ignore */ }
+  if (mode === 'batched') {
+    waiting.push(...ids);
+    if (waiting.length < 2) continue;
+    const [bad, good] = waiting.splice(0, 2);
+    const part = Buffer.concat([corruptReply(bad), encodeSynReply(good, [':status', '200']), encodeData(good, Buffer.from('good\n'), true)]);
+    try { await sock.send([rid, part]); } catch { /* router gone */ }
+    continue;
+  }
   for (const id of ids) {
     let reply;
     if (mode === 'garbage') reply = [randomBytes(3 + Math.floor(Math.random() * 40))];
-    else if (mode === 'badframe') { const f = encodeSynReply(id, [':status', '200']); f[f.length - 1] ^= 0xff; reply = [f]; }
+    else if (mode === 'badframe') reply = [corruptReply(id)];
     else {
       const good = [encodeSynReply(id, [':status', '200']), encodeData(id, Buffer.from('x'), true)];
       reply = good.map((f) => (Math.random() < 0.6 ? mutate(f) : f));
