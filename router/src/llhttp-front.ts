@@ -333,8 +333,10 @@ export function createLlhttpFront(binding: Binding, intake: RequestIntake, opts:
         socket.cork();
         if (a.length > 0) socket.write(a as string, 'latin1');
         socket.write(b);
-        flushed = c ? socket.write(c, 'latin1') : socket.writableLength < socket.writableHighWaterMark;
+        if (c) socket.write(c, 'latin1');
         socket.uncork();
+        // Judged once uncorked (the kernel has taken what it could): while corked, any large write looks unflushed.
+        flushed = socket.writableLength < socket.writableHighWaterMark;
       }
       if (!flushed) this.#needDrain = true;
       return flushed;

@@ -28,8 +28,11 @@ export interface RouterOptions {
   queueTimeout: number;
   /** Requests that may wait in that queue (default 1024): past it, 503 at once. */
   maxQueue: number;
-  /** Per-stream window for response DATA from extended workers, bytes (SPDY/3.1 default 65536). */
+  /** Per-stream window for response DATA from extended workers, bytes (SPDY/3.1 default 65536): where each stream starts. */
   streamWindow: number;
+  /** Largest that window grows to for a client that keeps up, bytes (default 1 MiB; at most streamWindow turns growth
+   * off). A stream's throughput is its window per round trip; router memory per stream is bounded by it (SPEC §5.5). */
+  maxStreamWindow: number;
   /** Hello interval suggested to workers in `welcome`, ms (default 5 s). Liveness does not depend on it (SPEC §5.2). */
   heartbeatMs: number;
   /** SIGTERM/close(): how long in-flight requests may take to finish, ms (default 10 s). */
@@ -61,6 +64,7 @@ export const DEFAULTS: Readonly<RouterOptions> = Object.freeze({
   queueTimeout: 5_000,
   maxQueue: 1024,
   streamWindow: 65536,
+  maxStreamWindow: 1024 * 1024,
   heartbeatMs: 5000,
   gracePeriod: 10_000,
   httpFront: 'llhttp',

@@ -56,8 +56,9 @@ export class ProxyStream {
   /** Response bytes the worker may still send before it needs credit. */
   recvWindow = 0;
   #awaitingDrain = 0;
-  /** The response window this stream was opened with. */
+  /** The stream's response window: it starts at the router's streamWindow and grows while the client keeps up. */
   #window = 0;
+  #maxWindow = 0;
 
   constructor(
     readonly id: number,
@@ -78,12 +79,13 @@ export class ProxyStream {
     return this.state !== StreamState.DONE;
   }
 
-  onSynReply(frame: SynReplyFrame, window: number): void {
+  onSynReply(frame: SynReplyFrame, window: number, maxWindow: number): void {
     if (this.state !== StreamState.SENT) return this.host.rejectReply(this, 'SYN_REPLY on a stream that already has one');
     const head = replyHead(frame.headers);
     if (head === undefined) return this.host.rejectReply(this, 'SYN_REPLY without a valid :status');
     this.state = StreamState.REPLYING;
     this.recvWindow = this.#window = window;
+    this.#maxWindow = maxWindow;
     this.#forgetRequest(); // it can no longer be sent elsewhere
     try {
       this.exchange.writeHead(head.status, head.headers);
@@ -108,7 +110,7 @@ export class ProxyStream {
       // The frame is a view into the ZeroMQ message: writing it hands the bytes to the socket without a copy.
       const flushed = this.exchange.write(frame.data);
       if (flowControlled) {
-        if (flushed && this.#awaitingDrain === 0) this.#ack(len);
+        if (flushed && this.#awaitingDrain === 0) this.#ack(len, true);
         else this.#awaitingDrain += len;
       }
     }
@@ -126,17 +128,25 @@ export class ProxyStream {
   drained(): void {
     const bytes = this.#awaitingDrain;
     this.#awaitingDrain = 0;
-    if (bytes > 0 && this.state === StreamState.REPLYING) this.#ack(bytes);
+    if (bytes > 0 && this.state === StreamState.REPLYING) this.#ack(bytes, false);
   }
 
-  #ack(bytes: number): void {
+  /** `keptUp`: the client's socket took the bytes at once, without the stream waiting for it to drain. */
+  #ack(bytes: number, keptUp: boolean): void {
     this.#unacked += bytes;
     // One WINDOW_UPDATE per half window consumed, not per frame: each is a ZeroMQ message.
-    if (this.#unacked * 2 >= this.#window) {
-      this.recvWindow += this.#unacked;
-      this.host.credit(this, this.#unacked);
-      this.#unacked = 0;
+    if (this.#unacked * 2 < this.#window) return;
+    // A stream moves at most a window per round trip to the worker: a client that keeps up gets the window doubled,
+    // up to the maximum. A slow one never does, so the bytes the router may have to hold for it stay small.
+    let credit = this.#unacked;
+    if (keptUp && this.#window < this.#maxWindow) {
+      const grown = Math.min(this.#window * 2, this.#maxWindow);
+      credit += grown - this.#window;
+      this.#window = grown;
     }
+    this.recvWindow += credit;
+    this.host.credit(this, credit);
+    this.#unacked = 0;
   }
 
   /** The client went away before the reply was complete. */

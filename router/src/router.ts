@@ -46,6 +46,8 @@ export class SwitchboardRouter implements RequestSink, LinkEvents {
   #pingId = 1;
   #tick: NodeJS.Timeout | undefined;
   #closing = false;
+  /** How far a stream's response window may grow (SPEC §5.5): never below where it starts, never past SPDY's 2^31-1. */
+  readonly #maxWindow: number;
   /** Set while close() waits for in-flight streams to finish. */
   #onIdle: (() => void) | undefined;
   /** Where the frames readFrames hands #reader come from: set for each message, so the reader needs no closure. */
@@ -64,6 +66,7 @@ export class SwitchboardRouter implements RequestSink, LinkEvents {
   constructor(opts: RouterOptions, log: Logger) {
     this.opts = opts;
     this.log = log;
+    this.#maxWindow = Math.min(Math.max(opts.streamWindow, opts.maxStreamWindow), MAX_STREAM_ID);
     const curve = opts.curveSecretKey ? { secretKey: opts.curveSecretKey, publicKey: opts.curvePublicKey! } : undefined;
     this.#link = new WorkerLink({ bind: opts.bind, controlBind: opts.controlBind ?? controlEndpointFor(opts.bind), curve }, this);
     const intake = new RequestIntake(this, opts);
@@ -237,7 +240,9 @@ export class SwitchboardRouter implements RequestSink, LinkEvents {
     switch (frame.type) {
       case 'SYN_REPLY': {
         const stream = this.#owned(from, frame.streamId);
-        if (stream) stream.onSynReply(frame, from === MINIMAL ? Infinity : this.opts.streamWindow);
+        if (stream === undefined) return;
+        if (from === MINIMAL) stream.onSynReply(frame, Infinity, Infinity);
+        else stream.onSynReply(frame, this.opts.streamWindow, this.#maxWindow);
         return;
       }
       case 'DATA': {

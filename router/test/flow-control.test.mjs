@@ -3,7 +3,7 @@ import t from 'tap';
 import http from 'node:http';
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { startRouter, startWorker } from './lib/harness.mjs';
+import { request, spawnLogged, startRouter, startWorker } from './lib/harness.mjs';
 import { rss } from './lib/rss.mjs';
 
 t.setTimeout(900_000);
@@ -36,6 +36,26 @@ t.test('a slow client reading a 200 MiB response pauses the worker; router RSS s
   t.ok(received > 3 * MiB && received < (readSeconds + 3) * MiB, `client read ${(received / MiB).toFixed(1)} MiB at ~1 MiB/s`);
   t.ok(peak - baseline < 20 * MiB, `router RSS grew ${((peak - baseline) / MiB).toFixed(1)} MiB (< 20 MiB) while holding a 200 MiB response`);
   await worker.waitFor((e) => e.msg === 'stream closed' || e.msg === 'request done', 5000, 'worker saw the cancel').catch(() => {});
+});
+
+t.test('a client that keeps up gets a growing response window, up to --max-stream-window; growth can be turned off', async (t) => {
+  const size = 16 * MiB;
+  const windows = async (routerArgs) => {
+    const router = await startRouter(t, routerArgs);
+    const worker = spawnLogged(t, process.execPath, [new URL('./lib/window-worker.mjs', import.meta.url).pathname, router.control, String(size)], { name: 'window-worker' });
+    await worker.waitFor((e) => e.msg === 'worker joined', 60_000, 'welcome');
+    const res = await request(router.url, { timeoutMs: 60_000 });
+    t.equal(res.body.length, size, `all ${size} bytes arrived`);
+    const updates = worker.lines.filter((e) => e.msg === 'window update');
+    await worker.kill();
+    await router.kill('SIGTERM');
+    return { updates: updates.length, largest: Math.max(...updates.map((e) => e.window)) };
+  };
+  const grown = await windows(['--max-stream-window', '1MiB']);
+  t.ok(grown.largest > 64 * 1024 && grown.largest <= MiB, `window grew past the initial 64 KiB, and no further than 1 MiB (largest ${grown.largest} bytes, ${grown.updates} WINDOW_UPDATEs)`);
+  const fixed = await windows(['--max-stream-window', '64KiB']);
+  t.ok(fixed.largest <= 64 * 1024, `--max-stream-window 64KiB: the window stays at 64 KiB (largest ${fixed.largest} bytes)`);
+  t.ok(fixed.updates > grown.updates * 4, `a fixed window costs more WINDOW_UPDATEs for the same bytes (${fixed.updates} against ${grown.updates})`);
 });
 
 // The issue's 1 GiB: about 170 s on this 2-core VM (1 MiB worker windows); SB_UPLOAD_MIB=64 for a quick run.
