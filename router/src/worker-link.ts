@@ -115,20 +115,20 @@ export class WorkerLink {
     out.sending = true;
     try {
       while (out.batches.size > 0 && !this.#closed) {
-        const [to, parts] = out.batches.entries().next().value as [Peer, Buffer[]];
+        const [to, frames] = out.batches.entries().next().value as [Peer, Buffer[]];
         out.batches.delete(to);
         if (to === MINIMAL) {
-          await this.#dealer.send(packFrames(parts));
+          await this.#dealer.send(packFrames(frames));
           continue;
         }
         const id = this.#ids.get(to);
-        if (id === undefined) { this.#events.unreachable(to, [parts]); continue; }
+        if (id === undefined) { this.#events.unreachable(to, [frames]); continue; }
         try {
-          await this.#router.send(packFrames(parts, [id]));
+          await this.#router.send(packFrames(frames, [id]));
         } catch (err) {
           if ((err as NodeJS.ErrnoException).code !== 'EHOSTUNREACH') throw err;
           this.#ids.delete(to);
-          const lost = [parts];
+          const lost = [frames];
           const more = out.batches.get(to);
           if (more) { lost.push(more); out.batches.delete(to); }
           this.#events.unreachable(to, lost);
