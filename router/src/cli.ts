@@ -29,7 +29,8 @@ async function runRouter(cli: Record<string, unknown>): Promise<void> {
     maxBodySize: cli.maxBodySize as number, maxHeaderSize: cli.maxHeaderSize as number, maxConnections: cli.maxConnections as number,
     headersTimeout: cli.headersTimeout as number, requestTimeout: cli.requestTimeout as number, keepAliveTimeout: cli.keepAliveTimeout as number,
     workerTimeout: cli.workerTimeout as number, noWorkerTimeout: cli.workerWait as number,
-    queueTimeout: cli.queueTimeout as number, maxQueue: cli.maxQueue as number, streamWindow: cli.streamWindow as number, maxStreamWindow: cli.maxStreamWindow as number,
+    queueTimeout: cli.queueTimeout as number, maxQueue: cli.maxQueue as number,
+    streamWindow: cli.streamWindow as number, maxStreamWindow: cli.maxStreamWindow as number, maxWindowGrowth: cli.maxWindowGrowth as number,
     gracePeriod: cli.grace as number, httpFront: cli.httpFront as RouterOptions['httpFront'], logLevel: cli.logLevel as string,
   };
   const log = pino({ level: (cli.logLevel as string) ?? DEFAULTS.logLevel, base: { role: 'router' } });
@@ -104,6 +105,7 @@ program.command('router')
   .option('--max-queue <n>', 'requests waiting for a worker at most', int, DEFAULTS.maxQueue)
   .option('--stream-window <bytes>', 'per-stream response window to start with', size, DEFAULTS.streamWindow)
   .option('--max-stream-window <bytes>', 'largest it grows to for a client that keeps up', size, DEFAULTS.maxStreamWindow)
+  .option('--max-window-growth <bytes>', 'router-wide, the most all windows together may grow', size, DEFAULTS.maxWindowGrowth)
   .option('--grace <ms>', 'SIGTERM: time for in-flight requests', int, DEFAULTS.gracePeriod)
   .option('--curve-secret-file <file>', 'encrypt worker sockets with CurveZMQ, with this key pair')
   .option('--allow-workers <file>', 'only workers with a public key listed here may connect')

@@ -33,6 +33,9 @@ export interface RouterOptions {
   /** Largest that window grows to for a client that keeps up, bytes (default 1 MiB; at most streamWindow turns growth
    * off). A stream's throughput is its window per round trip; router memory per stream is bounded by it (SPEC §5.5). */
   maxStreamWindow: number;
+  /** Router-wide, the most all live streams' windows together may have grown past streamWindow, bytes (default 64 MiB):
+   * bounds what clients that read fast and then stop can make the router hold, whatever their number. */
+  maxWindowGrowth: number;
   /** Hello interval suggested to workers in `welcome`, ms (default 5 s). Liveness does not depend on it (SPEC §5.2). */
   heartbeatMs: number;
   /** SIGTERM/close(): how long in-flight requests may take to finish, ms (default 10 s). */
@@ -65,6 +68,7 @@ export const DEFAULTS: Readonly<RouterOptions> = Object.freeze({
   maxQueue: 1024,
   streamWindow: 65536,
   maxStreamWindow: 1024 * 1024,
+  maxWindowGrowth: 64 * 1024 * 1024,
   heartbeatMs: 5000,
   gracePeriod: 10_000,
   httpFront: 'llhttp',

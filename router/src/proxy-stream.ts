@@ -25,6 +25,8 @@ export interface StreamHost {
   release(stream: ProxyStream, rst: number): void;
   /** Return response-window credit to the worker holding the stream. */
   credit(stream: ProxyStream, bytes: number): void;
+  /** Up to `bytes` of window growth from the router-wide allowance (SPEC §5.5); returns what it grants. */
+  growWindow(bytes: number): number;
   /** The worker broke the protocol on this stream: RST it and log. */
   rejectReply(stream: ProxyStream, detail: string): void;
 }
@@ -59,6 +61,8 @@ export class ProxyStream {
   /** The stream's response window: it starts at the router's streamWindow and grows while the client keeps up. */
   #window = 0;
   #maxWindow = 0;
+  /** How much the window has grown: taken from the router's allowance, given back when the stream is released. */
+  windowGrowth = 0;
 
   constructor(
     readonly id: number,
@@ -137,12 +141,14 @@ export class ProxyStream {
     // One WINDOW_UPDATE per half window consumed, not per frame: each is a ZeroMQ message.
     if (this.#unacked * 2 < this.#window) return;
     // A stream moves at most a window per round trip to the worker: a client that keeps up gets the window doubled,
-    // up to the maximum. A slow one never does, so the bytes the router may have to hold for it stay small.
+    // up to the maximum, while the router-wide allowance lasts. A slow one never does, and the allowance bounds what
+    // clients that slow down later can make the router hold.
     let credit = this.#unacked;
     if (keptUp && this.#window < this.#maxWindow) {
-      const grown = Math.min(this.#window * 2, this.#maxWindow);
-      credit += grown - this.#window;
-      this.#window = grown;
+      const growth = this.host.growWindow(Math.min(this.#window, this.#maxWindow - this.#window));
+      this.windowGrowth += growth;
+      this.#window += growth;
+      credit += growth;
     }
     this.recvWindow += credit;
     this.host.credit(this, credit);

@@ -48,6 +48,8 @@ export class SwitchboardRouter implements RequestSink, LinkEvents {
   #closing = false;
   /** How far a stream's response window may grow (SPEC §5.5): never below where it starts, never past SPDY's 2^31-1. */
   readonly #maxWindow: number;
+  /** Window growth granted to live streams, bytes: at most opts.maxWindowGrowth. */
+  #windowGrowth = 0;
   /** Set while close() waits for in-flight streams to finish. */
   #onIdle: (() => void) | undefined;
   /** Where the frames readFrames hands #reader come from: set for each message, so the reader needs no closure. */
@@ -198,7 +200,10 @@ export class SwitchboardRouter implements RequestSink, LinkEvents {
   }
 
   release(stream: ProxyStream, rst: number): void {
-    if (this.#streams.get(stream.id) === stream) this.#streams.delete(stream.id);
+    if (this.#streams.get(stream.id) === stream) {
+      this.#streams.delete(stream.id);
+      this.#windowGrowth -= stream.windowGrowth;
+    }
     this.#awaiting.delete(stream);
     const at = stream.worker;
     if (at !== undefined && at !== MINIMAL) {
@@ -217,6 +222,12 @@ export class SwitchboardRouter implements RequestSink, LinkEvents {
 
   credit(stream: ProxyStream, bytes: number): void {
     if (stream.worker !== undefined && stream.worker !== MINIMAL) this.#link.send(stream.worker, encodeWindowUpdate(stream.id, bytes));
+  }
+
+  growWindow(bytes: number): number {
+    const granted = Math.max(0, Math.min(bytes, this.opts.maxWindowGrowth - this.#windowGrowth));
+    this.#windowGrowth += granted;
+    return granted;
   }
 
   rejectReply(stream: ProxyStream, detail: string): void {

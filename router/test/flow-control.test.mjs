@@ -38,24 +38,36 @@ t.test('a slow client reading a 200 MiB response pauses the worker; router RSS s
   await worker.waitFor((e) => e.msg === 'stream closed' || e.msg === 'request done', 5000, 'worker saw the cancel').catch(() => {});
 });
 
-t.test('a client that keeps up gets a growing response window, up to --max-stream-window; growth can be turned off', async (t) => {
+t.test('a client that keeps up gets a growing response window, up to --max-stream-window and within the router-wide allowance', async (t) => {
   const size = 16 * MiB;
-  const windows = async (routerArgs) => {
+  const KiB = 1024;
+  /** Runs `requests` requests one after another; per stream, the largest window the worker was left with. */
+  const windows = async (routerArgs, requests = 1) => {
     const router = await startRouter(t, routerArgs);
     const worker = spawnLogged(t, process.execPath, [new URL('./lib/window-worker.mjs', import.meta.url).pathname, router.control, String(size)], { name: 'window-worker' });
     await worker.waitFor((e) => e.msg === 'worker joined', 60_000, 'welcome');
-    const res = await request(router.url, { timeoutMs: 60_000 });
-    t.equal(res.body.length, size, `all ${size} bytes arrived`);
+    for (let i = 0; i < requests; i++) {
+      const res = await request(router.url, { timeoutMs: 60_000 });
+      t.equal(res.body.length, size, `all ${size} bytes arrived`);
+    }
     const updates = worker.lines.filter((e) => e.msg === 'window update');
     await worker.kill();
     await router.kill('SIGTERM');
-    return { updates: updates.length, largest: Math.max(...updates.map((e) => e.window)) };
+    const largest = new Map();
+    for (const e of updates) largest.set(e.stream, Math.max(largest.get(e.stream) ?? 0, e.window));
+    return { updates: updates.length, largest: [...largest.values()] };
   };
   const grown = await windows(['--max-stream-window', '1MiB']);
-  t.ok(grown.largest > 64 * 1024 && grown.largest <= MiB, `window grew past the initial 64 KiB, and no further than 1 MiB (largest ${grown.largest} bytes, ${grown.updates} WINDOW_UPDATEs)`);
+  t.ok(grown.largest[0] > 64 * KiB && grown.largest[0] <= MiB, `window grew past the initial 64 KiB, and no further than 1 MiB (largest ${grown.largest[0]} bytes, ${grown.updates} WINDOW_UPDATEs)`);
   const fixed = await windows(['--max-stream-window', '64KiB']);
-  t.ok(fixed.largest <= 64 * 1024, `--max-stream-window 64KiB: the window stays at 64 KiB (largest ${fixed.largest} bytes)`);
+  t.ok(fixed.largest[0] <= 64 * KiB, `--max-stream-window 64KiB: the window stays at 64 KiB (largest ${fixed.largest[0]} bytes)`);
   t.ok(fixed.updates > grown.updates * 4, `a fixed window costs more WINDOW_UPDATEs for the same bytes (${fixed.updates} against ${grown.updates})`);
+  // 192 KiB of growth: 64 → 128 → 256 KiB, and no further. A stream that ends gives its growth back for the next.
+  const budget = await windows(['--max-stream-window', '1MiB', '--max-window-growth', '192KiB'], 2);
+  t.equal(budget.largest.length, 2, 'two streams');
+  for (const [i, largest] of budget.largest.entries()) {
+    t.ok(largest > 128 * KiB && largest <= 256 * KiB, `stream ${i + 1}: grew to at most 64 KiB + the 192 KiB allowance (largest ${largest} bytes)`);
+  }
 });
 
 // The issue's 1 GiB: about 170 s on this 2-core VM (1 MiB worker windows); SB_UPLOAD_MIB=64 for a quick run.
