@@ -249,17 +249,18 @@ function frameEnd(part: Buffer, off: number): number {
 export const PACK_MAX = 16 * 1024;
 
 /**
- * Lays out the frames of one message as its parts, appended to `parts` (SPEC §3.1): runs of small frames back to
- * back in one part, a frame of PACK_MAX bytes or more in a part of its own, so a large DATA payload is never copied.
+ * Lays out the frames of one message as its parts, appended to `parts` (SPEC §3.1): runs of frames that fit in
+ * PACK_MAX together share a part, and a frame that fits with no neighbour (a large DATA frame) stays a part of its
+ * own, never copied.
  */
 export function packFrames(frames: readonly Buffer[], parts: Buffer[] = []): Buffer[] {
   for (let i = 0; i < frames.length;) {
-    let j = i;
-    let bytes = 0;
+    // A run starts at frame i and takes the frames after it while they fit in PACK_MAX together.
+    let j = i + 1;
+    let bytes = frames[i].length;
     while (j < frames.length && bytes + frames[j].length <= PACK_MAX) bytes += frames[j++].length;
-    if (j - i <= 1) {
-      parts.push(frames[i]);
-      i = Math.max(j, i + 1);
+    if (j === i + 1) {
+      parts.push(frames[i++]);
       continue;
     }
     const part = Buffer.allocUnsafe(bytes);
