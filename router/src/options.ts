@@ -31,7 +31,8 @@ export interface RouterOptions {
   /** Per-stream window for response DATA from extended workers, bytes (SPDY/3.1 default 65536): where each stream starts. */
   streamWindow: number;
   /** Largest that window grows to for a client that keeps up, bytes (default 1 MiB; at most streamWindow turns growth
-   * off). A stream's throughput is its window per round trip; router memory per stream is bounded by it (SPEC §5.5). */
+   * off). A stream's throughput is its window per round trip; router memory per stream is bounded by it (SPEC §5.5).
+   * The node:http front never grows it: node:http corks its socket for each chunk, so every large write looks unflushed. */
   maxStreamWindow: number;
   /** Router-wide, the most all live streams' windows together may have grown past streamWindow, bytes (default 64 MiB):
    * bounds what clients that read fast and then stop can make the router hold, whatever their number. */
