@@ -247,8 +247,8 @@ t.test('a bad frame in a batched part costs only its own stream: the other strea
   const results = await Promise.all([request(router.url), request(router.url)]);
   const statuses = results.map((r) => r.status).sort();
   t.same(statuses, [200, 502], `one 502 for the corrupt SYN_REPLY, one 200 from the same part (got ${statuses}, ${Date.now() - started} ms)`);
+  // Had the good frames been dropped with the bad one, that request would have waited for the 20 s worker timeout: 504.
   t.equal(results.find((r) => r.status === 200)?.body.toString(), 'good\n');
-  t.ok(Date.now() - started < 20_000, 'answered by the frames, not by the worker timeout');
 });
 
 t.test('SIGTERM: in-flight requests finish, then exit 0', async (t) => {

@@ -44,7 +44,7 @@ for await (const parts of sock) {
       } else if (frame.type === 'WINDOW_UPDATE' && streams.has(frame.streamId)) {
         const s = streams.get(frame.streamId);
         s.window += frame.delta;
-        // What the router lets this stream have in flight now: the bytes it has not acknowledged plus the credit.
+        // The worker's send window after the credit: what it may send before it needs more.
         log({ msg: 'window update', stream: frame.streamId, delta: frame.delta, window: s.window });
         pump(frame.streamId);
       } else if (frame.type === 'RST_STREAM') {
