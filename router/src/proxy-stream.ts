@@ -51,6 +51,8 @@ export class ProxyStream {
   deadline = 0;
   /** When it was last sent to a worker, ms since epoch: the worker's liveness clock starts no earlier. */
   sentAt = 0;
+  /** How many times it was sent to a worker (re-dispatches included). */
+  sends = 0;
   /** True once the request surely never reached a handler (its message could not be sent). */
   neverDelivered = false;
   /** Response bytes received but not yet acknowledged with WINDOW_UPDATE. */

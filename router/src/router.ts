@@ -28,6 +28,10 @@ const PING_TIMEOUT_MS = 500;
 // The tick runs only while something waits on a clock (queued or unanswered streams): an idle router never wakes.
 const TICK_MS = 100;
 const PROBE_AGAIN_MS = [50, 150, 400, 1000];
+// A stream sent this many times and answered by no worker is failed instead of sent again: a worker that refuses
+// every stream (REFUSED_STREAM), or workers that keep dying or hanging under it, must not keep its client waiting
+// forever while the router spins (measured before this bound: ~5,000 re-dispatches a second, and a client that hung).
+const MAX_SENDS = 5;
 
 export interface RouterAddress { http: string; bind: string; control: string }
 
@@ -137,6 +141,7 @@ export class SwitchboardRouter implements RequestSink, LinkEvents {
   #send(stream: ProxyStream, target: WorkerState | typeof MINIMAL): void {
     const to = target === MINIMAL ? MINIMAL : target.id;
     stream.worker = to;
+    stream.sends++;
     stream.state = StreamState.SENT;
     stream.sentAt = Date.now();
     stream.deadline = stream.sentAt + this.opts.workerTimeout;
@@ -325,7 +330,7 @@ export class SwitchboardRouter implements RequestSink, LinkEvents {
   #onWorkerReset(stream: ProxyStream, status: number): void {
     if (status === RstStatus.REFUSED_STREAM && !stream.replyStarted && this.#replayable(stream)) {
       // The worker promises it did not process the stream (SPEC §5.6): send it elsewhere.
-      return this.#redispatch(stream);
+      return this.#redispatch(stream, 'ROUTER_ERR_WORKER_RESET');
     }
     stream.fail(new RouterError('ROUTER_ERR_WORKER_RESET', { streamId: stream.id, detail: `RST_STREAM status ${status}` }));
   }
@@ -378,7 +383,7 @@ export class SwitchboardRouter implements RequestSink, LinkEvents {
       if (stream.replyStarted) {
         stream.fail(this.#error('ROUTER_ERR_WORKER_LOST', stream));
       } else if ((isIdempotent(stream.method) || stream.neverDelivered) && this.#replayable(stream)) {
-        this.#redispatch(stream);
+        this.#redispatch(stream, 'ROUTER_ERR_WORKER_LOST');
       } else {
         stream.fail(this.#error('ROUTER_ERR_WORKER_LOST', stream));
       }
@@ -390,11 +395,18 @@ export class SwitchboardRouter implements RequestSink, LinkEvents {
     return !stream.streamingBody || stream.bodySent === 0;
   }
 
-  /** Moves a stream that was never answered to `target`, or wherever #route finds room. */
-  #redispatch(stream: ProxyStream, target?: WorkerState | typeof MINIMAL): void {
+  /**
+   * Moves a stream that was never answered to `target`, or wherever #route finds room; after MAX_SENDS sends it fails
+   * with `code` instead (what went wrong with the last worker).
+   */
+  #redispatch(stream: ProxyStream, code: RouterErrorCode, target?: WorkerState | typeof MINIMAL): void {
     const at = stream.worker;
     if (at !== undefined && at !== MINIMAL) this.#pool.get(at)?.streams.delete(stream);
     stream.worker = undefined;
+    if (stream.sends >= MAX_SENDS) {
+      this.log.warn({ stream: stream.id, sends: stream.sends, code }, 'stream given up: no worker answered it');
+      return stream.fail(new RouterError(code, { streamId: stream.id, detail: `sent to a worker ${stream.sends} times, answered by none` }));
+    }
     this.log.debug({ stream: stream.id }, 're-dispatching stream');
     if (target === undefined) this.#route(stream);
     else this.#send(stream, target);
@@ -468,7 +480,7 @@ export class SwitchboardRouter implements RequestSink, LinkEvents {
       if (target === undefined) break;
       // The worker may yet run it: CANCEL arrives before anything it could send later for the stream.
       this.#link.send(worker.id, encodeRstStream(stream.id, RstStatus.CANCEL));
-      this.#redispatch(stream, target);
+      this.#redispatch(stream, 'ROUTER_ERR_WORKER_TIMEOUT', target);
       moved++;
     }
     this.log.warn({ worker: worker.name, id: worker.id, quietMs, moved, kept: worker.streams.size }, 'worker unresponsive');

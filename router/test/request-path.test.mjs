@@ -251,6 +251,26 @@ t.test('a bad frame in a batched part costs only its own stream: the other strea
   t.equal(results.find((r) => r.status === 200)?.body.toString(), 'good\n');
 });
 
+t.test('REFUSED_STREAM: a refused request of any method goes to another worker; one nobody takes fails, never hangs', async (t) => {
+  const router = await startRouter(t, ['--log-level', 'debug']);
+  const rogue = spawnLogged(t, process.execPath, [new URL('./lib/rogue-worker.mjs', import.meta.url).pathname, router.bind, 'refuse'], { name: 'refuser' });
+  await router.waitFor((e) => e.msg === 'minimal workers connected' && e.count === 1, 30_000, 'refuser connected');
+  // Alone, it refuses everything: the router gives up after a bounded number of sends (it used to loop for ever).
+  const refused = await request(router.url, { method: 'POST', body: 'pay once', timeoutMs: 20_000 });
+  t.equal(refused.status, 502, `refused by every worker: 502 (${refused.body})`);
+  t.equal(refused.headers['x-switchboard-error'], 'ROUTER_ERR_WORKER_RESET');
+  t.ok(router.count((e) => e.msg === 're-dispatching stream') <= 4, 'sent at most 5 times');
+  // Beside a worker that takes work, POSTs it refuses are served there: the worker promised it never ran them.
+  startWorker(t, router, 'taker', ['--minimal']);
+  await router.waitFor((e) => e.msg === 'minimal workers connected' && e.count === 2, 30_000, 'taker connected');
+  const before = router.count((e) => e.msg === 're-dispatching stream');
+  const posts = await Promise.all(Array.from({ length: 6 }, () => request(router.url, { method: 'POST', body: 'once' })));
+  t.same(posts.map((r) => r.status), Array(6).fill(200), 'every POST answered');
+  t.ok(posts.every((r) => r.body.toString() === 'Hello from taker\n'));
+  t.ok(router.count((e) => e.msg === 're-dispatching stream') > before, 'some went to the refuser first and were moved');
+  await rogue.kill();
+});
+
 t.test('SIGTERM: in-flight requests finish, then exit 0', async (t) => {
   const router = await startRouter(t, ['--log-level', 'debug']);
   startWorker(t, router, 'slow', ['--delay', '800']);

@@ -2,10 +2,11 @@
 //   garbage  - random bytes instead of frames
 //   badframe - a SYN_REPLY whose header block is corrupt
 //   fuzz     - mutated valid replies, frames for other streams, truncated frames, for as long as it runs
+//   refuse   - answers every stream with RST_STREAM REFUSED_STREAM (a worker that never takes work)
 //   batched  - waits for two streams, then answers both in one part: a corrupt SYN_REPLY for the first, a good
 //              reply for the second
 import { Router } from 'zeromq';
-import { encodeData, encodeSynReply, decodeFrames } from '@switchboard/protocol';
+import { RstStatus, encodeData, encodeRstStream, encodeSynReply, decodeFrames } from '@switchboard/protocol';
 import { randomBytes } from 'node:crypto';
 
 const [endpoint, mode = 'garbage'] = process.argv.slice(2);
@@ -41,7 +42,8 @@ for await (const [rid, ...parts] of sock) {
   }
   for (const id of ids) {
     let reply;
-    if (mode === 'garbage') reply = [randomBytes(3 + Math.floor(Math.random() * 40))];
+    if (mode === 'refuse') reply = [encodeRstStream(id, RstStatus.REFUSED_STREAM)];
+    else if (mode === 'garbage') reply = [randomBytes(3 + Math.floor(Math.random() * 40))];
     else if (mode === 'badframe') reply = [corruptReply(id)];
     else {
       const good = [encodeSynReply(id, [':status', '200']), encodeData(id, Buffer.from('x'), true)];
