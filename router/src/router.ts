@@ -56,7 +56,7 @@ export class SwitchboardRouter implements RequestSink, LinkEvents {
   #windowGrowth = 0;
   /** Set while close() waits for in-flight streams to finish. */
   #onIdle: (() => void) | undefined;
-  /** Where the frames readFrames hands #reader come from: set for each message, so the reader needs no closure. */
+  /** Where the frames readFrames hands #reader come from: set for each message, so one reader serves them all. */
   #from: Peer = MINIMAL;
   readonly #reader: FrameVisitor = {
     frame: (frame) => {
