@@ -4,7 +4,8 @@ import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import {
   MAX_STREAM_ID, ProtocolError, RstStatus, controlEndpointFor, encodeControl, encodeData, encodePing,
-  encodeRstStream, encodeSynStream, encodeWindowUpdate, isWorkerHello, readFrames, type Frame, type FrameVisitor,
+  encodeRstStream, encodeSynStream, encodeWindowUpdate, isWorkerHello, readFrames, type DecodeOptions, type Frame,
+  type FrameVisitor,
 } from '@switchboard/protocol';
 import { RouterError, type RouterErrorCode } from './errors.js';
 import { requestPairs, isIdempotent } from './headers.js';
@@ -32,6 +33,11 @@ const PROBE_AGAIN_MS = [50, 150, 400, 1000];
 // every stream (REFUSED_STREAM), or workers that keep dying or hanging under it, must not keep its client waiting
 // forever while the router spins (measured before this bound: ~5,000 re-dispatches a second, and a client that hung).
 const MAX_SENDS = 5;
+// Header bytes pass through unchanged both ways: the HTTP parsers hand over header bytes as latin1 strings (one char
+// per byte), and the codec writes and reads them the same way, whatever the bytes are (SPEC §3.3).
+const HEADER_ENCODING = 'latin1';
+const READ_OPTIONS: DecodeOptions = { headerEncoding: HEADER_ENCODING };
+const SYN_OPTIONS = { headerEncoding: HEADER_ENCODING } as const;
 
 export interface RouterAddress { http: string; bind: string; control: string }
 
@@ -120,7 +126,7 @@ export class SwitchboardRouter implements RequestSink, LinkEvents {
     if (this.#closing) return stream.fail(this.#error('ROUTER_ERR_SHUTTING_DOWN', stream));
     this.#streams.set(stream.id, stream);
     if (stream.synStream === undefined) {
-      stream.synStream = encodeSynStream(stream.id, requestPairs(stream.exchange, 'http'), stream.bodyComplete && stream.bodyBytes === 0);
+      stream.synStream = encodeSynStream(stream.id, requestPairs(stream.exchange, 'http'), stream.bodyComplete && stream.bodyBytes === 0, SYN_OPTIONS);
       stream.exchange.forgetHeaders(); // a held stream should not keep its request head alive
     }
     this.#route(stream);
@@ -249,7 +255,7 @@ export class SwitchboardRouter implements RequestSink, LinkEvents {
       if (worker.unresponsive) this.#responsiveAgain(worker);
     }
     this.#from = from;
-    for (let i = first; i < msg.length; i++) readFrames(msg[i], this.#reader);
+    for (let i = first; i < msg.length; i++) readFrames(msg[i], this.#reader, READ_OPTIONS);
   }
 
   #onFrame(from: Peer, frame: Frame): void {
