@@ -1,7 +1,7 @@
 // One client request as a SPDY stream: its state, and the reply frames turned back into the HTTP response
 // (SPEC §4.3). The HTTP side is a ClientExchange (client-exchange.ts), the routing between them in router.ts.
 import { RstStatus, type DataFrame, type HeadersFrame, type SynReplyFrame } from '@switchboard/protocol';
-import { replyHead, trailerPairs } from './headers.js';
+import { replyHead, trailerPairs, type ReplyHead } from './headers.js';
 import type { ClientExchange } from './client-exchange.js';
 import type { RouterError } from './errors.js';
 import type { Peer } from './worker-link.js';
@@ -57,6 +57,10 @@ export class ProxyStream {
   neverDelivered = false;
   /** Response bytes received but not yet acknowledged with WINDOW_UPDATE. */
   #unacked = 0;
+  /** The SYN_REPLY's head, held until the first body byte, trailers or the end: until then an error is still a 502. */
+  #head: ReplyHead | undefined;
+  /** A HEADERS frame (trailers) arrived: no DATA may follow. */
+  #trailed = false;
   /** Response bytes the worker may still send before it needs credit. */
   recvWindow = 0;
   #awaitingDrain = 0;
@@ -88,23 +92,32 @@ export class ProxyStream {
   onSynReply(frame: SynReplyFrame, window: number, maxWindow: number): void {
     if (this.state !== StreamState.SENT) return this.host.rejectReply(this, 'SYN_REPLY on a stream that already has one');
     const head = replyHead(frame.headers);
-    if (head === undefined) return this.host.rejectReply(this, 'SYN_REPLY without a valid :status');
+    if (typeof head === 'string') return this.host.rejectReply(this, head);
     this.state = StreamState.REPLYING;
     this.recvWindow = this.#window = window;
     this.#maxWindow = maxWindow;
     this.#forgetRequest(); // it can no longer be sent elsewhere
+    this.#head = head;
+    if (frame.fin) this.#end();
+  }
+
+  /** Hands the held head to the exchange; false when the stream failed instead. */
+  #writeHead(): boolean {
+    const head = this.#head!;
+    this.#head = undefined;
     try {
       this.exchange.writeHead(head.status, head.headers);
+      return true;
     } catch (err) {
-      return this.host.rejectReply(this, `unusable response headers: ${(err as Error).message}`);
+      this.host.rejectReply(this, `unusable response headers: ${(err as Error).message}`);
+      return false;
     }
-    if (frame.fin) this.#end();
   }
 
   /** Returns false when the worker overran its window (the caller resets the stream). */
   onData(frame: DataFrame, flowControlled: boolean): boolean {
-    if (this.state !== StreamState.REPLYING) {
-      this.host.rejectReply(this, 'DATA before SYN_REPLY');
+    if (this.state !== StreamState.REPLYING || this.#trailed) {
+      this.host.rejectReply(this, this.#trailed ? 'DATA after trailers' : 'DATA before SYN_REPLY');
       return true;
     }
     const len = frame.data.length;
@@ -112,6 +125,7 @@ export class ProxyStream {
       this.recvWindow -= len;
       if (this.recvWindow < 0) return false;
     }
+    if (this.#head !== undefined && !this.#writeHead()) return true;
     if (len > 0) {
       // The frame is a view into the ZeroMQ message: writing it hands the bytes to the socket without a copy.
       const flushed = this.exchange.write(frame.data);
@@ -126,6 +140,8 @@ export class ProxyStream {
 
   onTrailers(frame: HeadersFrame): void {
     if (this.state !== StreamState.REPLYING) return this.host.rejectReply(this, 'HEADERS before SYN_REPLY');
+    if (this.#head !== undefined && !this.#writeHead()) return;
+    this.#trailed = true;
     this.exchange.addTrailers(trailerPairs(frame.headers));
     if (frame.fin) this.#end();
   }
@@ -171,6 +187,7 @@ export class ProxyStream {
   }
 
   #end(): void {
+    if (this.#head !== undefined && !this.#writeHead()) return;
     this.state = StreamState.DONE;
     this.exchange.end();
     this.host.release(this, 0);
@@ -181,6 +198,7 @@ export class ProxyStream {
     if (this.state === StreamState.DONE) return;
     this.state = StreamState.DONE;
     this.#forgetRequest();
+    this.#head = undefined; // a held head never went out: the error page replaces it
     const exchange = this.exchange;
     if (exchange.headersSent) {
       exchange.destroy();
