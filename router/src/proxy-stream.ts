@@ -23,12 +23,15 @@ export const enum StreamState {
 export interface StreamHost {
   /** The stream is over: forget it, free the worker's credit, and RST_STREAM the worker with `rst` unless 0. */
   release(stream: ProxyStream, rst: number): void;
-  /** Return response-window credit to the worker holding the stream. */
-  credit(stream: ProxyStream, bytes: number): void;
+  /**
+   * The stream has response-window credit for its worker: send it (`takeCredit()`), once no frame the worker wrote
+   * before it could see that credit is left to read (SPEC §5.5).
+   */
+  credit(stream: ProxyStream): void;
   /** Up to `bytes` of window growth from the router-wide allowance (SPEC §5.5); returns what it grants. */
   growWindow(bytes: number): number;
-  /** The worker broke the protocol on this stream: RST it and log. */
-  rejectReply(stream: ProxyStream, detail: string): void;
+  /** The worker broke the protocol on this stream: fail it (502 or a cut), RST it with `rst` (PROTOCOL_ERROR) and log. */
+  rejectReply(stream: ProxyStream, detail: string, rst?: number): void;
 }
 
 export class ProxyStream {
@@ -57,6 +60,8 @@ export class ProxyStream {
   neverDelivered = false;
   /** Response bytes received but not yet acknowledged with WINDOW_UPDATE. */
   #unacked = 0;
+  /** Credit granted but not yet in recvWindow nor sent: it waits for the end of the worker's message (takeCredit). */
+  #granted = 0;
   /** The SYN_REPLY's head, held until the first body byte, trailers or the end: until then an error is still a 502. */
   #head: ReplyHead | undefined;
   /** A HEADERS frame (trailers) arrived: no DATA may follow. */
@@ -114,18 +119,16 @@ export class ProxyStream {
     }
   }
 
-  /** Returns false when the worker overran its window (the caller resets the stream). */
-  onData(frame: DataFrame, flowControlled: boolean): boolean {
+  onData(frame: DataFrame, flowControlled: boolean): void {
     if (this.state !== StreamState.REPLYING || this.#trailed) {
-      this.host.rejectReply(this, this.#trailed ? 'DATA after trailers' : 'DATA before SYN_REPLY');
-      return true;
+      return this.host.rejectReply(this, this.#trailed ? 'DATA after trailers' : 'DATA before SYN_REPLY');
     }
     const len = frame.data.length;
     if (flowControlled) {
       this.recvWindow -= len;
-      if (this.recvWindow < 0) return false;
+      if (this.recvWindow < 0) return this.host.rejectReply(this, `flow-control window exceeded by ${-this.recvWindow} bytes`, RstStatus.FLOW_CONTROL_ERROR);
     }
-    if (this.#head !== undefined && !this.#writeHead()) return true;
+    if (this.#head !== undefined && !this.#writeHead()) return;
     if (len > 0) {
       // The frame is a view into the ZeroMQ message: writing it hands the bytes to the socket without a copy.
       const flushed = this.exchange.write(frame.data);
@@ -135,7 +138,6 @@ export class ProxyStream {
       }
     }
     if (frame.fin) this.#end();
-    return true;
   }
 
   onTrailers(frame: HeadersFrame): void {
@@ -168,9 +170,21 @@ export class ProxyStream {
       this.#window += growth;
       credit += growth;
     }
-    this.recvWindow += credit;
-    this.host.credit(this, credit);
     this.#unacked = 0;
+    const first = this.#granted === 0;
+    this.#granted += credit;
+    if (first) this.host.credit(this);
+  }
+
+  /**
+   * The credit granted since the last call, now added to the window, for the host to send as one WINDOW_UPDATE.
+   * Applied only now: frames the worker wrote before it could see the credit must still fit the window they had.
+   */
+  takeCredit(): number {
+    const credit = this.#granted;
+    this.#granted = 0;
+    this.recvWindow += credit;
+    return credit;
   }
 
   /** The client went away before the reply was complete. */

@@ -60,6 +60,9 @@ export class SwitchboardRouter implements RequestSink, LinkEvents {
   readonly #maxWindow: number;
   /** Window growth granted to live streams, bytes: at most opts.maxWindowGrowth. */
   #windowGrowth = 0;
+  /** True while a worker's message is read: credit granted meanwhile waits in #credited until its end. */
+  #reading = false;
+  readonly #credited: ProxyStream[] = [];
   /** Set while close() waits for in-flight streams to finish. */
   #onIdle: (() => void) | undefined;
   /** Where the frames readFrames hands #reader come from: set for each message, so one reader serves them all. */
@@ -231,8 +234,17 @@ export class SwitchboardRouter implements RequestSink, LinkEvents {
     if (this.#streams.size === 0) this.#onIdle?.();
   }
 
-  credit(stream: ProxyStream, bytes: number): void {
-    if (stream.worker !== undefined && stream.worker !== MINIMAL) this.#link.send(stream.worker, encodeWindowUpdate(stream.id, bytes));
+  credit(stream: ProxyStream): void {
+    // A worker writes a message before it can see credit granted while the router reads it: granted now, it would
+    // let the rest of that message overrun the window unnoticed. So it applies, and is sent, after the message.
+    if (this.#reading) this.#credited.push(stream);
+    else this.#sendCredit(stream);
+  }
+
+  #sendCredit(stream: ProxyStream): void {
+    const bytes = stream.takeCredit();
+    const to = stream.worker;
+    if (bytes > 0 && stream.live && to !== undefined && to !== MINIMAL) this.#link.send(to, encodeWindowUpdate(stream.id, bytes));
   }
 
   growWindow(bytes: number): number {
@@ -241,9 +253,9 @@ export class SwitchboardRouter implements RequestSink, LinkEvents {
     return granted;
   }
 
-  rejectReply(stream: ProxyStream, detail: string): void {
+  rejectReply(stream: ProxyStream, detail: string, rst?: number): void {
     this.log.warn({ stream: stream.id, worker: this.#workerName(stream.worker), detail }, 'malformed reply from worker');
-    stream.fail(new RouterError('ROUTER_ERR_BAD_REPLY', { streamId: stream.id, detail }));
+    stream.fail(new RouterError('ROUTER_ERR_BAD_REPLY', { streamId: stream.id, detail, rstStatus: rst }));
   }
 
   // ---- worker side (LinkEvents) ------------------------------------------------------------------
@@ -255,7 +267,15 @@ export class SwitchboardRouter implements RequestSink, LinkEvents {
       if (worker.unresponsive) this.#responsiveAgain(worker);
     }
     this.#from = from;
-    for (let i = first; i < msg.length; i++) readFrames(msg[i], this.#reader, READ_OPTIONS);
+    this.#reading = true;
+    try {
+      for (let i = first; i < msg.length; i++) readFrames(msg[i], this.#reader, READ_OPTIONS);
+    } finally {
+      this.#reading = false;
+      const credited = this.#credited;
+      for (let i = 0; i < credited.length; i++) this.#sendCredit(credited[i]);
+      credited.length = 0;
+    }
   }
 
   #onFrame(from: Peer, frame: Frame): void {
@@ -268,12 +288,7 @@ export class SwitchboardRouter implements RequestSink, LinkEvents {
         return;
       }
       case 'DATA': {
-        const stream = this.#owned(from, frame.streamId);
-        if (stream && !stream.onData(frame, from !== MINIMAL)) {
-          this.log.warn({ stream: stream.id, worker: this.#workerName(from) }, 'worker overran the flow-control window');
-          stream.fail(new RouterError('ROUTER_ERR_BAD_REPLY', { streamId: stream.id, detail: 'flow-control window exceeded' }));
-          this.#link.send(from, encodeRstStream(frame.streamId, RstStatus.FLOW_CONTROL_ERROR));
-        }
+        this.#owned(from, frame.streamId)?.onData(frame, from !== MINIMAL);
         return;
       }
       case 'HEADERS': {
