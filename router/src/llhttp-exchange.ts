@@ -10,6 +10,8 @@ export interface ExchangeOwner {
   /** Queues bytes for the client, in one writev when several; false once the socket's buffer is full (the
    * stream's `drained()` follows). */
   send(a: Buffer | string, b?: Buffer, c?: string): boolean;
+  /** Bytes queued for the client that its socket has not taken yet. */
+  readonly buffered: number;
   /** The response is complete; `keepAlive` says whether the connection may carry another request. */
   finished(exchange: LlhttpExchange, keepAlive: boolean): void;
   /** Cuts the connection. */
@@ -75,6 +77,10 @@ export class LlhttpExchange implements ClientExchange {
 
   get bodyPaused(): boolean {
     return this.#bodyPaused;
+  }
+
+  get buffered(): number {
+    return this.owner.buffered;
   }
 
   /** `headers` are sendable as they are: names are tokens, values hold no CR, LF or NUL (headers.ts checks a

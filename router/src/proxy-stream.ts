@@ -32,6 +32,10 @@ export interface StreamHost {
   growWindow(bytes: number): number;
   /** The worker broke the protocol on this stream: fail it (502 or a cut), RST it with `rst` (PROTOCOL_ERROR) and log. */
   rejectReply(stream: ProxyStream, detail: string, rst?: number): void;
+  /** The most response bytes a client may leave unread before it is cut (--max-client-buffer). */
+  readonly maxClientBuffer: number;
+  /** The stream's client was cut for leaving more than maxClientBuffer unread: log it. */
+  clientTooSlow(stream: ProxyStream, buffered: number): void;
 }
 
 export class ProxyStream {
@@ -131,7 +135,9 @@ export class ProxyStream {
     if (this.#head !== undefined && !this.#writeHead()) return;
     if (len > 0) {
       // The frame is a view into the ZeroMQ message: writing it hands the bytes to the socket without a copy.
-      const flushed = this.exchange.write(frame.data);
+      const exchange = this.exchange;
+      const flushed = exchange.write(frame.data);
+      if (!flushed && exchange.buffered > this.host.maxClientBuffer) return this.#tooSlow();
       if (flowControlled) {
         if (flushed && this.#awaitingDrain === 0) this.#ack(len, true);
         else this.#awaitingDrain += len;
@@ -205,6 +211,15 @@ export class ProxyStream {
     this.state = StreamState.DONE;
     this.exchange.end();
     this.host.release(this, 0);
+  }
+
+  /** The client left more than maxClientBuffer unread: cut it rather than hold the rest (a minimal worker is not
+   * flow-controlled; an extended one is, but the bound applies all the same). */
+  #tooSlow(): void {
+    this.state = StreamState.DONE;
+    this.host.clientTooSlow(this, this.exchange.buffered);
+    this.exchange.destroy();
+    this.host.release(this, RstStatus.CANCEL);
   }
 
   /** Ends the stream with an error: a status page when nothing was sent yet, else a cut connection. */

@@ -60,6 +60,7 @@ export class SwitchboardRouter implements RequestSink, LinkEvents {
   readonly #maxWindow: number;
   /** Window growth granted to live streams, bytes: at most opts.maxWindowGrowth. */
   #windowGrowth = 0;
+  readonly maxClientBuffer: number;
   /** True while a worker's message is read: credit granted meanwhile waits in #credited until its end. */
   #reading = false;
   readonly #credited: ProxyStream[] = [];
@@ -82,6 +83,7 @@ export class SwitchboardRouter implements RequestSink, LinkEvents {
     this.opts = opts;
     this.log = log;
     this.#maxWindow = Math.min(Math.max(opts.streamWindow, opts.maxStreamWindow), MAX_STREAM_ID);
+    this.maxClientBuffer = opts.maxClientBuffer;
     const curve = opts.curveSecretKey ? { secretKey: opts.curveSecretKey, publicKey: opts.curvePublicKey! } : undefined;
     this.#link = new WorkerLink({ bind: opts.bind, controlBind: opts.controlBind ?? controlEndpointFor(opts.bind), curve }, this);
     const intake = new RequestIntake(this, opts);
@@ -256,6 +258,10 @@ export class SwitchboardRouter implements RequestSink, LinkEvents {
   rejectReply(stream: ProxyStream, detail: string, rst?: number): void {
     this.log.warn({ stream: stream.id, worker: this.#workerName(stream.worker), detail }, 'malformed reply from worker');
     stream.fail(new RouterError('ROUTER_ERR_BAD_REPLY', { streamId: stream.id, detail, rstStatus: rst }));
+  }
+
+  clientTooSlow(stream: ProxyStream, buffered: number): void {
+    this.log.warn({ stream: stream.id, bytes: buffered, limit: this.maxClientBuffer }, 'client too slow: buffered past --max-client-buffer');
   }
 
   // ---- worker side (LinkEvents) ------------------------------------------------------------------
