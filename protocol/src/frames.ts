@@ -2,7 +2,7 @@
 // One ZeroMQ message part carries one or more whole frames back to back (SPEC §3.2).
 import { Flag, FRAME_HEADER_SIZE, FrameType, MAX_FRAME_PAYLOAD, MAX_STREAM_ID, SPDY_VERSION, type RstStatusCode } from './constants.js';
 import { ProtocolError } from './errors.js';
-import { decodeHeaderBlock, encodeHeaderBlock, type HeaderPairs } from './header-block.js';
+import { decodeHeaderBlock, encodeHeaderBlock, type HeaderEncoding, type HeaderPairs } from './header-block.js';
 import { packControl, unpackControl, type ControlPayload } from './control.js';
 
 export interface DataFrame { type: 'DATA'; streamId: number; fin: boolean; data: Buffer }
@@ -30,6 +30,8 @@ export type Frame =
 export interface DecodeOptions {
   /** Largest decompressed header block, bytes (default 256 KiB). */
   maxHeaderBlock?: number;
+  /** How header bytes become strings (default 'utf8'; 'latin1' is byte-exact, for proxies: see HeaderEncoding). */
+  headerEncoding?: HeaderEncoding;
 }
 
 // ---- encoding ----------------------------------------------------------------------------------
@@ -51,9 +53,12 @@ function checkLength(length: number): void {
 }
 
 /** SYN_STREAM (§2.6.1): opens a stream. */
-export function encodeSynStream(streamId: number, headers: HeaderPairs, fin = false, opts: { associatedId?: number; priority?: number; unidirectional?: boolean } = {}): Buffer {
+export function encodeSynStream(
+  streamId: number, headers: HeaderPairs, fin = false,
+  opts: { associatedId?: number; priority?: number; unidirectional?: boolean; headerEncoding?: HeaderEncoding } = {},
+): Buffer {
   checkStreamId(streamId);
-  const out = encodeHeaderBlock(headers, FRAME_HEADER_SIZE + 10);
+  const out = encodeHeaderBlock(headers, FRAME_HEADER_SIZE + 10, opts.headerEncoding);
   const length = out.length - FRAME_HEADER_SIZE;
   checkLength(length);
   controlHeader(out, FrameType.SYN_STREAM, (fin ? Flag.FIN : 0) | (opts.unidirectional ? Flag.UNIDIRECTIONAL : 0), length);
@@ -65,9 +70,9 @@ export function encodeSynStream(streamId: number, headers: HeaderPairs, fin = fa
 }
 
 /** SYN_REPLY (§2.6.2) or HEADERS (§2.6.7): stream id plus a header block. */
-function encodeStreamHeaders(type: number, streamId: number, headers: HeaderPairs, fin: boolean): Buffer {
+function encodeStreamHeaders(type: number, streamId: number, headers: HeaderPairs, fin: boolean, encoding?: HeaderEncoding): Buffer {
   checkStreamId(streamId);
-  const out = encodeHeaderBlock(headers, FRAME_HEADER_SIZE + 4);
+  const out = encodeHeaderBlock(headers, FRAME_HEADER_SIZE + 4, encoding);
   const length = out.length - FRAME_HEADER_SIZE;
   checkLength(length);
   controlHeader(out, type, fin ? Flag.FIN : 0, length);
@@ -75,12 +80,12 @@ function encodeStreamHeaders(type: number, streamId: number, headers: HeaderPair
   return out;
 }
 
-export function encodeSynReply(streamId: number, headers: HeaderPairs, fin = false): Buffer {
-  return encodeStreamHeaders(FrameType.SYN_REPLY, streamId, headers, fin);
+export function encodeSynReply(streamId: number, headers: HeaderPairs, fin = false, encoding?: HeaderEncoding): Buffer {
+  return encodeStreamHeaders(FrameType.SYN_REPLY, streamId, headers, fin, encoding);
 }
 
-export function encodeHeaders(streamId: number, headers: HeaderPairs, fin = false): Buffer {
-  return encodeStreamHeaders(FrameType.HEADERS, streamId, headers, fin);
+export function encodeHeaders(streamId: number, headers: HeaderPairs, fin = false, encoding?: HeaderEncoding): Buffer {
+  return encodeStreamHeaders(FrameType.HEADERS, streamId, headers, fin, encoding);
 }
 
 /** RST_STREAM (§2.6.3): ends a stream abnormally. */
@@ -312,7 +317,7 @@ function decodeOne(buf: Buffer, off: number, end: number, options: DecodeOptions
   };
   const headersAt = (at: number, streamId: number) => {
     try {
-      return decodeHeaderBlock(buf.subarray(at, end), options.maxHeaderBlock);
+      return decodeHeaderBlock(buf.subarray(at, end), options.maxHeaderBlock, options.headerEncoding);
     } catch (err) {
       if (err instanceof ProtocolError) err.streamId = streamId;
       throw err;

@@ -9,6 +9,14 @@ import { ProtocolError } from './errors.js';
 /** Headers as flat pairs, like node's rawHeaders: [name0, value0, name1, value1, ...]. Names are lower case. */
 export type HeaderPairs = string[];
 
+/**
+ * How header strings map to the block's bytes. 'utf8' (the default) for programs that read and write text. 'latin1'
+ * maps each byte to the char with that code and back, so a proxy whose strings came from an HTTP parser (node:http
+ * and llhttp give header bytes as latin1 strings) passes every byte through unchanged; strings must then hold no
+ * char above U+00FF.
+ */
+export type HeaderEncoding = 'utf8' | 'latin1';
+
 // zlib header: CMF 0x78 (deflate, 32 KiB window), FLG 0xbb (FDICT set, check bits valid).
 const ZLIB_CMF = 0x78;
 const ZLIB_FLG = 0xbb;
@@ -35,24 +43,25 @@ export function adler32(buf: Uint8Array, start = 0, end = buf.length): number {
 }
 
 /** Serialises pairs into an uncompressed SPDY/3 NV block, merging repeated names with NUL (§2.6.10). */
-export function encodeNameValues(headers: HeaderPairs): Buffer {
+export function encodeNameValues(headers: HeaderPairs, encoding: HeaderEncoding = 'utf8'): Buffer {
   const merged = mergeRepeated(headers);
-  const out = Buffer.allocUnsafe(nameValuesLength(merged));
-  writeNameValues(merged, out, 0);
+  const out = Buffer.allocUnsafe(nameValuesLength(merged, encoding));
+  writeNameValues(merged, out, 0, encoding);
   return out;
 }
 
-function nameValuesLength(merged: string[]): number {
-  let size = 4;
-  for (let i = 0; i < merged.length; i++) size += 4 + Buffer.byteLength(merged[i]);
+function nameValuesLength(merged: string[], encoding: HeaderEncoding): number {
+  let size = 4 + merged.length * 4;
+  if (encoding === 'latin1') for (let i = 0; i < merged.length; i++) size += merged[i].length;
+  else for (let i = 0; i < merged.length; i++) size += Buffer.byteLength(merged[i]);
   return size;
 }
 
-function writeNameValues(merged: string[], out: Buffer, at: number): void {
+function writeNameValues(merged: string[], out: Buffer, at: number, encoding: HeaderEncoding): void {
   out.writeUInt32BE(merged.length / 2, at);
   let off = at + 4;
   for (let i = 0; i < merged.length; i++) {
-    const len = out.write(merged[i], off + 4, 'utf8');
+    const len = out.write(merged[i], off + 4, encoding);
     out.writeUInt32BE(len, off);
     off += 4 + len;
   }
@@ -91,9 +100,9 @@ function indexOfName(pairs: string[], name: string): number {
  * blocks with the SPDY/3 dictionary id. Costs a few µs; any standard inflater decodes it.
  * `room` bytes are left free at the start for the caller's frame header, so a frame takes one allocation.
  */
-export function encodeHeaderBlock(headers: HeaderPairs, room = 0): Buffer {
+export function encodeHeaderBlock(headers: HeaderPairs, room = 0, encoding: HeaderEncoding = 'utf8'): Buffer {
   const merged = mergeRepeated(headers);
-  const nvLength = nameValuesLength(merged);
+  const nvLength = nameValuesLength(merged, encoding);
   const blocks = Math.max(1, Math.ceil(nvLength / STORED_BLOCK_MAX));
   const out = Buffer.allocUnsafe(room + 6 + blocks * 5 + nvLength + 4);
   let off = room;
@@ -104,12 +113,12 @@ export function encodeHeaderBlock(headers: HeaderPairs, room = 0): Buffer {
   if (blocks === 1) {
     // The common case: the NV block is written in place, after its one stored-block header.
     storedBlockHeader(out, off, nvLength, true);
-    writeNameValues(merged, out, off + 5);
+    writeNameValues(merged, out, off + 5, encoding);
     out.writeUInt32BE(adler32(out, off + 5, off + 5 + nvLength), off + 5 + nvLength);
     return out;
   }
   const nv = Buffer.allocUnsafe(nvLength);
-  writeNameValues(merged, nv, 0);
+  writeNameValues(merged, nv, 0, encoding);
   for (let start = 0, b = 0; b < blocks; b++) {
     const len = Math.min(STORED_BLOCK_MAX, nvLength - start);
     storedBlockHeader(out, off, len, b === blocks - 1);
@@ -128,9 +137,9 @@ function storedBlockHeader(out: Buffer, at: number, len: number, final: boolean)
 }
 
 /** Decodes a header block (stored or really compressed) into pairs; NUL-joined values become repeated pairs. */
-export function decodeHeaderBlock(block: Uint8Array, maxSize = DEFAULT_MAX_HEADER_BLOCK): HeaderPairs {
+export function decodeHeaderBlock(block: Uint8Array, maxSize = DEFAULT_MAX_HEADER_BLOCK, encoding: HeaderEncoding = 'utf8'): HeaderPairs {
   const nv = inflateBlock(block, maxSize);
-  return decodeNameValues(nv);
+  return decodeNameValues(nv, encoding);
 }
 
 function inflateBlock(block: Uint8Array, maxSize: number): Buffer {
@@ -210,7 +219,7 @@ function tooLarge(maxSize: number): ProtocolError {
 }
 
 /** Parses an uncompressed NV block (§2.6.10): names must be non-empty, lower case and unique. */
-export function decodeNameValues(nv: Buffer): HeaderPairs {
+export function decodeNameValues(nv: Buffer, encoding: HeaderEncoding = 'utf8'): HeaderPairs {
   const bad = (why: string) => new ProtocolError('PROTO_ERR_INVALID_HEADER_BLOCK', why);
   if (nv.length < 4) throw bad('name/value block is shorter than its pair count');
   const count = nv.readUInt32BE(0);
@@ -225,7 +234,7 @@ export function decodeNameValues(nv: Buffer): HeaderPairs {
     off += 4;
     if (nlen === 0) throw new ProtocolError('PROTO_ERR_INVALID_HEADER', 'empty header name');
     if (off + nlen + 4 > nv.length) throw bad('header name runs past the block');
-    const name = nv.toString('utf8', off, off + nlen);
+    const name = nv.toString(encoding, off, off + nlen);
     off += nlen;
     if (name !== name.toLowerCase()) throw new ProtocolError('PROTO_ERR_INVALID_HEADER', `header name ${JSON.stringify(name)} is not lower case`);
     if (names.has(name)) throw new ProtocolError('PROTO_ERR_INVALID_HEADER', `header name ${JSON.stringify(name)} appears twice`);
@@ -233,7 +242,7 @@ export function decodeNameValues(nv: Buffer): HeaderPairs {
     const vlen = nv.readUInt32BE(off);
     off += 4;
     if (off + vlen > nv.length) throw bad('header value runs past the block');
-    const value = nv.toString('utf8', off, off + vlen);
+    const value = nv.toString(encoding, off, off + vlen);
     off += vlen;
     if (value.indexOf('\0') === -1) {
       out.push(name, value);

@@ -1,6 +1,6 @@
 export * from './constants.js';
 export { ProtocolError, type ProtocolErrorCode } from './errors.js';
-export { adler32, decodeHeaderBlock, decodeNameValues, encodeHeaderBlock, encodeNameValues, type HeaderPairs } from './header-block.js';
+export { adler32, decodeHeaderBlock, decodeNameValues, encodeHeaderBlock, encodeNameValues, type HeaderEncoding, type HeaderPairs } from './header-block.js';
 export { SPDY3_DICTIONARY, SPDY3_DICTIONARY_ID } from './dictionary.js';
 export { isWorkerHello, packControl, unpackControl, type ControlPayload, type WorkerHello } from './control.js';
 export * from './frames.js';

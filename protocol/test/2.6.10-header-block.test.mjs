@@ -3,9 +3,10 @@
 import t from 'tap';
 import { constants, deflateSync, inflateSync } from 'node:zlib';
 import { createRequire } from 'node:module';
+import { readFileSync } from 'node:fs';
 import {
-  adler32, decodeFrames, decodeHeaderBlock, decodeNameValues, encodeHeaderBlock, encodeNameValues, encodeSynReply,
-  DEFAULT_MAX_HEADER_BLOCK, SPDY3_DICTIONARY, SPDY3_DICTIONARY_ID,
+  adler32, decodeFrames, decodeHeaderBlock, decodeNameValues, encodeHeaderBlock, encodeHeaders, encodeNameValues, encodeSynReply,
+  encodeSynStream, DEFAULT_MAX_HEADER_BLOCK, SPDY3_DICTIONARY, SPDY3_DICTIONARY_ID,
 } from '@switchboard/protocol';
 import { hex, u32 } from './helpers.mjs';
 import { oracleParse, toOracleHeaders } from './spdy-oracle.mjs';
@@ -203,5 +204,63 @@ t.test('SPDY §2.6.10.1 header compression, one fresh zlib stream per block (SPE
     const pairs = [':status', '200', 'x-big', 'q'.repeat(80000)];
     const [frame] = await oracleParse(encodeSynReply(1, pairs), { isServer: false });
     t.same(frame.headers, toOracleHeaders(pairs));
+  });
+});
+
+// A proxy passes header bytes through unchanged (issue 9): its HTTP parser hands it one char per byte (latin1), and
+// the codec must write those chars back as the same bytes, and read a worker's bytes the same way.
+t.test('header strings as latin1: byte-exact both ways, for proxies (HeaderEncoding)', async (t) => {
+  const utf8 = Buffer.from('Grüße ✓', 'utf8');
+  const raw = Buffer.concat([Buffer.from('caf'), Buffer.from([0xe9]), Buffer.from(' '), utf8]); // 0xE9 alone is not UTF-8
+
+  t.test('decoding gives one char per byte, whatever the bytes', async (t) => {
+    const [name, value] = decodeNameValues(nv('x-g', raw), 'latin1');
+    t.equal(name, 'x-g');
+    t.equal(value.length, raw.length, 'as many chars as bytes');
+    t.same(Buffer.from(value, 'latin1'), raw, 'the chars are the bytes');
+  });
+
+  t.test('encoding writes each char as its byte: what a latin1 decode read comes back identical', async (t) => {
+    const block = nv('x-g', raw, 'x-empty', '');
+    t.same(encodeNameValues(decodeNameValues(block, 'latin1'), 'latin1'), block);
+    t.same(decodeHeaderBlock(encodeHeaderBlock(['x-g', raw.toString('latin1')], 0, 'latin1')), ['x-g', 'café Grüße ✓'.replace('é', '\ufffd')],
+      'a UTF-8 reader sees the UTF-8 bytes as text (and the lone 0xE9 as a replacement char)');
+  });
+
+  t.test('NUL-joined values split into repeated pairs the same way', async (t) => {
+    t.same(decodeNameValues(nv('set-cookie', Buffer.from('a=\xe9\0b=2', 'latin1')), 'latin1'), ['set-cookie', 'a=\xe9', 'set-cookie', 'b=2']);
+  });
+
+  t.test('the default stays UTF-8', async (t) => {
+    t.same(decodeNameValues(nv('x-g', utf8)), ['x-g', 'Grüße ✓']);
+    t.same(encodeNameValues(['x-g', 'Grüße ✓']), nv('x-g', utf8));
+  });
+
+  t.test('stored blocks over 65535 bytes and compressed blocks too', async (t) => {
+    const big = raw.toString('latin1').repeat(5000);
+    t.ok(big.length > 65535);
+    const block = encodeHeaderBlock(['x-big', big], 0, 'latin1');
+    t.same(decodeHeaderBlock(block, DEFAULT_MAX_HEADER_BLOCK, 'latin1'), ['x-big', big]);
+    t.same(decodeHeaderBlock(deflated(nv('x-g', raw)), DEFAULT_MAX_HEADER_BLOCK, 'latin1'), ['x-g', raw.toString('latin1')]);
+  });
+
+  t.test('frames: SYN_STREAM, SYN_REPLY and HEADERS encode with it, and DecodeOptions.headerEncoding reads with it', async (t) => {
+    const pairs = [':path', '/\xe9', 'x-g', raw.toString('latin1')];
+    const syn = encodeSynStream(1, pairs, true, { headerEncoding: 'latin1' });
+    t.same(decodeFrames(syn, { headerEncoding: 'latin1' })[0].headers, pairs);
+    t.same(decodeFrames(encodeSynReply(1, pairs, false, 'latin1'), { headerEncoding: 'latin1' })[0].headers, pairs);
+    t.same(decodeFrames(encodeHeaders(1, pairs, true, 'latin1'), { headerEncoding: 'latin1' })[0].headers, pairs);
+    t.same(decodeFrames(encodeSynReply(1, ['x-g', 'Grüße ✓']), { headerEncoding: 'latin1' })[0].headers, ['x-g', utf8.toString('latin1')],
+      'a UTF-8 writer\'s bytes, one char each');
+  });
+
+  t.test('vector empty-values-and-utf8: decoded as latin1 and encoded again, the same bytes', async (t) => {
+    const vectors = JSON.parse(readFileSync(new URL('../vectors/header-blocks.json', import.meta.url), 'utf8'));
+    const vector = vectors.cases.find((v) => v.name === 'empty-values-and-utf8');
+    const part = Buffer.from(vector.parts[0], 'hex');
+    const [frame] = decodeFrames(part, { headerEncoding: 'latin1' });
+    const greeting = frame.headers[frame.headers.indexOf('x-greeting') + 1];
+    t.same(Buffer.from(greeting, 'latin1'), Buffer.from(vector.frames[0][0].headers.find(([n]) => n === 'x-greeting')[1], 'utf8'));
+    t.same(encodeSynReply(frame.streamId, frame.headers, frame.fin, 'latin1'), part, 'byte for byte');
   });
 });

@@ -31,6 +31,7 @@ async function runRouter(cli: Record<string, unknown>): Promise<void> {
     workerTimeout: cli.workerTimeout as number, noWorkerTimeout: cli.workerWait as number,
     queueTimeout: cli.queueTimeout as number, maxQueue: cli.maxQueue as number,
     streamWindow: cli.streamWindow as number, maxStreamWindow: cli.maxStreamWindow as number, maxWindowGrowth: cli.maxWindowGrowth as number,
+    maxClientBuffer: cli.maxClientBuffer as number,
     gracePeriod: cli.grace as number, httpFront: cli.httpFront as RouterOptions['httpFront'], logLevel: cli.logLevel as string,
   };
   const log = pino({ level: (cli.logLevel as string) ?? DEFAULTS.logLevel, base: { role: 'router' } });
@@ -106,6 +107,7 @@ program.command('router')
   .option('--stream-window <bytes>', 'per-stream response window to start with', size, DEFAULTS.streamWindow)
   .option('--max-stream-window <bytes>', 'largest it grows to for a client that keeps up', size, DEFAULTS.maxStreamWindow)
   .option('--max-window-growth <bytes>', 'router-wide, the most all windows together may grow', size, DEFAULTS.maxWindowGrowth)
+  .option('--max-client-buffer <size>', 'response bytes one client may leave unread before it is cut', size, DEFAULTS.maxClientBuffer)
   .option('--grace <ms>', 'SIGTERM: time for in-flight requests', int, DEFAULTS.gracePeriod)
   .option('--curve-secret-file <file>', 'encrypt worker sockets with CurveZMQ, with this key pair')
   .option('--allow-workers <file>', 'only workers with a public key listed here may connect')

@@ -25,6 +25,8 @@ export interface ClientExchange {
   writeHead(status: number, headers: string[]): void;
   /** False when the client is not keeping up: the exchange calls `stream.drained()` once it has. */
   write(chunk: Buffer): boolean;
+  /** Response bytes written and not yet taken by the client's socket: what a writer checks against maxClientBuffer. */
+  readonly buffered: number;
   /** Sent after the body where the framing allows it (chunked). */
   addTrailers(pairs: Array<[string, string]>): void;
   end(): void;

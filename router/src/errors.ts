@@ -39,12 +39,13 @@ export class RouterError extends Error {
   readonly retryAfter?: number;
   readonly streamId: number;
 
-  constructor(code: RouterErrorCode, options: { streamId?: number; detail?: string; cause?: unknown } = {}) {
+  /** `rstStatus` replaces the code's own where the protocol names a more precise one (FLOW_CONTROL_ERROR). */
+  constructor(code: RouterErrorCode, options: { streamId?: number; detail?: string; cause?: unknown; rstStatus?: number } = {}) {
     const spec = TABLE[code];
     super(options.detail ? `${spec.message}: ${options.detail}` : spec.message, { cause: options.cause });
     this.code = code;
     this.httpStatus = spec.status;
-    this.rstStatus = spec.rst;
+    this.rstStatus = options.rstStatus ?? spec.rst;
     this.retryAfter = spec.retryAfter;
     this.streamId = options.streamId ?? 0;
     (this as unknown as Record<symbol, boolean>)[kRouterError] = true;

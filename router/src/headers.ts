@@ -39,46 +39,71 @@ export function requestPairs(req: ClientExchange, scheme: string): HeaderPairs {
 
 export interface ReplyHead {
   status: number;
-  /** Flat [name, value, ...] ready for ClientExchange.writeHead. */
+  /** Flat [name, value, ...] ready for ClientExchange.writeHead: every name a token, every value sendable. */
   headers: string[];
-  hasContentLength: boolean;
 }
 
-/** Reads SYN_REPLY pairs; returns undefined when `:status` is missing or not a 2xx-5xx code. */
-export function replyHead(pairs: HeaderPairs): ReplyHead | undefined {
+// RFC 9110 §5.6.2 token, and §5.5 field values (obs-text allowed, as node:http allows it; never NUL, CR or LF).
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+const BAD_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
+// A :status is three digits 200-599, optionally a space and a reason phrase (SPDY/3 sends "200 OK"). The client gets
+// the standard phrase for the code. 1xx has no meaning in a reply stream (101 waits for the WebSocket work).
+const STATUS = /^[2-5][0-9]{2}(?: [\t\x20-\x7e\x80-\xff]*)?$/;
+// RFC 9110 §8.6: 1*DIGIT. Fifteen digits stay exact as a JS number.
+const DECIMAL = /^[0-9]{1,15}$/;
+// RFC 9110 §6.5.1: trailers never carry framing, routing or this hop's own fields (nor pseudo-headers).
+const NOT_A_TRAILER = new Set([...HOP_BY_HOP, 'content-length']);
+
+/**
+ * Reads SYN_REPLY pairs into what the client is sent, or returns why they cannot be sent (a malformed reply: 502).
+ * Several values arrive as repeated pairs (SPEC §3.3) and go out as one header line each; several Content-Length
+ * values must all be the same number and are folded into one (RFC 9110 §8.6), anything else is refused.
+ */
+export function replyHead(pairs: HeaderPairs): ReplyHead | string {
   let status = 0;
-  let hasContentLength = false;
+  let length: string | undefined;
   const headers: string[] = [];
   let drop: Set<string> | undefined;
   for (let i = 0; i < pairs.length; i += 2) {
     const name = pairs[i];
+    const value = pairs[i + 1];
     if (name.charCodeAt(0) === 58 /* ':' */) {
-      if (name === ':status') status = parseStatus(pairs[i + 1]);
+      if (name !== ':status') continue;
+      if (status !== 0) return 'several :status values';
+      if (!STATUS.test(value)) return `:status ${JSON.stringify(value)} is not a final status 200-599`;
+      status = Number(value.slice(0, 3));
       continue;
     }
-    if (name === 'connection') { drop = connectionTokens(pairs[i + 1]); continue; }
-    if (HOP_BY_HOP.has(name)) continue;
-    if (name === 'content-length') hasContentLength = true;
-    headers.push(name, pairs[i + 1]);
+    if (!TOKEN.test(name)) return `header name ${JSON.stringify(name)} is not a token`;
+    if (BAD_VALUE.test(value)) return `header ${name} has a character a client cannot be sent`;
+    if (name === 'content-length') {
+      if (!DECIMAL.test(value)) return `content-length ${JSON.stringify(value)} is not a decimal number`;
+      if (length === undefined) length = value;
+      else if (Number(value) === Number(length)) continue;
+      else return `conflicting content-length values ${length} and ${value}`;
+    } else if (name === 'connection') {
+      drop = connectionTokens(value, drop);
+      continue;
+    } else if (HOP_BY_HOP.has(name)) continue;
+    headers.push(name, value);
   }
-  if (status < 200 || status > 599) return undefined;
+  if (status === 0) return 'SYN_REPLY without :status';
   if (drop !== undefined) {
     for (let i = headers.length - 2; i >= 0; i -= 2) if (drop.has(headers[i])) headers.splice(i, 2);
   }
-  return { status, headers, hasContentLength };
+  return { status, headers };
 }
 
-/** Trailers from a HEADERS frame, for ClientExchange.addTrailers. */
+/** Trailers from a HEADERS frame, for ClientExchange.addTrailers: fields a trailer may carry and a client be sent. */
 export function trailerPairs(pairs: HeaderPairs): Array<[string, string]> {
   const out: Array<[string, string]> = [];
-  for (let i = 0; i < pairs.length; i += 2) if (pairs[i].charCodeAt(0) !== 58) out.push([pairs[i], pairs[i + 1]]);
+  for (let i = 0; i < pairs.length; i += 2) {
+    const name = pairs[i];
+    const value = pairs[i + 1];
+    if (name.charCodeAt(0) === 58 || NOT_A_TRAILER.has(name) || !TOKEN.test(name) || BAD_VALUE.test(value)) continue;
+    out.push([name, value]);
+  }
   return out;
-}
-
-function parseStatus(value: string): number {
-  // SPDY/3 sends "200 OK"; a bare "200" is accepted too.
-  const code = value.length >= 3 ? Number(value.slice(0, 3)) : NaN;
-  return Number.isInteger(code) && (value.length === 3 || value.charCodeAt(3) === 32) ? code : 0;
 }
 
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);

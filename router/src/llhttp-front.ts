@@ -342,6 +342,10 @@ export function createLlhttpFront(binding: Binding, intake: RequestIntake, opts:
       return flushed;
     }
 
+    get buffered(): number {
+      return this.#socket.writableLength;
+    }
+
     finished(exchange: LlhttpExchange, keepAlive: boolean): void {
       if (this.#exchanges[0] !== exchange) return;
       this.#exchanges.shift();

@@ -35,6 +35,7 @@ class NodeExchange implements ClientExchange {
     return false;
   }
 
+  get buffered(): number { return this.res.writableLength; }
   addTrailers(pairs: Array<[string, string]>): void { this.res.addTrailers(pairs); }
   end(): void { this.res.end(); }
   destroy(): void { this.res.destroy(); }

@@ -37,6 +37,10 @@ export interface RouterOptions {
   /** Router-wide, the most all live streams' windows together may have grown past streamWindow, bytes (default 64 MiB):
    * bounds what clients that read fast and then stop can make the router hold, whatever their number. */
   maxWindowGrowth: number;
+  /** Response bytes one client may leave unread in the router, bytes (default 8 MiB): past it the client is cut and its
+   * stream ends. Minimal workers are not flow-controlled, so without it a client that stops reading makes the router
+   * hold the rest of its response (SPEC §2). */
+  maxClientBuffer: number;
   /** Hello interval suggested to workers in `welcome`, ms (default 5 s). Liveness does not depend on it (SPEC §5.2). */
   heartbeatMs: number;
   /** SIGTERM/close(): how long in-flight requests may take to finish, ms (default 10 s). */
@@ -70,6 +74,7 @@ export const DEFAULTS: Readonly<RouterOptions> = Object.freeze({
   streamWindow: 65536,
   maxStreamWindow: 1024 * 1024,
   maxWindowGrowth: 64 * 1024 * 1024,
+  maxClientBuffer: 8 * 1024 * 1024,
   heartbeatMs: 5000,
   gracePeriod: 10_000,
   httpFront: 'llhttp',

@@ -1,7 +1,7 @@
 // One client request as a SPDY stream: its state, and the reply frames turned back into the HTTP response
 // (SPEC §4.3). The HTTP side is a ClientExchange (client-exchange.ts), the routing between them in router.ts.
 import { RstStatus, type DataFrame, type HeadersFrame, type SynReplyFrame } from '@switchboard/protocol';
-import { replyHead, trailerPairs } from './headers.js';
+import { replyHead, trailerPairs, type ReplyHead } from './headers.js';
 import type { ClientExchange } from './client-exchange.js';
 import type { RouterError } from './errors.js';
 import type { Peer } from './worker-link.js';
@@ -23,12 +23,19 @@ export const enum StreamState {
 export interface StreamHost {
   /** The stream is over: forget it, free the worker's credit, and RST_STREAM the worker with `rst` unless 0. */
   release(stream: ProxyStream, rst: number): void;
-  /** Return response-window credit to the worker holding the stream. */
-  credit(stream: ProxyStream, bytes: number): void;
+  /**
+   * The stream has response-window credit for its worker: send it (`takeCredit()`), once no frame the worker wrote
+   * before it could see that credit is left to read (SPEC §5.5).
+   */
+  credit(stream: ProxyStream): void;
   /** Up to `bytes` of window growth from the router-wide allowance (SPEC §5.5); returns what it grants. */
   growWindow(bytes: number): number;
-  /** The worker broke the protocol on this stream: RST it and log. */
-  rejectReply(stream: ProxyStream, detail: string): void;
+  /** The worker broke the protocol on this stream: fail it (502 or a cut), RST it with `rst` (PROTOCOL_ERROR) and log. */
+  rejectReply(stream: ProxyStream, detail: string, rst?: number): void;
+  /** The most response bytes a client may leave unread before it is cut (--max-client-buffer). */
+  readonly maxClientBuffer: number;
+  /** The stream's client was cut for leaving more than maxClientBuffer unread: log it. */
+  clientTooSlow(stream: ProxyStream, buffered: number): void;
 }
 
 export class ProxyStream {
@@ -57,6 +64,12 @@ export class ProxyStream {
   neverDelivered = false;
   /** Response bytes received but not yet acknowledged with WINDOW_UPDATE. */
   #unacked = 0;
+  /** Credit granted but not yet in recvWindow nor sent: it waits for the end of the worker's message (takeCredit). */
+  #granted = 0;
+  /** The SYN_REPLY's head, held until the first body byte, trailers or the end: until then an error is still a 502. */
+  #head: ReplyHead | undefined;
+  /** A HEADERS frame (trailers) arrived: no DATA may follow. */
+  #trailed = false;
   /** Response bytes the worker may still send before it needs credit. */
   recvWindow = 0;
   #awaitingDrain = 0;
@@ -88,44 +101,55 @@ export class ProxyStream {
   onSynReply(frame: SynReplyFrame, window: number, maxWindow: number): void {
     if (this.state !== StreamState.SENT) return this.host.rejectReply(this, 'SYN_REPLY on a stream that already has one');
     const head = replyHead(frame.headers);
-    if (head === undefined) return this.host.rejectReply(this, 'SYN_REPLY without a valid :status');
+    if (typeof head === 'string') return this.host.rejectReply(this, head);
     this.state = StreamState.REPLYING;
     this.recvWindow = this.#window = window;
     this.#maxWindow = maxWindow;
     this.#forgetRequest(); // it can no longer be sent elsewhere
-    try {
-      this.exchange.writeHead(head.status, head.headers);
-    } catch (err) {
-      return this.host.rejectReply(this, `unusable response headers: ${(err as Error).message}`);
-    }
+    this.#head = head;
     if (frame.fin) this.#end();
   }
 
-  /** Returns false when the worker overran its window (the caller resets the stream). */
-  onData(frame: DataFrame, flowControlled: boolean): boolean {
-    if (this.state !== StreamState.REPLYING) {
-      this.host.rejectReply(this, 'DATA before SYN_REPLY');
+  /** Hands the held head to the exchange; false when the stream failed instead. */
+  #writeHead(): boolean {
+    const head = this.#head!;
+    this.#head = undefined;
+    try {
+      this.exchange.writeHead(head.status, head.headers);
       return true;
+    } catch (err) {
+      this.host.rejectReply(this, `unusable response headers: ${(err as Error).message}`);
+      return false;
+    }
+  }
+
+  onData(frame: DataFrame, flowControlled: boolean): void {
+    if (this.state !== StreamState.REPLYING || this.#trailed) {
+      return this.host.rejectReply(this, this.#trailed ? 'DATA after trailers' : 'DATA before SYN_REPLY');
     }
     const len = frame.data.length;
     if (flowControlled) {
       this.recvWindow -= len;
-      if (this.recvWindow < 0) return false;
+      if (this.recvWindow < 0) return this.host.rejectReply(this, `flow-control window exceeded by ${-this.recvWindow} bytes`, RstStatus.FLOW_CONTROL_ERROR);
     }
+    if (this.#head !== undefined && !this.#writeHead()) return;
     if (len > 0) {
       // The frame is a view into the ZeroMQ message: writing it hands the bytes to the socket without a copy.
-      const flushed = this.exchange.write(frame.data);
+      const exchange = this.exchange;
+      const flushed = exchange.write(frame.data);
+      if (!flushed && exchange.buffered > this.host.maxClientBuffer) return this.#tooSlow();
       if (flowControlled) {
         if (flushed && this.#awaitingDrain === 0) this.#ack(len, true);
         else this.#awaitingDrain += len;
       }
     }
     if (frame.fin) this.#end();
-    return true;
   }
 
   onTrailers(frame: HeadersFrame): void {
     if (this.state !== StreamState.REPLYING) return this.host.rejectReply(this, 'HEADERS before SYN_REPLY');
+    if (this.#head !== undefined && !this.#writeHead()) return;
+    this.#trailed = true;
     this.exchange.addTrailers(trailerPairs(frame.headers));
     if (frame.fin) this.#end();
   }
@@ -152,9 +176,21 @@ export class ProxyStream {
       this.#window += growth;
       credit += growth;
     }
-    this.recvWindow += credit;
-    this.host.credit(this, credit);
     this.#unacked = 0;
+    const first = this.#granted === 0;
+    this.#granted += credit;
+    if (first) this.host.credit(this);
+  }
+
+  /**
+   * The credit granted since the last call, now added to the window, for the host to send as one WINDOW_UPDATE.
+   * Applied only now: frames the worker wrote before it could see the credit must still fit the window they had.
+   */
+  takeCredit(): number {
+    const credit = this.#granted;
+    this.#granted = 0;
+    this.recvWindow += credit;
+    return credit;
   }
 
   /** The client went away before the reply was complete. */
@@ -171,9 +207,19 @@ export class ProxyStream {
   }
 
   #end(): void {
+    if (this.#head !== undefined && !this.#writeHead()) return;
     this.state = StreamState.DONE;
     this.exchange.end();
     this.host.release(this, 0);
+  }
+
+  /** The client left more than maxClientBuffer unread: cut it rather than hold the rest (a minimal worker is not
+   * flow-controlled; an extended one is, but the bound applies all the same). */
+  #tooSlow(): void {
+    this.state = StreamState.DONE;
+    this.host.clientTooSlow(this, this.exchange.buffered);
+    this.exchange.destroy();
+    this.host.release(this, RstStatus.CANCEL);
   }
 
   /** Ends the stream with an error: a status page when nothing was sent yet, else a cut connection. */
@@ -181,6 +227,7 @@ export class ProxyStream {
     if (this.state === StreamState.DONE) return;
     this.state = StreamState.DONE;
     this.#forgetRequest();
+    this.#head = undefined; // a held head never went out: the error page replaces it
     const exchange = this.exchange;
     if (exchange.headersSent) {
       exchange.destroy();

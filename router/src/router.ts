@@ -4,7 +4,8 @@ import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import {
   MAX_STREAM_ID, ProtocolError, RstStatus, controlEndpointFor, encodeControl, encodeData, encodePing,
-  encodeRstStream, encodeSynStream, encodeWindowUpdate, isWorkerHello, readFrames, type Frame, type FrameVisitor,
+  encodeRstStream, encodeSynStream, encodeWindowUpdate, isWorkerHello, readFrames, type DecodeOptions, type Frame,
+  type FrameVisitor,
 } from '@switchboard/protocol';
 import { RouterError, type RouterErrorCode } from './errors.js';
 import { requestPairs, isIdempotent } from './headers.js';
@@ -32,6 +33,11 @@ const PROBE_AGAIN_MS = [50, 150, 400, 1000];
 // every stream (REFUSED_STREAM), or workers that keep dying or hanging under it, must not keep its client waiting
 // forever while the router spins (measured before this bound: ~5,000 re-dispatches a second, and a client that hung).
 const MAX_SENDS = 5;
+// Header bytes pass through unchanged both ways: the HTTP parsers hand over header bytes as latin1 strings (one char
+// per byte), and the codec writes and reads them the same way, whatever the bytes are (SPEC §3.3).
+const HEADER_ENCODING = 'latin1';
+const READ_OPTIONS: DecodeOptions = { headerEncoding: HEADER_ENCODING };
+const SYN_OPTIONS = { headerEncoding: HEADER_ENCODING } as const;
 
 export interface RouterAddress { http: string; bind: string; control: string }
 
@@ -54,6 +60,10 @@ export class SwitchboardRouter implements RequestSink, LinkEvents {
   readonly #maxWindow: number;
   /** Window growth granted to live streams, bytes: at most opts.maxWindowGrowth. */
   #windowGrowth = 0;
+  readonly maxClientBuffer: number;
+  /** True while a worker's message is read: credit granted meanwhile waits in #credited until its end. */
+  #reading = false;
+  readonly #credited: ProxyStream[] = [];
   /** Set while close() waits for in-flight streams to finish. */
   #onIdle: (() => void) | undefined;
   /** Where the frames readFrames hands #reader come from: set for each message, so one reader serves them all. */
@@ -73,6 +83,7 @@ export class SwitchboardRouter implements RequestSink, LinkEvents {
     this.opts = opts;
     this.log = log;
     this.#maxWindow = Math.min(Math.max(opts.streamWindow, opts.maxStreamWindow), MAX_STREAM_ID);
+    this.maxClientBuffer = opts.maxClientBuffer;
     const curve = opts.curveSecretKey ? { secretKey: opts.curveSecretKey, publicKey: opts.curvePublicKey! } : undefined;
     this.#link = new WorkerLink({ bind: opts.bind, controlBind: opts.controlBind ?? controlEndpointFor(opts.bind), curve }, this);
     const intake = new RequestIntake(this, opts);
@@ -120,7 +131,7 @@ export class SwitchboardRouter implements RequestSink, LinkEvents {
     if (this.#closing) return stream.fail(this.#error('ROUTER_ERR_SHUTTING_DOWN', stream));
     this.#streams.set(stream.id, stream);
     if (stream.synStream === undefined) {
-      stream.synStream = encodeSynStream(stream.id, requestPairs(stream.exchange, 'http'), stream.bodyComplete && stream.bodyBytes === 0);
+      stream.synStream = encodeSynStream(stream.id, requestPairs(stream.exchange, 'http'), stream.bodyComplete && stream.bodyBytes === 0, SYN_OPTIONS);
       stream.exchange.forgetHeaders(); // a held stream should not keep its request head alive
     }
     this.#route(stream);
@@ -225,8 +236,17 @@ export class SwitchboardRouter implements RequestSink, LinkEvents {
     if (this.#streams.size === 0) this.#onIdle?.();
   }
 
-  credit(stream: ProxyStream, bytes: number): void {
-    if (stream.worker !== undefined && stream.worker !== MINIMAL) this.#link.send(stream.worker, encodeWindowUpdate(stream.id, bytes));
+  credit(stream: ProxyStream): void {
+    // A worker writes a message before it can see credit granted while the router reads it: granted now, it would
+    // let the rest of that message overrun the window unnoticed. So it applies, and is sent, after the message.
+    if (this.#reading) this.#credited.push(stream);
+    else this.#sendCredit(stream);
+  }
+
+  #sendCredit(stream: ProxyStream): void {
+    const bytes = stream.takeCredit();
+    const to = stream.worker;
+    if (bytes > 0 && stream.live && to !== undefined && to !== MINIMAL) this.#link.send(to, encodeWindowUpdate(stream.id, bytes));
   }
 
   growWindow(bytes: number): number {
@@ -235,9 +255,13 @@ export class SwitchboardRouter implements RequestSink, LinkEvents {
     return granted;
   }
 
-  rejectReply(stream: ProxyStream, detail: string): void {
+  rejectReply(stream: ProxyStream, detail: string, rst?: number): void {
     this.log.warn({ stream: stream.id, worker: this.#workerName(stream.worker), detail }, 'malformed reply from worker');
-    stream.fail(new RouterError('ROUTER_ERR_BAD_REPLY', { streamId: stream.id, detail }));
+    stream.fail(new RouterError('ROUTER_ERR_BAD_REPLY', { streamId: stream.id, detail, rstStatus: rst }));
+  }
+
+  clientTooSlow(stream: ProxyStream, buffered: number): void {
+    this.log.warn({ stream: stream.id, bytes: buffered, limit: this.maxClientBuffer }, 'client too slow: buffered past --max-client-buffer');
   }
 
   // ---- worker side (LinkEvents) ------------------------------------------------------------------
@@ -249,7 +273,15 @@ export class SwitchboardRouter implements RequestSink, LinkEvents {
       if (worker.unresponsive) this.#responsiveAgain(worker);
     }
     this.#from = from;
-    for (let i = first; i < msg.length; i++) readFrames(msg[i], this.#reader);
+    this.#reading = true;
+    try {
+      for (let i = first; i < msg.length; i++) readFrames(msg[i], this.#reader, READ_OPTIONS);
+    } finally {
+      this.#reading = false;
+      const credited = this.#credited;
+      for (let i = 0; i < credited.length; i++) this.#sendCredit(credited[i]);
+      credited.length = 0;
+    }
   }
 
   #onFrame(from: Peer, frame: Frame): void {
@@ -262,12 +294,7 @@ export class SwitchboardRouter implements RequestSink, LinkEvents {
         return;
       }
       case 'DATA': {
-        const stream = this.#owned(from, frame.streamId);
-        if (stream && !stream.onData(frame, from !== MINIMAL)) {
-          this.log.warn({ stream: stream.id, worker: this.#workerName(from) }, 'worker overran the flow-control window');
-          stream.fail(new RouterError('ROUTER_ERR_BAD_REPLY', { streamId: stream.id, detail: 'flow-control window exceeded' }));
-          this.#link.send(from, encodeRstStream(frame.streamId, RstStatus.FLOW_CONTROL_ERROR));
-        }
+        this.#owned(from, frame.streamId)?.onData(frame, from !== MINIMAL);
         return;
       }
       case 'HEADERS': {

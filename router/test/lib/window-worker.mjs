@@ -1,5 +1,6 @@
 // An extended-protocol worker for flow-control tests, on a raw DEALER: answers every stream with `size` bytes
-// ('x'), sending DATA exactly as far as its window allows, and logs the window each WINDOW_UPDATE leaves it with.
+// ('x'), sending DATA exactly as far as its window allows, and logs the window each WINDOW_UPDATE leaves it with
+// and each RST_STREAM.
 //   node window-worker.mjs CONTROL_ENDPOINT SIZE
 import { Dealer } from 'zeromq';
 import { decodeFrames, encodeControl, encodeData, encodePing, encodeSynReply } from '@switchboard/protocol';
@@ -49,6 +50,7 @@ for await (const parts of sock) {
         pump(frame.streamId);
       } else if (frame.type === 'RST_STREAM') {
         streams.delete(frame.streamId);
+        log({ msg: 'rst', stream: frame.streamId, status: frame.status });
       } else if (frame.type === 'PING' && frame.id % 2 === 1) {
         send([encodePing(frame.id)]);
       }
