@@ -273,23 +273,6 @@ t.test('SPEC §5.7 streaming request bodies, router → worker', async (t) => {
     t.same(out.frames, [[65536, false], [100000 - 65536, false]]);
   });
 
-  t.test('the worker counts DATA after the first message against its window', async (t) => {
-    const w = new ReceiveWindow(1024);
-    t.equal(w.receive(1024), true);
-    t.equal(w.receive(1), false);
-  });
-
-  t.test('the worker grants body bytes as its handler consumes them, once half the window is free again', async (t) => {
-    const w = new ReceiveWindow(1024);
-    w.receive(1024);
-    w.consume(511);
-    t.equal(w.pendingGrant(), 0);
-    w.consume(1);
-    t.equal(w.pendingGrant(), 512);
-    w.commitGrant();
-    t.equal(w.available, 512);
-  });
-
   t.test('a body the handler drops is credited in full, however little of it came', async (t) => {
     const w = new ReceiveWindow(1024);
     w.receive(100);
