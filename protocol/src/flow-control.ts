@@ -38,15 +38,21 @@ export class SendWindow {
     this.available = Math.min(this.available + delta, MAX_WINDOW_SIZE);
   }
 
+  /** Takes up to `n` bytes of credit, for a sender that frames DATA itself; returns how many it took. */
+  take(n: number): number {
+    const taken = Math.min(n, this.available);
+    this.available -= taken;
+    return taken;
+  }
+
   /**
    * Sends as much of `chunk` as the window allows, in pieces of at most DATA_SPLIT_SIZE; `fin` goes on the last
    * piece when all of it fits. An empty chunk is one empty piece. Returns the bytes sent; the caller decides what
    * becomes of the rest (queue() it, or hold on to it).
    */
   send(chunk: Uint8Array, fin: boolean, sink: DataSink): number {
-    const n = Math.min(chunk.length, this.available);
+    const n = this.take(chunk.length);
     if (n === 0 && chunk.length > 0) return 0;
-    this.available -= n;
     let off = 0;
     while (n - off > DATA_SPLIT_SIZE) {
       sink.sendData(chunk.subarray(off, off + DATA_SPLIT_SIZE), false);

@@ -63,6 +63,14 @@ t.test('SPEC §5.5 flow control, router ← worker: the sender', async (t) => {
     t.same(out.frames, [[DATA_SPLIT_SIZE, false], [10, false]]);
   });
 
+  t.test('take() hands out credit up to what is left', async (t) => {
+    const w = new SendWindow(100);
+    t.equal(w.take(30), 30);
+    t.equal(w.take(100), 70);
+    t.equal(w.take(1), 0);
+    t.equal(w.available, 0);
+  });
+
   t.test('every WINDOW_UPDATE delta adds to the window, whatever it was at the start', async (t) => {
     const w = new SendWindow(10);
     w.send(bytes(10), false, sink());
