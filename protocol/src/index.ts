@@ -5,3 +5,8 @@ export { SPDY3_DICTIONARY, SPDY3_DICTIONARY_ID } from './dictionary.js';
 export { isWorkerHello, packControl, unpackControl, type ControlPayload, type WorkerHello } from './control.js';
 export * from './frames.js';
 export * from './endpoints.js';
+export {
+  DATA_SPLIT_SIZE, MAX_WINDOW_SIZE, ReceiveWindow, SendWindow, WindowAllowance,
+  type DataSink, type GrowthAllowance, type ReceiveWindowOptions,
+} from './flow-control.js';
+export { Outbox, OUTBOX_HIGH_WATER, type DrainListener, type OutboxOptions } from './outbox.js';

@@ -3,11 +3,10 @@
 // router routing id seen on the worker's ROUTER socket.
 import {
   DEFAULT_WINDOW_SIZE, encodePing, encodeRstStream, readFrames, RstStatus,
-  type Frame, type FrameVisitor, type ProtocolError, type SynStreamFrame,
+  type Frame, type FrameVisitor, type Outbox, type ProtocolError, type SynStreamFrame,
 } from '@switchboard/protocol';
 import { WorkerError } from './errors.js';
 import { parseRequestHead } from './headers.js';
-import type { SendQueue } from './send-queue.js';
 import { Stream } from './stream.js';
 import type { LinkHost } from './types.js';
 
@@ -15,7 +14,8 @@ const EMPTY = Buffer.alloc(0);
 
 export class Link implements FrameVisitor {
   readonly host: LinkHost;
-  readonly queue: SendQueue;
+  /** Where frames for the router wait to leave, one message per turn; shared by the links of one socket. */
+  readonly outbox: Outbox<Link>;
   /** The router's routing id on a ROUTER socket (minimal), or null on a DEALER (extended). */
   readonly to: Buffer | null;
   /** Extended protocol: flow control, cancellation and sessions apply. */
@@ -33,10 +33,14 @@ export class Link implements FrameVisitor {
   connected = false;
   /** Streams opened by the message being received: their handlers run once all of it is read. */
   #opened: Stream[] = [];
+  /** A message is being read: credit granted meanwhile applies from the router's next message. */
+  #receiving = false;
+  /** Streams that granted request-body credit while the message was read. */
+  #granting: Stream[] = [];
 
-  constructor(host: LinkHost, queue: SendQueue, to: Buffer | null, extended: boolean, label: string) {
+  constructor(host: LinkHost, outbox: Outbox<Link>, to: Buffer | null, extended: boolean, label: string) {
     this.host = host;
-    this.queue = queue;
+    this.outbox = outbox;
     this.to = to;
     this.extended = extended;
     this.label = label;
@@ -44,12 +48,27 @@ export class Link implements FrameVisitor {
   }
 
   send(frame: Buffer): void {
-    this.queue.push(this.to, frame);
+    this.outbox.push(this, frame);
+  }
+
+  /**
+   * `stream` sent WINDOW_UPDATE (SPEC §5.7). The router cannot have seen it when it sent the message being read, so
+   * the rest of that message is still checked against the window without it; later messages may use it.
+   */
+  granted(stream: Stream): void {
+    if (this.#receiving) this.#granting.push(stream);
+    else stream.commitGrant();
   }
 
   /** Handles one received message; its frames start at part `first`. */
   receive(msg: Buffer[], first: number): void {
+    this.#receiving = true;
     for (let i = first; i < msg.length; i++) readFrames(msg[i], this);
+    this.#receiving = false;
+    if (this.#granting.length > 0) {
+      for (const s of this.#granting) s.commitGrant();
+      this.#granting.length = 0;
+    }
     const opened = this.#opened;
     if (opened.length === 0) return;
     this.#opened = [];

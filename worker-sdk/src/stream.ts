@@ -1,13 +1,12 @@
 // Per-stream state: the response send window (SPEC §5.5), request body credit (§5.7), and the
 // end states. Both handler styles drive a stream through reply/write/finish/fail.
 import {
-  encodeData, encodeHeaders, encodeRstStream, encodeSynReply, encodeWindowUpdate,
-  MAX_FRAME_PAYLOAD, MAX_STREAM_ID, RstStatus, type HeaderPairs,
+  encodeData, encodeHeaders, encodeRstStream, encodeSynReply, encodeWindowUpdate, ReceiveWindow, RstStatus, SendWindow,
+  type DataSink, type DrainListener, type HeaderPairs,
 } from '@switchboard/protocol';
 import { WorkerError } from './errors.js';
 import type { RequestHead } from './headers.js';
 import type { Link } from './link.js';
-import type { DrainListener } from './send-queue.js';
 import type { BodySink, StreamOwner } from './types.js';
 
 const EMPTY = Buffer.alloc(0);
@@ -16,7 +15,7 @@ const INTERNAL_ERROR_HEADERS: HeaderPairs = [
   ':status', '500', 'content-type', 'text/plain; charset=utf-8', 'content-length', String(INTERNAL_ERROR_BODY.length),
 ];
 
-export class Stream implements DrainListener {
+export class Stream implements DrainListener, DataSink {
   readonly id: number;
   readonly head: RequestHead;
   readonly link: Link;
@@ -34,16 +33,15 @@ export class Stream implements DrainListener {
   remoteFin = false;
 
   #responseOpen = true;
-  #sendWindow: number;
-  #pending: Uint8Array[] = [];
-  #pendingBytes = 0;
+  /** Response credit from the router, and body bytes waiting for more of it. */
+  readonly #sendWindow: SendWindow;
   #pendingTrailers: HeaderPairs | null = null;
   #needDrain = false;
-  // Request body credit: bytes delivered to the sink, of which `#free` came in the first message.
+  /** Request body credit given to the router (extended protocol): DATA after the first message counts against it. */
+  readonly #recvWindow: ReceiveWindow;
+  // Bytes delivered to the sink, of which `#free` came in the first message.
   #received = 0;
   #free = 0;
-  #counted = 0;
-  #granted = 0;
   /** The handler dropped the body before answering: credit and drop further DATA. */
   #discard = false;
   #abort: AbortController | null = null;
@@ -53,7 +51,8 @@ export class Stream implements DrainListener {
     this.id = id;
     this.head = head;
     this.link = link;
-    this.#sendWindow = link.sendWindow;
+    this.#sendWindow = new SendWindow(link.sendWindow);
+    this.#recvWindow = new ReceiveWindow(link.host.recvWindow);
   }
 
   /** Fires when the stream is aborted (router cancel, reset, session lost, shutdown). Created on first use. */
@@ -85,22 +84,15 @@ export class Stream implements DrainListener {
   write(chunk: Uint8Array, fin: boolean): boolean {
     if (this.closed || this.ended) return false;
     if (fin) this.ended = true;
-    if (this.#pendingBytes > 0) {
-      if (chunk.length > 0) this.#hold(chunk);
+    const window = this.#sendWindow;
+    if (window.queuedBytes > 0) {
+      window.queue(chunk);
       this.#needDrain = true;
       return false;
     }
-    const n = chunk.length;
-    if (n <= this.#sendWindow) {
-      this.#sendWindow -= n;
-      this.#emit(chunk, fin);
-      if (fin) this.#responseDone();
-    } else {
-      const fit = this.#sendWindow;
-      if (fit > 0) this.#emit(chunk.subarray(0, fit), false);
-      this.#sendWindow = 0;
-      this.#hold(chunk.subarray(fit));
-    }
+    const sent = window.send(chunk, fin, this);
+    if (sent < chunk.length) window.queue(chunk.subarray(sent));
+    else if (fin) this.#responseDone();
     return this.#writable();
   }
 
@@ -108,7 +100,7 @@ export class Stream implements DrainListener {
   finish(trailers: HeaderPairs | null): void {
     if (this.closed || this.ended) return;
     this.ended = true;
-    if (this.#pendingBytes > 0) this.#pendingTrailers = trailers;
+    if (this.#sendWindow.queuedBytes > 0) this.#pendingTrailers = trailers;
     else this.#sendEnd(trailers);
   }
 
@@ -134,8 +126,7 @@ export class Stream implements DrainListener {
   abort(reason: Error): void {
     if (this.closed) return;
     this.closed = true;
-    this.#pending = [];
-    this.#pendingBytes = 0;
+    this.#sendWindow.clear();
     if (this.#responseOpen) {
       this.#responseOpen = false;
       this.link.responseDone();
@@ -149,63 +140,39 @@ export class Stream implements DrainListener {
   /** WINDOW_UPDATE from the router: more response bytes may go. */
   onWindowUpdate(delta: number): void {
     if (this.closed) return;
-    this.#sendWindow = Math.min(this.#sendWindow + delta, MAX_STREAM_ID);
-    if (this.#pendingBytes === 0) return;
-    const pending = this.#pending;
-    while (pending.length > 0 && this.#sendWindow > 0) {
-      const head = pending[0];
-      if (head.length <= this.#sendWindow) {
-        pending.shift();
-        this.#pendingBytes -= head.length;
-        this.#sendWindow -= head.length;
-        this.#emit(head, pending.length === 0 && this.ended && this.#pendingTrailers === null);
-      } else {
-        this.#emit(head.subarray(0, this.#sendWindow), false);
-        pending[0] = head.subarray(this.#sendWindow);
-        this.#pendingBytes -= this.#sendWindow;
-        this.#sendWindow = 0;
-      }
-    }
-    if (this.#pendingBytes > 0) return;
+    const window = this.#sendWindow;
+    window.update(delta);
+    if (window.queuedBytes === 0 || !window.flush(this.ended && this.#pendingTrailers === null, this)) return;
     if (this.ended) {
       if (this.#pendingTrailers !== null) this.#sendEnd(this.#pendingTrailers);
       else this.#responseDone(); // the FIN went with the last DATA frame
     } else {
-      this.onQueueDrain();
+      this.onOutboxDrain();
     }
   }
 
-  /** The send queue (or the window) has room again: tell the owner if it was told to wait. */
-  onQueueDrain(): void {
-    if (!this.#needDrain || this.closed || this.#pendingBytes > 0) return;
-    if (this.link.queue.congested) {
-      this.link.queue.waitDrain(this);
+  /** The outbox (or the window) has room again: tell the owner if it was told to wait. */
+  onOutboxDrain(): void {
+    if (!this.#needDrain || this.closed || this.#sendWindow.queuedBytes > 0) return;
+    if (this.link.outbox.congested) {
+      this.link.outbox.waitDrain(this);
       return;
     }
     this.#needDrain = false;
     this.owner?.onStreamDrain();
   }
 
+  /** DataSink: one DATA frame of the response (SendWindow splits the body into them). */
+  sendData(data: Uint8Array, fin: boolean): void {
+    this.link.send(encodeData(this.id, data, fin));
+  }
+
   #writable(): boolean {
-    if (this.#pendingBytes === 0 && !this.link.queue.congested) return true;
+    const queued = this.#sendWindow.queuedBytes > 0;
+    if (!queued && !this.link.outbox.congested) return true;
     this.#needDrain = true;
-    if (this.#pendingBytes === 0) this.link.queue.waitDrain(this);
+    if (!queued) this.link.outbox.waitDrain(this);
     return false;
-  }
-
-  #hold(chunk: Uint8Array): void {
-    this.#pending.push(chunk);
-    this.#pendingBytes += chunk.length;
-  }
-
-  /** DATA frames for `chunk`, split at the 24-bit frame length limit. */
-  #emit(chunk: Uint8Array, fin: boolean): void {
-    let off = 0;
-    while (chunk.length - off > MAX_FRAME_PAYLOAD) {
-      this.link.send(encodeData(this.id, chunk.subarray(off, off + MAX_FRAME_PAYLOAD), false));
-      off += MAX_FRAME_PAYLOAD;
-    }
-    this.link.send(encodeData(this.id, off === 0 ? chunk : chunk.subarray(off), fin));
   }
 
   #sendEnd(trailers: HeaderPairs | null): void {
@@ -230,15 +197,13 @@ export class Stream implements DrainListener {
   onData(chunk: Buffer, fin: boolean): void {
     if (this.closed || this.remoteFin) return;
     const n = chunk.length;
-    if (!this.firstMessage && this.link.extended) {
-      this.#counted += n;
-      if (this.#counted - this.#granted > this.link.host.recvWindow) {
-        this.reset(RstStatus.FLOW_CONTROL_ERROR, new WorkerError('WORKER_ERR_FLOW_CONTROL', undefined, { streamId: this.id }));
-        return;
-      }
+    if (!this.firstMessage && this.link.extended && !this.#recvWindow.receive(n)) {
+      this.reset(RstStatus.FLOW_CONTROL_ERROR, new WorkerError('WORKER_ERR_FLOW_CONTROL', undefined, { streamId: this.id }));
+      return;
     }
     if (this.#discard || this.body === null) {
-      this.#grantDiscarded();
+      this.#recvWindow.consumeAll();
+      this.#grant(this.#recvWindow.pendingGrant());
     } else if (n > 0) {
       this.#received += n;
       if (this.firstMessage) this.#free += n;
@@ -253,9 +218,10 @@ export class Stream implements DrainListener {
   /** The handler took body bytes: grant the router more once half the window is free again (SPEC §5.7). */
   onBodyRead(): void {
     if (this.closed || this.#discard || this.body === null || !this.link.extended) return;
+    const window = this.#recvWindow;
     const consumed = this.#received - this.body.bodyBuffered - this.#free;
-    const grant = consumed - this.#granted;
-    if (grant >= this.link.host.recvWindow / 2) this.#grant(grant);
+    if (consumed > window.consumed) window.consume(consumed - window.consumed);
+    this.#grant(window.pendingGrant());
   }
 
   /** The handler will not read the rest of the body: credit everything received and drop what follows. */
@@ -263,17 +229,19 @@ export class Stream implements DrainListener {
     if (this.#discard) return;
     this.#discard = true;
     this.body = null;
-    const grant = this.#counted - this.#granted;
-    if (grant > 0 && !this.closed && !this.remoteFin) this.#grant(grant);
+    if (this.closed || this.remoteFin) return;
+    this.#recvWindow.consumeAll();
+    this.#grant(this.#recvWindow.pendingGrantAll());
   }
 
-  #grantDiscarded(): void {
-    const grant = this.#counted - this.#granted;
-    if (grant >= this.link.host.recvWindow / 2) this.#grant(grant);
+  /** The router may use the credit granted: called once the WINDOW_UPDATE can have reached it (Link.granted). */
+  commitGrant(): void {
+    this.#recvWindow.commitGrant();
   }
 
   #grant(delta: number): void {
-    this.#granted += delta;
+    if (delta === 0) return;
     this.link.send(encodeWindowUpdate(this.id, delta));
+    this.link.granted(this);
   }
 }

@@ -3,14 +3,13 @@
 // one ROUTER connected to every request endpoint.
 import { randomBytes } from 'node:crypto';
 import { Dealer, Router } from 'zeromq';
-import { encodeControl, encodeGoaway, GoawayStatus, type ControlPayload, type WorkerHello } from '@switchboard/protocol';
+import { encodeControl, encodeGoaway, GoawayStatus, Outbox, type ControlPayload, type WorkerHello } from '@switchboard/protocol';
 import { WorkerError } from './errors.js';
 import { fetchAdapter, type FetchHandler } from './fetch-style.js';
 import { Link } from './link.js';
 import type { Logger } from './logger.js';
 import { nodeAdapter, type NodeHandler } from './node-style.js';
 import { DEFAULTS, resolveOptions, type ResolvedOptions, type WorkerOptions } from './options.js';
-import { SendQueue } from './send-queue.js';
 import type { HandlerAdapter, LinkHost } from './types.js';
 
 /** ZMQ_LINGER, ms: how long closing may wait for queued frames to leave (bounds process exit too). */
@@ -30,7 +29,7 @@ export class Worker {
   /** What the links see of the worker (kept off the public surface); set by handle()/fetch(). */
   #host: LinkHost | null = null;
   #sockets: Array<Dealer | Router> = [];
-  #queues: SendQueue[] = [];
+  #outboxes: Array<Outbox<Link>> = [];
   /** Extended: one per control endpoint. Minimal: one per router id seen, keyed by it (latin1). */
   #links: Link[] = [];
   #routerLinks = new Map<string, Link>();
@@ -117,8 +116,8 @@ export class Worker {
     for (const endpoint of this.options.control) {
       // immediate: frames wait in our queue while disconnected instead of in a pipe a new router would inherit.
       const dealer = new Dealer({ ...this.#socketOptions(), routingId: this.id, immediate: true });
-      const queue = new SendQueue(dealer, (err) => this.#sendFailed(err, endpoint));
-      const link = new Link(this.#host!, queue, null, true, endpoint);
+      const outbox = new Outbox<Link>({ send: (parts) => dealer.send(parts), undelivered: (_, __, err) => this.#sendFailed(err, endpoint) });
+      const link = new Link(this.#host!, outbox, null, true, endpoint);
       // Listeners go on before connect(), or the first events can be missed.
       dealer.events.on('connect', () => {
         link.connected = true;
@@ -130,7 +129,7 @@ export class Worker {
       });
       dealer.connect(endpoint);
       this.#sockets.push(dealer);
-      this.#queues.push(queue);
+      this.#outboxes.push(outbox);
       this.#links.push(link);
       void this.#receive(dealer, link);
     }
@@ -142,11 +141,15 @@ export class Worker {
   #startMinimal(): void {
     // mandatory: a ROUTER that is not drops replies silently at its high-water mark.
     const router = new Router({ ...this.#socketOptions(), mandatory: true });
-    const queue = new SendQueue(router, (err, to) => this.#routerUnreachable(err, to));
+    const outbox = new Outbox<Link>({
+      send: (parts) => router.send(parts),
+      route: (link) => link.to,
+      undelivered: (link, _, err) => this.#routerUnreachable(err, link),
+    });
     for (const endpoint of this.options.connect) router.connect(endpoint);
     this.#sockets.push(router);
-    this.#queues.push(queue);
-    void this.#receive(router, null, queue);
+    this.#outboxes.push(outbox);
+    void this.#receive(router, null, outbox);
   }
 
   #hello(link: Link): void {
@@ -159,36 +162,35 @@ export class Worker {
 
   // ---- sockets ----
 
-  async #receive(socket: Dealer | Router, link: Link | null, queue?: SendQueue): Promise<void> {
+  async #receive(socket: Dealer | Router, link: Link | null, outbox?: Outbox<Link>): Promise<void> {
     try {
       for await (const msg of socket) {
         if (link !== null) link.receive(msg, 0);
-        else this.#receiveMinimal(msg, queue!);
+        else this.#receiveMinimal(msg, outbox!);
       }
     } catch (err) {
       if (!this.#closing) this.logger.error({ err }, 'receive loop failed');
     }
   }
 
-  #receiveMinimal(msg: Buffer[], queue: SendQueue): void {
+  #receiveMinimal(msg: Buffer[], outbox: Outbox<Link>): void {
     // The router's probe on connect: [router-id, ''] (SPEC §2).
     if (msg.length < 2 || (msg.length === 2 && msg[1].length === 0)) return;
     const key = msg[0].toString('latin1');
     let link = this.#routerLinks.get(key);
     if (link === undefined) {
-      link = new Link(this.#host!, queue, msg[0], false, msg[0].toString('hex'));
+      link = new Link(this.#host!, outbox, msg[0], false, msg[0].toString('hex'));
       this.#routerLinks.set(key, link);
     }
     link.receive(msg, 1);
   }
 
-  #routerUnreachable(err: unknown, to: Buffer | null): void {
-    if (this.#closing || to === null) return;
+  #routerUnreachable(err: unknown, link: Link): void {
+    if (this.#closing) return;
     // EHOSTUNREACH with mandatory: that router is gone, and so are its streams.
-    const key = to.toString('latin1');
-    const link = this.#routerLinks.get(key);
-    this.logger.warn({ err, router: to.toString('hex') }, 'router unreachable');
-    if (link === undefined) return;
+    const key = link.to!.toString('latin1');
+    this.logger.warn({ err, router: link.label }, 'router unreachable');
+    if (this.#routerLinks.get(key) !== link) return;
     this.#routerLinks.delete(key);
     link.abortAll(new WorkerError('WORKER_ERR_SESSION_LOST', undefined, { workerId: this.id, cause: err }));
   }
@@ -219,7 +221,8 @@ export class Worker {
     const shutdown = new WorkerError('WORKER_ERR_SHUTDOWN', undefined, { workerId: this.id });
     for (const link of this.#allLinks()) link.resetAll(shutdown);
     if (this.#heartbeat !== null) clearInterval(this.#heartbeat);
-    await Promise.race([Promise.all(this.#queues.map((q) => q.idle())), delay(LINGER_MS)]);
+    await Promise.race([Promise.all(this.#outboxes.map((o) => o.idle())), delay(LINGER_MS)]);
+    for (const outbox of this.#outboxes) outbox.close();
     for (const socket of this.#sockets) socket.close();
     this.logger.info({ worker: this.name }, 'worker closed');
   }

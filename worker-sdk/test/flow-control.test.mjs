@@ -3,7 +3,7 @@
 import t from 'tap';
 import { createHash, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { encodeData, encodeWindowUpdate, RstStatus } from '@switchboard/protocol';
+import { DATA_SPLIT_SIZE, encodeData, encodeWindowUpdate, RstStatus } from '@switchboard/protocol';
 import { Worker } from '@switchboard/worker-sdk';
 import { FakeRouter, memoryLogger, queue, synStream } from './fake-router.mjs';
 
@@ -96,6 +96,18 @@ t.test('§5.5 Fetch-style: a pull-based body is not read past the window', async
     t.ok(produced <= WINDOW + 2 * chunk, `the body source paused too (${produced} bytes produced for a ${WINDOW}-byte window)`);
   });
   t.equal(body.length, total);
+});
+
+t.test('§5.5 a large write leaves as DATA frames of at most DATA_SPLIT_SIZE bytes (the size every sender uses)', async (t) => {
+  t.setTimeout(30000);
+  const total = 2 * DATA_SPLIT_SIZE + 123;
+  const { router } = await setup(t, {}, (_req, res) => res.end(Buffer.alloc(total, 'c')));
+  const { id } = await router.join({ window: 4 * DATA_SPLIT_SIZE });
+  await router.send(id, synStream(1));
+  const reply = await router.response(1);
+  t.equal(reply.body.length, total, 'every byte arrives');
+  const sizes = reply.frames.filter((e) => e.frame.type === 'DATA').map((e) => e.frame.data.length);
+  t.same(sizes, [DATA_SPLIT_SIZE, DATA_SPLIT_SIZE, 123]);
 });
 
 /** Uploads `total` bytes: the first `free` bytes in the first message, the rest under credit. */
@@ -196,4 +208,22 @@ t.test('§5.7 request DATA beyond the window is a FLOW_CONTROL_ERROR', async (t)
   await router.send(id, synStream(1, { method: 'POST', fin: false }));
   await router.send(id, encodeData(1, Buffer.alloc(WINDOW + 1)));
   t.equal((await router.nextFrame('RST_STREAM', 1)).frame.status, RstStatus.FLOW_CONTROL_ERROR);
+});
+
+t.test('§5.7 credit granted while a message is read counts from the router\'s next message on, not for the rest of it', async (t) => {
+  t.setTimeout(30000);
+  const reading = queue();
+  const { router } = await setup(t, { window: WINDOW }, (req) => {
+    req.on('data', () => {});
+    reading.push();
+  });
+  const { id } = await router.join();
+  await router.send(id, synStream(1, { method: 'POST', fin: false }));
+  await reading.next();
+  await router.barrier(id);
+  // One message: a window's worth, which the handler takes at once (so the worker grants it while still reading the
+  // message), then 10 bytes the router sent with no credit: it had not seen that grant.
+  await router.send(id, encodeData(1, Buffer.alloc(WINDOW)), encodeData(1, Buffer.alloc(10)));
+  t.equal((await router.nextFrame('WINDOW_UPDATE', 1)).frame.delta, WINDOW, 'the first frame was granted back');
+  t.equal((await router.nextFrame('RST_STREAM', 1)).frame.status, RstStatus.FLOW_CONTROL_ERROR, 'the second overran the window');
 });

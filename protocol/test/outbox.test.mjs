@@ -1,0 +1,263 @@
+// The outbox (SPEC §3.1 message layout): one pending send per socket, the frames of one turn batched into one message
+// per destination, small frames packed into one part (packFrames, tested in spec-3.1-message-layout), queued bytes
+// counted, and undelivered frames reported. Driven through a fake socket.
+import t from 'tap';
+import { Outbox, OUTBOX_HIGH_WATER, PACK_MAX } from '@switchboard/protocol';
+
+/** A socket whose sends complete (or fail) when the test says so; a second pending send throws EBUSY, as in zeromq.js. */
+function fakeSocket() {
+  const sent = [];
+  let settle = null;
+  return {
+    sent,
+    get pending() {
+      return settle !== null;
+    },
+    send(parts) {
+      if (settle !== null) throw Object.assign(new Error('busy'), { code: 'EBUSY' });
+      sent.push(parts.map((p) => p.toString()));
+      return new Promise((resolve, reject) => (settle = (err) => {
+        settle = null;
+        if (err) reject(err);
+        else resolve();
+      }));
+    },
+    release() {
+      settle?.();
+    },
+    fail(code) {
+      settle?.(Object.assign(new Error(code), { code }));
+    },
+  };
+}
+
+const turn = () => new Promise((r) => setImmediate(r));
+const frame = (text) => Buffer.from(text);
+
+/** An outbox over a fake socket with routing ids R:<key>, recording what was not delivered. */
+function setup(t, options = {}) {
+  const socket = fakeSocket();
+  const undelivered = [];
+  const outbox = new Outbox({
+    send: (parts) => socket.send(parts),
+    route: (to) => (to === null ? null : Buffer.from(`R:${to}`)),
+    undelivered: (to, frames, cause) => undelivered.push({ to, frames: frames.map(String), code: cause?.code }),
+    ...options,
+  });
+  t.teardown(() => outbox.close());
+  return { socket, outbox, undelivered };
+}
+
+t.test('frames queued in one turn leave as one message, small frames packed into one part', async (t) => {
+  const { socket, outbox } = setup(t);
+  outbox.push(null, frame('a'));
+  outbox.push(null, frame('b'));
+  t.same(socket.sent, [], 'nothing leaves before the turn ends');
+  await turn();
+  t.same(socket.sent, [['ab']]);
+  socket.release();
+  await outbox.idle();
+});
+
+t.test('one pending send at a time: frames queued meanwhile form the next message', async (t) => {
+  const { socket, outbox } = setup(t);
+  outbox.push(null, frame('a'));
+  await turn();
+  outbox.push(null, frame('b'));
+  outbox.push(null, frame('c'));
+  await turn();
+  t.same(socket.sent, [['a']], 'no second send while one is pending (it would throw EBUSY)');
+  socket.release();
+  await turn();
+  t.same(socket.sent, [['a'], ['bc']]);
+  socket.release();
+  await outbox.idle();
+});
+
+t.test('frames are batched per destination, each message led by its routing-id part', async (t) => {
+  const { socket, outbox } = setup(t);
+  outbox.push('w1', frame('x'));
+  outbox.push('w2', frame('y'));
+  outbox.push('w1', frame('z'));
+  await turn();
+  socket.release();
+  await turn();
+  socket.release();
+  await outbox.idle();
+  t.same(socket.sent, [['R:w1', 'xz'], ['R:w2', 'y']], 'in the order destinations were first queued');
+});
+
+t.test('a frame too large to pack is a part of its own', async (t) => {
+  const { socket, outbox } = setup(t);
+  const big = Buffer.alloc(PACK_MAX + 1, 0x62);
+  outbox.push(null, frame('a'));
+  outbox.push(null, big);
+  await turn();
+  t.same(socket.sent[0].map((p) => p.length), [1, PACK_MAX + 1]);
+  socket.release();
+  await outbox.idle();
+});
+
+t.test('without a route every message is just its frames (a DEALER)', async (t) => {
+  const sent = [];
+  const outbox = new Outbox({ send: async (parts) => void sent.push(parts.map(String)), undelivered: () => t.fail() });
+  outbox.push('anyone', frame('a'));
+  await outbox.idle();
+  t.same(sent, [['a']]);
+});
+
+t.test('queued bytes are counted until the socket takes them', async (t) => {
+  const { socket, outbox } = setup(t);
+  outbox.push(null, frame('abc'));
+  outbox.push('w1', frame('de'));
+  t.equal(outbox.bytes, 5);
+  await turn();
+  t.equal(outbox.bytes, 5, 'a message being sent still counts');
+  socket.release();
+  await turn();
+  t.equal(outbox.bytes, 2);
+  socket.release();
+  await outbox.idle();
+  t.equal(outbox.bytes, 0);
+});
+
+t.test('congested past the high-water mark; drain listeners are told once when it falls below half', async (t) => {
+  const { socket, outbox } = setup(t);
+  t.equal(OUTBOX_HIGH_WATER, 1024 * 1024);
+  outbox.push(null, Buffer.alloc(OUTBOX_HIGH_WATER - 1));
+  t.notOk(outbox.congested);
+  outbox.push(null, Buffer.alloc(1));
+  t.ok(outbox.congested);
+  let drained = 0;
+  const listener = { onOutboxDrain: () => drained++ };
+  outbox.waitDrain(listener);
+  outbox.waitDrain(listener);
+  await turn();
+  t.equal(drained, 0, 'not while the bytes are being sent');
+  socket.release();
+  await outbox.idle();
+  t.equal(drained, 1, 'once, though it asked twice');
+  t.notOk(outbox.congested);
+});
+
+t.test('the high-water mark is an option', async (t) => {
+  const { socket, outbox } = setup(t, { highWater: 4 });
+  outbox.push(null, frame('abcd'));
+  t.ok(outbox.congested);
+  await turn();
+  socket.release();
+  await outbox.idle();
+  t.notOk(outbox.congested);
+});
+
+t.test('a failed send is reported with its destination, frames and cause, and the outbox goes on', async (t) => {
+  const { socket, outbox, undelivered } = setup(t);
+  outbox.push('gone', frame('x1'));
+  outbox.push('gone', frame('x2'));
+  outbox.push('w2', frame('y'));
+  await turn();
+  socket.fail('EHOSTUNREACH');
+  await turn();
+  t.same(undelivered, [{ to: 'gone', frames: ['x1', 'x2'], code: 'EHOSTUNREACH' }]);
+  t.same(socket.sent, [['R:gone', 'x1x2'], ['R:w2', 'y']]);
+  socket.release();
+  await outbox.idle();
+  t.equal(outbox.bytes, 0, 'failed bytes are no longer counted');
+});
+
+t.test('a send that throws at once (EAGAIN on a DEALER with sendTimeout 0) is reported like one that rejects', async (t) => {
+  const undelivered = [];
+  const outbox = new Outbox({
+    send: () => {
+      throw Object.assign(new Error('again'), { code: 'EAGAIN' });
+    },
+    undelivered: (to, frames, cause) => undelivered.push([to, frames.map(String), cause.code]),
+  });
+  outbox.push('minimal', frame('syn'));
+  await outbox.idle();
+  t.same(undelivered, [['minimal', ['syn'], 'EAGAIN']]);
+});
+
+t.test('a destination the route does not know is reported undelivered without a send, cause undefined', async (t) => {
+  const { socket, outbox, undelivered } = setup(t, { route: (to) => (to === 'known' ? Buffer.from('R') : undefined) });
+  outbox.push('unknown', frame('a'));
+  outbox.push('known', frame('b'));
+  await turn();
+  t.same(undelivered, [{ to: 'unknown', frames: ['a'], code: undefined }]);
+  t.same(socket.sent, [['R', 'b']]);
+  socket.release();
+  await outbox.idle();
+});
+
+t.test('frames queued for a destination after its failed message stay queued unless the report forgets them', async (t) => {
+  const socket = fakeSocket();
+  const lost = [];
+  const outbox = new Outbox({
+    send: (parts) => socket.send(parts),
+    route: (to) => Buffer.from(to),
+    undelivered: (to, frames) => {
+      lost.push(...frames.map(String));
+      if (to === 'dead') lost.push(...outbox.forget(to).map(String));
+    },
+  });
+  outbox.push('dead', frame('a'));
+  await turn();
+  outbox.push('dead', frame('b'));
+  outbox.push('slow', frame('s1'));
+  socket.fail('EHOSTUNREACH');
+  await turn();
+  t.same(lost, ['a', 'b'], 'the dead destination loses the frames queued after it too, reported at once');
+  outbox.push('slow', frame('s2'));
+  socket.fail('EAGAIN');
+  await turn();
+  t.same(lost, ['a', 'b', 's1'], 'the other keeps its later frames');
+  socket.release();
+  await outbox.idle();
+  t.same(socket.sent, [['dead', 'a'], ['slow', 's1'], ['slow', 's2']]);
+  t.equal(outbox.bytes, 0);
+});
+
+t.test('forget() drops what is queued for one destination, returns it, and tells drain listeners', async (t) => {
+  const { socket, outbox } = setup(t, { highWater: 4 });
+  outbox.push('w1', frame('abcd'));
+  outbox.push('w2', frame('e'));
+  let drained = 0;
+  outbox.waitDrain({ onOutboxDrain: () => drained++ });
+  t.same(outbox.forget('w1').map(String), ['abcd']);
+  t.same(outbox.forget('w1'), [], 'nothing left for it');
+  t.equal(outbox.bytes, 1);
+  t.equal(drained, 1);
+  await turn();
+  t.same(socket.sent, [['R:w2', 'e']]);
+  socket.release();
+  await outbox.idle();
+});
+
+t.test('idle() resolves at once when nothing is queued, else once everything went', async (t) => {
+  const { socket, outbox } = setup(t);
+  await outbox.idle();
+  outbox.push(null, frame('a'));
+  let idle = false;
+  const done = outbox.idle().then(() => (idle = true));
+  await turn();
+  t.notOk(idle, 'a send is pending');
+  socket.release();
+  await done;
+  t.ok(idle);
+});
+
+t.test('close() drops what is queued, takes nothing more, and leaves a failing send in flight unreported', async (t) => {
+  const { socket, outbox, undelivered } = setup(t);
+  outbox.push('w1', frame('a'));
+  await turn();
+  outbox.push('w2', frame('b'));
+  const idle = outbox.idle();
+  outbox.close();
+  t.equal(outbox.bytes, 0);
+  outbox.push('w3', frame('c'));
+  socket.fail('ETERM');
+  await idle;
+  t.same(undelivered, []);
+  t.same(socket.sent, [['R:w1', 'a']]);
+  t.notOk(socket.pending);
+});
