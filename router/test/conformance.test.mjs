@@ -2,7 +2,7 @@
 // hello pass it; a worker that breaks rules on purpose fails exactly the checks for those rules.
 import t from 'tap';
 import { Router } from 'zeromq';
-import { decodeFrames, encodeData, encodeSynReply } from '@switchboard/protocol';
+import { decodeFrames, encodeData, encodeHeaders, encodeSynReply } from '@switchboard/protocol';
 import { runConformance } from '@switchboard/router';
 import { CLI, spawnLogged } from './lib/harness.mjs';
 
@@ -79,6 +79,8 @@ t.test('a worker that breaks rules fails exactly those checks', async (t) => {
   t.match(detail.head, /body bytes sent/);
   t.match(detail.wellformed, /never opened/);
   t.match(detail.wellformed, /:status missing or invalid: "101"/);
+  t.match(detail.wellformed, /content-length "1\\u00002" is not one decimal number/);
+  t.match(detail.wellformed, /DATA after HEADERS/);
   t.match(detail['bad-frame'], /no complete reply to GET \/ batched after a SYN_STREAM whose header block is bad/);
 });
 
@@ -93,8 +95,8 @@ t.test('no worker: `connect` fails and every other check is skipped, promptly', 
 
 /**
  * A minimal worker, in this process, that gets things wrong on purpose: it drops the x-echo-* headers,
- * sends all of /stream at once, sends a body for HEAD, answers an unknown path with 101 and DATA for a stream it
- * was never given, and drops a whole part when one frame of it does not decode.
+ * sends all of /stream at once, sends a body for HEAD, answers an unknown path with 101, two content-lengths, DATA after
+ * trailers and DATA for a stream it was never given, and drops a whole part when one frame of it does not decode.
  */
 function sloppyWorker(t, bind) {
   const sock = new Router({ mandatory: true, linger: 0 });
@@ -138,6 +140,8 @@ function sloppyReply(id, { headers, body }) {
     case '/': return [ok(), encodeData(id, Buffer.from('Hello from sloppy\n'), true)]; // HEAD too: wrong
     case '/echo': return [ok(), encodeData(id, Buffer.concat(body), true)]; // x-echo-* dropped: wrong
     case '/stream': return [ok(), ...[0, 1, 2, 3].map((i) => encodeData(id, Buffer.from(`chunk ${i}\n`), i === 3))]; // all at once: wrong
-    default: return [encodeSynReply(id, [':status', '101'], true), encodeData(1_000_000, Buffer.from('stray'), true)]; // 101, unknown stream: wrong
+    // 101, two content-lengths, DATA after trailers, DATA for a stream never opened: all wrong
+    default: return [encodeSynReply(id, [':status', '101', 'content-length', '1', 'content-length', '2']), encodeHeaders(id, ['x-t', '1']),
+      encodeData(id, Buffer.from('x'), true), encodeData(1_000_000, Buffer.from('stray'), true)];
   }
 }
