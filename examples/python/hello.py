@@ -10,7 +10,7 @@ Needs pyzmq (Debian: python3-zmq); the wire format is in spdy.py, standard libra
 import argparse, heapq, itertools, sys, time
 from urllib.parse import parse_qs, urlsplit
 import zmq
-from spdy import SYN_REPLY, ProtocolError, data_frame, decode_frames, headers_frame, rst_stream
+from spdy import SYN_REPLY, ProtocolError, data_frame, headers_frame, read_frames, rst_stream
 
 # ---- the worker (SPEC §2, §4): a ROUTER socket connected to every router --------------------------
 
@@ -34,16 +34,18 @@ class Worker:
     def receive(self, message):
         router = message[0]  # the routing id of the router's socket: replies go back through it
         for part in message[1:]:  # [router, ""] is the router's probe (SPEC §2): no frames, nothing to do
-            try:
-                frames = decode_frames(part)
-            except ProtocolError as e:
-                log('dropped a bad part: %s' % e)
-                if e.stream_id:  # the stream is known: reset it, keep serving the others
-                    self.requests.pop((router, e.stream_id), None)
-                    self.send(router, rst_stream(e.stream_id, e.status))
-                continue
-            for f in frames:
-                self.on_frame(router, f)
+            for f in read_frames(part):
+                if isinstance(f, ProtocolError):
+                    self.bad_frame(router, f)
+                else:
+                    self.on_frame(router, f)
+
+    def bad_frame(self, router, e):  # SPEC §3.1, §4.6 step 6: it costs its own stream, if it names one
+        log('bad frame: %s' % e)
+        if e.stream_id:
+            self.requests.pop((router, e.stream_id), None)
+            self.streams.pop((router, e.stream_id), None)
+            self.send(router, rst_stream(e.stream_id, e.status))
 
     def on_frame(self, router, f):
         key = (router, f.get('stream_id'))

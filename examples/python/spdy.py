@@ -24,16 +24,21 @@ def u32(buf, off):
 
 # ---- frames (SPEC §3.2): an 8-byte header, then the payload; a part holds whole frames back to back
 
-def decode_frames(part):
+def read_frames(part):
+    """The frames of one part, in order (SPEC §3.1). A frame that does not decode is a ProtocolError in its place,
+    and reading goes on with the next frame; one that cannot be delimited (the part ends first) ends the part."""
     frames, off = [], 0
     while off < len(part):
         if len(part) - off < 8:
-            raise ProtocolError('stray bytes after the last frame')
+            return frames + [ProtocolError('stray bytes after the last frame')]
         word, flags, length = u32(part, off), part[off + 4], u32(part, off + 4) & 0xFFFFFF
         payload, off = part[off + 8:off + 8 + length], off + 8 + length
         if len(payload) < length:
-            raise ProtocolError('truncated frame', 0 if word >> 31 else word)
-        frames.append(decode_control(word, flags, payload) if word >> 31 else decode_data(word, flags, payload))
+            return frames + [ProtocolError('truncated frame', 0 if word >> 31 else word)]
+        try:
+            frames.append(decode_control(word, flags, payload) if word >> 31 else decode_data(word, flags, payload))
+        except ProtocolError as e:
+            frames.append(e)
     return frames
 
 

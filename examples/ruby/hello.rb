@@ -39,13 +39,16 @@ class Worker
   def receive(message)
     router = message[0] # the routing id of the router's socket: replies go back through it
     message[1..].each do |part| # [router, ""] is the router's probe (SPEC §2): no frames, nothing to do
-      SPDY.decode_frames(part).each { |f| on_frame(router, f) }
-    rescue ProtocolError => e
-      log("dropped a bad part: #{e.message}")
-      next if e.stream_id.zero?
-      @requests.delete([router, e.stream_id]) # the stream is known: reset it, keep serving the others
-      send_frames(router, SPDY.rst_stream(e.stream_id, e.status))
+      SPDY.read_frames(part).each { |f| f.is_a?(ProtocolError) ? bad_frame(router, f) : on_frame(router, f) }
     end
+  end
+
+  def bad_frame(router, err) # SPEC §3.1, §4.6 step 6: it costs its own stream, if it names one
+    log("bad frame: #{err.message}")
+    return if err.stream_id.zero?
+    @requests.delete([router, err.stream_id])
+    @streams.delete([router, err.stream_id])
+    send_frames(router, SPDY.rst_stream(err.stream_id, err.status))
   end
 
   def on_frame(router, f)

@@ -27,15 +27,21 @@ module SPDY
 
   # ---- frames (SPEC §3.2): an 8-byte header, then the payload; a part holds whole frames back to back
 
-  def decode_frames(part)
+  # The frames of one part, in order (SPEC §3.1). A frame that does not decode is a ProtocolError in its place,
+  # and reading goes on with the next frame; one that cannot be delimited (the part ends first) ends the part.
+  def read_frames(part)
     part, frames, off = part.b, [], 0
     while off < part.bytesize
-      raise ProtocolError, 'stray bytes after the last frame' if part.bytesize - off < 8
+      return frames << ProtocolError.new('stray bytes after the last frame') if part.bytesize - off < 8
       word, flags, length = u32(part, off), part.getbyte(off + 4), u32(part, off + 4) & 0xFFFFFF
       payload = part.byteslice(off + 8, length)
       off += 8 + length
-      raise ProtocolError.new('truncated frame', word >> 31 == 1 ? 0 : word) if payload.bytesize < length
-      frames << (word >> 31 == 1 ? decode_control(word, flags, payload) : decode_data(word, flags, payload))
+      return frames << ProtocolError.new('truncated frame', word >> 31 == 1 ? 0 : word) if payload.bytesize < length
+      begin
+        frames << (word >> 31 == 1 ? decode_control(word, flags, payload) : decode_data(word, flags, payload))
+      rescue ProtocolError => e
+        frames << e
+      end
     end
     frames
   end

@@ -2,7 +2,7 @@
 // so the meaning written in the vectors is checked by two implementations (README there).
 import t from 'tap';
 import { readdirSync, readFileSync } from 'node:fs';
-import { decodeFrames, encodeFrame, ProtocolError } from '@switchboard/protocol';
+import { decodeFrames, encodeFrame, ProtocolError, readFrames } from '@switchboard/protocol';
 import { oracleErrorName, oracleGoawayName, oracleParse, splitFrames, toOracleHeaders } from './spdy-oracle.mjs';
 
 const dir = new URL('../vectors/', import.meta.url);
@@ -15,6 +15,16 @@ function toVector(frame) {
   if (out.headers) out.headers = pairsOf(out.headers);
   return out;
 }
+/** What a frame reader gets from a part (SPEC §3.1): its frames, and an ERROR entry for each that does not decode. */
+function readPart(part) {
+  const out = [];
+  readFrames(part, {
+    frame: (frame) => out.push(toVector(frame)),
+    badFrame: (err) => out.push({ type: 'ERROR', code: err.code, rstStatus: err.rstStatus, streamId: err.streamId }),
+  });
+  return out;
+}
+const hasError = (frames) => frames.some((f) => f.type === 'ERROR');
 const pairsOf = (flat) => flat.reduce((acc, v, i) => (i % 2 ? acc[acc.length - 1].push(v) : acc.push([v]), acc), []);
 
 /** A vector frame back into our Frame form, for re-encoding. */
@@ -71,8 +81,12 @@ for (const file of files) {
           }
           t.ok(caught instanceof ProtocolError, 'rejected with a ProtocolError');
           t.match(caught, c.error, 'code, RST status and stream');
+          const read = parts.flatMap(readPart);
+          t.same(read.filter((f) => f.type === 'ERROR'), [{ type: 'ERROR', ...c.error }], 'a frame reader reports that one error');
           return;
         }
+        t.same(parts.map(readPart), c.frames, 'our frame reader reads the stated meaning');
+        if (hasError(c.frames.flat())) return; // bad frames among good ones: nothing more to compare
         t.same(parts.map((p) => decodeFrames(p).map(toVector)), c.frames, 'our decoder reads the stated meaning');
         if (c.canonical) {
           t.same(Buffer.concat(c.frames.flat().map((f) => encodeFrame(fromVector(f)))), Buffer.concat(parts), 'our encoder writes these bytes');

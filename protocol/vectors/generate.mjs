@@ -57,11 +57,15 @@ const err = (code, streamId = 0, rstStatus = 1) => ({ code, rstStatus, streamId 
 
 // ---- frames ----------------------------------------------------------------------------------------
 
+// What the router sends for `curl http://localhost:9000/` (curl 7.88.1): SPEC §6, checked against the real router by
+// router/test/spec-worked-example.test.mjs.
 const REQUEST = [':method', 'GET', ':path', '/', ':version', 'HTTP/1.1', ':host', 'localhost:9000', ':scheme', 'http',
-  'user-agent', 'curl/8.5.0', 'x-forwarded-for', '127.0.0.1'];
-const REPLY = [':status', '200', ':version', 'HTTP/1.1', 'content-type', 'text/plain'];
+  'user-agent', 'curl/7.88.1', 'accept', '*/*', 'x-forwarded-for', '127.0.0.1', 'x-forwarded-proto', 'http', 'x-forwarded-host', 'localhost:9000'];
+const REPLY = [':status', '200', ':version', 'HTTP/1.1', 'content-type', 'text/plain', 'content-length', '20'];
 const POST = [':method', 'POST', ':path', '/echo', ':version', 'HTTP/1.1', ':host', 'h', ':scheme', 'http', 'content-length', '5'];
-const HELLO = { t: 'hello', id: 'w-1', name: 'worker-1', maxStreams: 64, window: 65536, active: 0, heartbeatMs: 250 };
+// SPEC §5.2 and §6: an SDK worker's hello (its defaults), and the router's welcome (its defaults).
+const HELLO = { t: 'hello', id: '5f0c2a9e81d34b67', name: 'worker-1', maxStreams: 64, window: 1048576, active: 0, heartbeatMs: 5000 };
+const WELCOME = { t: 'welcome', session: 'c3a1f08e5b2d4790', window: 65536, heartbeatMs: 5000 };
 const ALL_BYTES = Buffer.from(Array.from({ length: 256 }, (_, i) => i));
 const hello = Buffer.from('Hello from worker-1\n');
 
@@ -94,8 +98,9 @@ const frames = [
   valid('window-update', 'SPEC §6: WINDOW_UPDATE stream 1 +32768', [encodeWindowUpdate(1, 32768)], [[{ type: 'WINDOW_UPDATE', streamId: 1, delta: 32768 }]], CANONICAL),
   valid('window-update-stream-0', 'stream 0 (the SPDY/3.1 session window) is read and ignored', [encodeWindowUpdate(0, 1)],
     [[{ type: 'WINDOW_UPDATE', streamId: 0, delta: 1 }]], CANONICAL),
-  valid('control-hello', 'SPEC §5.2: a worker hello in a CONTROL frame (type 0xf000, msgpack map)', [encodeControl(HELLO)],
+  valid('control-hello', 'SPEC §5.2, §6: a worker hello in a CONTROL frame (type 0xf000, msgpack map)', [encodeControl(HELLO)],
     [[{ type: 'CONTROL', payload: HELLO }]], { requires: ['msgpack'] }),
+  valid('control-welcome', 'SPEC §5.2: the router\'s welcome', [encodeControl(WELCOME)], [[{ type: 'CONTROL', payload: WELCOME }]], { requires: ['msgpack'] }),
   valid('unknown-control-type', 'a control frame of a type nobody knows (0x0a) is ignored, not an error',
     [control(0x0a, 0x01, Buffer.from('abc'))], [[{ type: 'UNKNOWN', frameType: 0x0a, flags: 1, payload: hex('abc') }]]),
 ];
@@ -169,6 +174,7 @@ const invalidCases = [
   invalid('rst-stream-stream-0', 'RST_STREAM on stream 0', control(3, 0, u32(0, 5)), err('PROTO_ERR_INVALID_FRAME')),
   invalid('rst-stream-length', 'RST_STREAM with a 12-byte payload', control(3, 0, u32(1, 5, 0)), err('PROTO_ERR_INVALID_FRAME', 1)),
   invalid('settings-count', 'SETTINGS says 2 entries, holds 1', control(4, 0, u32(2, 4, 64)), err('PROTO_ERR_INVALID_FRAME')),
+  invalid('settings-extra-bytes', 'SETTINGS says 1 entry, holds it and 4 bytes more', control(4, 0, u32(1, 4, 64, 0)), err('PROTO_ERR_INVALID_FRAME')),
   invalid('ping-length', 'PING with an 8-byte payload', control(6, 0, u32(1, 2)), err('PROTO_ERR_INVALID_FRAME')),
   invalid('goaway-length', 'GOAWAY with the 4-byte SPDY/2 payload', control(7, 0, u32(1)), err('PROTO_ERR_INVALID_FRAME')),
   invalid('window-update-delta-0', 'WINDOW_UPDATE with a zero delta', control(9, 0, u32(3, 0)), err('PROTO_ERR_INVALID_FRAME', 3)),
@@ -198,6 +204,32 @@ const invalidCases = [
     err('PROTO_ERR_INVALID_CONTROL'), { requires: ['msgpack'] }),
 ];
 
+// ---- bad frames among good ones (SPEC §3.1) ----------------------------------------------------------
+
+// A frame reader's view of a part: the frames it reads, and an ERROR where a frame does not decode.
+const ERROR = (code, streamId = 0, rstStatus = 1) => ({ type: 'ERROR', ...err(code, streamId, rstStatus) });
+const GET = (id) => encodeSynStream(id, REQUEST, true);
+const GOT = (id) => SYN_STREAM(id, REQUEST, { fin: true });
+const badBlock = control(1, 1, Buffer.concat([u32(3, 0), Buffer.from([0, 0]), Buffer.from('not zlib at all')]));
+const cutData = Buffer.concat([u32(3, 0x010003e8), Buffer.from('only 7b')]); // DATA of stream 3 says 1000 bytes
+const badFrames = [
+  valid('bad-header-block-between-good', 'a SYN_STREAM whose header block is not zlib costs its own stream only: the frames after it are read',
+    [Buffer.concat([GET(1), badBlock, GET(5)])], [[GOT(1), ERROR('PROTO_ERR_INVALID_HEADER_BLOCK', 3), GOT(5)]]),
+  valid('bad-size-between-good', 'an RST_STREAM with a 12-byte payload is skipped by its length; it names stream 7',
+    [Buffer.concat([GET(1), control(3, 0, u32(7, 5, 0)), GET(5)])], [[GOT(1), ERROR('PROTO_ERR_INVALID_FRAME', 7), GOT(5)]]),
+  valid('spdy2-between-good', 'a SPDY/2 SYN_STREAM names its stream (UNSUPPORTED_VERSION); the next frame is read',
+    [Buffer.concat([control(1, 0, Buffer.concat([u32(9, 0), Buffer.from([0, 0]), stored(REPLY_NV)]), 2), GET(5)])],
+    [[ERROR('PROTO_ERR_UNSUPPORTED_VERSION', 9, 4), GOT(5)]]),
+  valid('stream-0-between-good', 'DATA on stream 0 names no stream; the next frame is read',
+    [Buffer.concat([u32(0, 0x01000001), Buffer.from('x'), GET(5)])], [[ERROR('PROTO_ERR_INVALID_FRAME'), GOT(5)]]),
+  valid('truncated-ends-part', 'a DATA frame whose length runs past the part ends it: the SYN_STREAM after it, inside the claimed length, is lost',
+    [Buffer.concat([GET(1), cutData.subarray(0, 8), GET(5)])], [[GOT(1), ERROR('PROTO_ERR_TRUNCATED_FRAME', 3)]]),
+  valid('truncated-then-next-part', 'a truncated frame costs the rest of its part only: the next part is read',
+    [Buffer.concat([GET(1), cutData]), GET(5)], [[GOT(1), ERROR('PROTO_ERR_TRUNCATED_FRAME', 3)], [GOT(5)]]),
+  valid('stray-bytes-end-part', 'fewer than 8 bytes after the last frame: the frames before them stand',
+    [Buffer.concat([GET(1), Buffer.from('8003', 'hex')])], [[GOT(1), ERROR('PROTO_ERR_TRUNCATED_FRAME')]]),
+];
+
 /** JSON, two-space indent, with arrays of plain values (parts, header pairs) on one line (JSON strings hold no raw newline). */
 function format(value) {
   return JSON.stringify(value, null, 2).replace(/\[\s*([^[\]{}]*?)\s*\]/g, (_, inner) => `[${inner.replace(/,\n\s*/g, ', ')}]`) + '\n';
@@ -211,6 +243,7 @@ const files = {
   'large.json': ['A header block too large for one stored block.', large],
   'messages.json': ['Whole ZeroMQ messages: several frames in a part, several parts, the probe.', messages],
   'invalid.json': ['Input a receiver must reject, with the error each must produce.', invalidCases],
+  'bad-frames.json': ['Parts holding bad frames among good ones: what a frame reader reads (SPEC §3.1).', badFrames],
 };
 for (const [file, [title, cases]] of Object.entries(files)) {
   const names = new Set(cases.map((c) => c.name));

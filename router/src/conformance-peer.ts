@@ -5,7 +5,7 @@ import { EventEmitter } from 'node:events';
 import { randomBytes } from 'node:crypto';
 import { Dealer, Router } from 'zeromq';
 import {
-  decodeFrames, encodeControl, encodeData, encodePing, encodeRstStream, encodeSynStream, encodeWindowUpdate, isWorkerHello, RstStatus,
+  encodeControl, encodeData, encodePing, encodeRstStream, encodeSynStream, encodeWindowUpdate, isWorkerHello, readFrames, RstStatus,
   type Frame, type HeaderPairs, type WorkerHello,
 } from '@switchboard/protocol';
 
@@ -25,6 +25,8 @@ export interface StreamRecord {
   fin: boolean;
   /** RST_STREAM status the worker sent for it. */
   reset?: number;
+  /** A HEADERS frame (trailers) came: the body is over. */
+  trailers?: boolean;
   /** When the checker reset the stream; it grants no more window for it after that. */
   cancelledAt?: number;
   problems: string[];
@@ -41,7 +43,9 @@ export interface PeerOptions {
   heartbeatMs: number;
 }
 
-const STATUS = /^([1-5]\d\d)( .*)?$/;
+// SPEC §4.3: three digits 200-599, optionally a space and a reason phrase.
+const STATUS = /^([2-5]\d\d)( .*)?$/;
+const CONTENT_LENGTH = /^\d+$/;
 
 export class ConformancePeer extends EventEmitter {
   readonly options: PeerOptions;
@@ -133,10 +137,13 @@ export class ConformancePeer extends EventEmitter {
     return record;
   }
 
-  /** Opens several streams with one message, all their frames in one part unless `split` (SPEC §3.1). */
-  async requestBatch(reqs: RequestSpec[]): Promise<StreamRecord[]> {
+  /**
+   * Opens several streams with one message, all their frames in one part unless `split` (SPEC §3.1); `before` are
+   * frames that go ahead of them.
+   */
+  async requestBatch(reqs: RequestSpec[], before: Buffer[] = []): Promise<StreamRecord[]> {
     const records: StreamRecord[] = [];
-    const frames: Buffer[] = [];
+    const frames: Buffer[] = [...before];
     for (const req of reqs) {
       const id = req.streamId ?? this.nextStreamId();
       records.push(this.openRecord(id));
@@ -247,14 +254,11 @@ export class ConformancePeer extends EventEmitter {
   }
 
   #frames(part: Buffer, at: number, message: number, control: boolean): void {
-    let frames: Frame[];
-    try {
-      frames = decodeFrames(part);
-    } catch (err) {
-      this.problems.push(`worker sent a malformed part: ${(err as Error).message}`);
-      return;
-    }
-    for (const frame of frames) this.#frame(frame, at, message, control);
+    // A bad frame costs itself alone (SPEC §3.1): the worker's other frames in the part are still judged.
+    readFrames(part, {
+      frame: (frame) => this.#frame(frame, at, message, control),
+      badFrame: (err) => void this.problems.push(`worker sent a malformed frame: ${err.message}`),
+    });
   }
 
   #frame(frame: Frame, at: number, message: number, control: boolean): void {
@@ -302,19 +306,25 @@ export class ConformancePeer extends EventEmitter {
         if (record.headers) return bad('a second SYN_REPLY');
         record.headers = frame.headers;
         const status = STATUS.exec(header(frame.headers, ':status') ?? '');
-        if (!status) bad(`:status missing or invalid: ${JSON.stringify(header(frame.headers, ':status'))}`);
+        if (!status) bad(`:status missing or invalid: ${JSON.stringify(header(frame.headers, ':status'))} (SPEC §4.3: 200-599, then optionally a space and a reason)`);
         else record.status = Number(status[1]);
+        const lengths = headerValues(frame.headers, 'content-length');
+        if (lengths.length > 1 || (lengths.length === 1 && !CONTENT_LENGTH.test(lengths[0]))) {
+          bad(`content-length ${JSON.stringify(lengths.join('\0'))} is not one decimal number (SPEC §4.3)`);
+        }
         record.fin = frame.fin;
         return;
       }
       case 'DATA':
         if (!record.headers) return bad('DATA before SYN_REPLY');
+        if (record.trailers) return bad('DATA after HEADERS (trailers end the body, SPEC §4.3)');
         record.body.push(Buffer.from(frame.data));
         record.fin = frame.fin;
         if (control) this.#account(record, frame.data.length);
         return;
       case 'HEADERS':
         if (!record.headers) return bad('HEADERS before SYN_REPLY');
+        record.trailers = true;
         record.fin = frame.fin;
     }
   }

@@ -39,6 +39,14 @@ const HEADER_ENCODING = 'latin1';
 const READ_OPTIONS: DecodeOptions = { headerEncoding: HEADER_ENCODING };
 const SYN_OPTIONS = { headerEncoding: HEADER_ENCODING } as const;
 
+/**
+ * Whether a hello's `id` is the routing id it came from (SPEC §5.2). A worker that never set ZMQ_ROUTING_ID has an id
+ * libzmq made up, a new one on each reconnect: the router could not know it again, nor hand its connection over.
+ */
+function isOwnId(helloId: string, from: Peer): boolean {
+  return helloId === from || Buffer.from(helloId).equals(Buffer.from(from, 'latin1'));
+}
+
 export interface RouterAddress { http: string; bind: string; control: string }
 
 export class SwitchboardRouter implements RequestSink, LinkEvents {
@@ -363,6 +371,10 @@ export class SwitchboardRouter implements RequestSink, LinkEvents {
   }
 
   #onHello(from: Peer, hello: Parameters<WorkerPool['greet']>[1]): void {
+    if (!isOwnId(hello.id, from)) {
+      this.log.warn({ id: Buffer.from(from, 'latin1').toString('hex'), helloId: hello.id, name: hello.name }, 'hello refused: its id is not the routing id');
+      return;
+    }
     const { worker, isNew } = this.#pool.greet(from, hello, Date.now());
     if (!isNew) return;
     this.log.info({ worker: worker.name, id: from, maxStreams: worker.maxStreams }, 'worker joined');

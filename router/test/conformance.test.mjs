@@ -2,12 +2,12 @@
 // hello pass it; a worker that breaks rules on purpose fails exactly the checks for those rules.
 import t from 'tap';
 import { Router } from 'zeromq';
-import { decodeFrames, encodeData, encodeSynReply } from '@switchboard/protocol';
+import { decodeFrames, encodeData, encodeHeaders, encodeSynReply } from '@switchboard/protocol';
 import { runConformance } from '@switchboard/router';
 import { CLI, spawnLogged } from './lib/harness.mjs';
 
 const REQUIRED = ['connect', 'get', 'headers', 'post-echo', 'split-parts', 'empty-body', 'large-body', 'binary-body', 'stream', 'head',
-  'two-streams', 'stream-ids', 'rst-stream', 'rst-unknown', 'malformed', 'wellformed'];
+  'two-streams', 'stream-ids', 'rst-stream', 'rst-unknown', 'malformed', 'bad-frame', 'wellformed'];
 const EXTENDED = ['hello', 'ping', 'flow-control', 'upload', 'goaway'];
 // Python must not leave __pycache__/ in the source tree.
 const NO_PYC = { PYTHONDONTWRITEBYTECODE: '1' };
@@ -34,7 +34,7 @@ t.test('the Python example worker passes every required check (minimal protocol)
   for (const id of REQUIRED) t.equal(got[id], 'pass', id);
   for (const id of EXTENDED) t.equal(got[id], 'skip', `${id} is skipped for a minimal worker`);
   t.equal(got['not-found'], 'info');
-  t.match(report.checks.find((c) => c.id === 'malformed').detail, /RST_STREAM PROTOCOL_ERROR/, 'it resets the undecodable stream');
+  t.match(report.checks.find((c) => c.id === 'bad-frame').detail, /reset with PROTOCOL_ERROR; stream \d+, next in the same part, answered/);
   t.equal(worker.child.exitCode, null, 'the worker is still running');
 });
 
@@ -50,7 +50,7 @@ t.test('the Ruby example worker passes, through `switchboard conformance` (exit 
   if (code !== 0) t.comment(lines.join('\n'));
   t.equal(code, 0, 'exit code 0');
   for (const id of REQUIRED) t.ok(lines.some((l) => l.startsWith(`PASS  ${id} `)), `PASS ${id}`);
-  t.match(lines.at(-1), /^worker "rb-1", minimal protocol: 16 passed, 0 failed, 5 skipped, 1 informational$/);
+  t.match(lines.at(-1), /^worker "rb-1", minimal protocol: 17 passed, 0 failed, 5 skipped, 1 informational$/);
 });
 
 t.test("the SDK's hello worker passes the required and the extended checks, and leaves with GOAWAY", async (t) => {
@@ -72,12 +72,16 @@ t.test('a worker that breaks rules fails exactly those checks', async (t) => {
   const report = await runConformance({ bind: ANY_PORT, timeoutMs: 5000, onBound: ({ bind }) => sloppyWorker(t, bind) });
   t.notOk(report.ok);
   const failed = report.checks.filter((c) => c.status === 'fail').map((c) => c.id).sort();
-  t.same(failed, ['head', 'headers', 'rst-stream', 'stream', 'wellformed'], failures(report).join('\n'));
+  t.same(failed, ['bad-frame', 'head', 'headers', 'rst-stream', 'stream', 'wellformed'], failures(report).join('\n'));
   const detail = Object.fromEntries(report.checks.map((c) => [c.id, c.detail]));
   t.match(detail.headers, /x-echo-token came back as undefined/);
   t.match(detail.stream, /came in 1 message/);
   t.match(detail.head, /body bytes sent/);
   t.match(detail.wellformed, /never opened/);
+  t.match(detail.wellformed, /:status missing or invalid: "101"/);
+  t.match(detail.wellformed, /content-length "1\\u00002" is not one decimal number/);
+  t.match(detail.wellformed, /DATA after HEADERS/);
+  t.match(detail['bad-frame'], /no complete reply to GET \/ batched after a SYN_STREAM whose header block is bad/);
 });
 
 t.test('no worker: `connect` fails and every other check is skipped, promptly', async (t) => {
@@ -91,7 +95,8 @@ t.test('no worker: `connect` fails and every other check is skipped, promptly', 
 
 /**
  * A minimal worker, in this process, that gets things wrong on purpose: it drops the x-echo-* headers,
- * sends all of /stream at once, sends a body for HEAD, and sends DATA for a stream it was never given.
+ * sends all of /stream at once, sends a body for HEAD, answers an unknown path with 101, two content-lengths, DATA after
+ * trailers and DATA for a stream it was never given, and drops a whole part when one frame of it does not decode.
  */
 function sloppyWorker(t, bind) {
   const sock = new Router({ mandatory: true, linger: 0 });
@@ -135,6 +140,8 @@ function sloppyReply(id, { headers, body }) {
     case '/': return [ok(), encodeData(id, Buffer.from('Hello from sloppy\n'), true)]; // HEAD too: wrong
     case '/echo': return [ok(), encodeData(id, Buffer.concat(body), true)]; // x-echo-* dropped: wrong
     case '/stream': return [ok(), ...[0, 1, 2, 3].map((i) => encodeData(id, Buffer.from(`chunk ${i}\n`), i === 3))]; // all at once: wrong
-    default: return [encodeSynReply(id, [':status', '404'], true), encodeData(1_000_000, Buffer.from('stray'), true)]; // unknown stream: wrong
+    // 101, two content-lengths, DATA after trailers, DATA for a stream never opened: all wrong
+    default: return [encodeSynReply(id, [':status', '101', 'content-length', '1', 'content-length', '2']), encodeHeaders(id, ['x-t', '1']),
+      encodeData(id, Buffer.from('x'), true), encodeData(1_000_000, Buffer.from('stray'), true)];
   }
 }

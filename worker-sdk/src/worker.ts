@@ -76,11 +76,13 @@ export class Worker {
     }
     const session = String(payload.session);
     if (Number.isInteger(payload.window) && (payload.window as number) > 0) link.sendWindow = payload.window as number;
-    if (link.session === session) return;
-    if (link.session !== null) {
-      // A new router process: nobody will read replies for the old one's streams (SPEC §5.2).
-      link.abortAll(new WorkerError('WORKER_ERR_SESSION_LOST', 'the router restarted', { workerId: this.id }));
+    if (link.streams.size > 0) {
+      // A router welcomes only workers it does not know, so it holds none of our streams (SPEC §5.2): a new router
+      // process, or this one found us dead and has failed or moved them. Nobody will read their replies.
+      const why = link.session === session ? 'the router had found this worker dead' : 'the router restarted';
+      link.abortAll(new WorkerError('WORKER_ERR_SESSION_LOST', why, { workerId: this.id }));
     }
+    if (link.session === session) return;
     link.session = session;
     this.logger.info({ router: link.label, session, worker: this.name }, 'joined router');
   }

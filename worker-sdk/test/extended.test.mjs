@@ -208,6 +208,25 @@ t.test('§5.2 a welcome with a new session aborts the streams of the old one', a
   t.equal(err.code, 'WORKER_ERR_SESSION_LOST');
 });
 
+t.test('§5.2 a welcome of the same session (the router had found this worker dead) aborts the streams it holds', async (t) => {
+  t.setTimeout(30000);
+  let reason;
+  const abortedP = new Promise((r) => (reason = r));
+  const { router } = await setup(t, {}, (req, res) => {
+    res.write('started');
+    req.signal.addEventListener('abort', () => reason(req.signal.reason));
+  });
+  const { id } = await router.join({ session: 'same' });
+  await router.send(id, synStream(1));
+  await router.nextFrame('SYN_REPLY', 1);
+  await router.send(id, encodeControl({ t: 'welcome', session: 'same', window: 65536, heartbeatMs: 250 }));
+  const err = await abortedP;
+  t.equal(err.code, 'WORKER_ERR_SESSION_LOST');
+  t.match(err.message, /found this worker dead/);
+  await router.send(id, synStream(3));
+  t.equal((await router.nextFrame('SYN_REPLY', 3)).frame.streamId, 3, 'and it serves the streams sent after the welcome');
+});
+
 t.test('frames for unknown streams are ignored; a router PING is echoed, an even (own) id is not', async (t) => {
   t.setTimeout(30000);
   const { router } = await setup(t, {}, (_req, res) => res.end('ok'));
