@@ -25,7 +25,7 @@ const ABSOLUTE = /^https?:\/\/([^/?#]+)([^#]*)$/i;
 export function checkHead(method: string, url: string, httpVersion: string, raw: readonly string[], maxHeaderSize: number): HeadRefusal | undefined {
   if (raw.length > MAX_HEADER_LINES * 2) return { status: 431, reason: TOO_LARGE, detail: `more than ${MAX_HEADER_LINES} header lines` };
   // "GET /x HTTP/1.1\r\n", then "name:value\r\n" per line, then "\r\n".
-  let size = method.length + url.length + 13;
+  let size = method.length + url.length + 14;
   let hosts = 0;
   let host = '';
   let codings: string | undefined;
