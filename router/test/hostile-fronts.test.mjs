@@ -58,7 +58,7 @@ const CASES = [
   ['a request pipelined behind one carrying Upgrade is answered', ['GET /ws HTTP/1.1\r\nHost: a\r\nConnection: upgrade\r\nUpgrade: websocket\r\n\r\nGET /next HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n'], (t, r) => {
     t.same(r.statuses, [200, 200]);
     t.same(r.requests.map((q) => q.path), ['/next', '/ws']);
-    t.notOk(headerNames(r.requests[1]).includes('upgrade'), 'Upgrade is hop-by-hop: not forwarded');
+    t.notOk(r.requests.some((q) => headerNames(q).includes('upgrade')), 'Upgrade is hop-by-hop: not forwarded');
   }],
   ['an Upgrade request with a body, then another request', ['POST /ws HTTP/1.1\r\nHost: a\r\nConnection: upgrade\r\nUpgrade: x\r\nContent-Length: 5\r\n\r\nhelloGET /next HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n'], (t, r) => {
     t.same(r.statuses, [200, 200]);
