@@ -76,6 +76,8 @@ const enum Phase {
   BODY,
   /** The request is in; the response is on its way (no client timeout: the worker timeout applies). */
   ANSWERING,
+  /** Our side is ended: reading on, dropping what comes, until the client's FIN (or the keep-alive timeout). */
+  CLOSING,
 }
 
 const CONTINUE = 'HTTP/1.1 100 Continue\r\n\r\n';
@@ -337,18 +339,32 @@ export function createLlhttpFront(binding: Binding, intake: RequestIntake, opts:
       if (this.#gone) return 1;
       this.#gone = true;
       this.#updateReading();
-      const last = this.#exchanges[this.#exchanges.length - 1];
+      const last = this.#exchanges.at(-1);
       if (last !== undefined && !last.complete) {
-        if (last.stream !== undefined) {
+        if (last.stream?.live) {
           last.stream.fail(new RouterError(status === 408 ? 'ROUTER_ERR_REQUEST_TIMEOUT' : 'ROUTER_ERR_BAD_REQUEST', { streamId: last.stream.id, detail }));
           return 1;
         }
         this.#exchanges.pop(); // pipelined, never opened
       }
       const page = refusal(status, reason, detail, code);
-      if (this.#exchanges.length === 0) this.#socket.end(page);
+      if (this.#exchanges.length === 0) this.#end(page);
       else this.#refusal = page;
       return 1; // skip the body
+    }
+
+    /**
+     * Ends our side of the connection. Requests pipelined behind are dropped (never opened), and the socket reads on
+     * until the client's FIN: closing with unread bytes would make the kernel reset the connection, and the client
+     * could lose the last response (nginx's lingering close).
+     */
+    #end(page?: string): void {
+      this.#gone = true;
+      this.#exchanges = [];
+      if (page === undefined) this.#socket.end();
+      else this.#socket.end(page);
+      this.#enter(Phase.CLOSING);
+      this.#updateReading();
     }
 
     onEnd(): void {
@@ -393,12 +409,9 @@ export function createLlhttpFront(binding: Binding, intake: RequestIntake, opts:
       this.#exchanges.shift();
       const next = this.#exchanges[0];
       if (!keepAlive || (this.#gone && next === undefined)) {
-        this.#gone = true;
         const page = keepAlive ? this.#refusal : undefined;
         this.#refusal = undefined;
-        if (page === undefined) this.#socket.end();
-        else this.#socket.end(page);
-        return;
+        return this.#end(page);
       }
       if (this.#parser === undefined) this.#socket.removeListener('data', onParkedData);
       if (next === undefined) {
@@ -447,7 +460,7 @@ export function createLlhttpFront(binding: Binding, intake: RequestIntake, opts:
 
     /** Reads while the exchange being answered wants its body and no pipelined request waits behind it. */
     #updateReading(): void {
-      const read = !this.#gone && this.#exchanges.length <= 1 && !this.#exchanges[0]?.bodyPaused;
+      const read = this.#phase === Phase.CLOSING || (!this.#gone && this.#exchanges.length <= 1 && !this.#exchanges[0]?.bodyPaused);
       const handle = this.#handle;
       if (read === handle.reading || this.#socket.destroyed) return;
       handle.reading = read;
@@ -464,6 +477,11 @@ export function createLlhttpFront(binding: Binding, intake: RequestIntake, opts:
     sweep(now: number): void {
       const age = now - this.#since;
       switch (this.#phase) {
+        case Phase.CLOSING:
+          // As idle, the clock starts once the last response has left for the kernel.
+          if (this.#socket.writableLength > 0) this.#since = now;
+          else if (age >= opts.keepAliveTimeout) this.abort();
+          return;
         case Phase.IDLE:
           // The keep-alive clock starts once the last response has left for the kernel: a slow reader still taking
           // it is not idle.

@@ -32,10 +32,10 @@ export function checkHead(method: string, url: string, httpVersion: string, raw:
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i];
     size += name.length + raw[i + 1].length + 3;
-    if (name.length === 4 && name.toLowerCase() === 'host') {
+    if (isName(name, 'host')) {
       hosts++;
       host = raw[i + 1];
-    } else if (name.length === 17 && name.toLowerCase() === 'transfer-encoding') {
+    } else if (isName(name, 'transfer-encoding')) {
       codings = codings === undefined ? raw[i + 1] : `${codings}, ${raw[i + 1]}`;
     }
   }
@@ -66,6 +66,16 @@ export function absoluteTarget(url: string): { path: string; host: string } | un
   if (absolute === null) return undefined;
   const rest = absolute[2];
   return { host: absolute[1], path: rest.length === 0 ? '/' : rest.charCodeAt(0) === 63 /* '?' */ ? `/${rest}` : rest };
+}
+
+/** Whether `name` is `lower` in any case, without allocating a lower-cased copy (this runs for every header line). */
+function isName(name: string, lower: string): boolean {
+  if (name.length !== lower.length) return false;
+  for (let i = 0; i < name.length; i++) {
+    const c = name.charCodeAt(i);
+    if ((c >= 65 && c <= 90 ? c + 32 : c) !== lower.charCodeAt(i)) return false;
+  }
+  return true;
 }
 
 function badRequest(detail: string): HeadRefusal {
