@@ -107,7 +107,8 @@ function executeCallbackSlot(): number | undefined {
  */
 function resumeAfterUpgrade(connection: Connection, parser: Parser, slot: number): void {
   const original = parser[slot] as ((ret: unknown) => void) | undefined;
-  if (typeof original !== 'function') return; // the parser is fed in JS ('data' events): nothing to add
+  // node:http calls it only while the parser reads the socket itself (consume), as it does on plain TCP.
+  if (typeof original !== 'function') return;
   parser[slot] = (ret: unknown): void => {
     original(ret);
     let rest: Buffer | undefined;
