@@ -64,6 +64,13 @@ const CASES = [
     t.same(r.statuses, [200, 200]);
     t.same(r.requests.map((q) => [q.path, q.body]), [['/next', ''], ['/ws', 'hello']]);
   }],
+  ['a head split across reads behind two pipelined requests is kept (the parser is not parked while it holds one)', [
+    'GET /p1 HTTP/1.1\r\nHost: a\r\n\r\nOPTIONS /p2 HTTP/1.1\r\nHost: a\r\nX-A: b\r\n\r\nGET http://b.exam',
+    'ple/p3 HTTP/1.1\r\nHost: a\r\n\r\nGET /p4 HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n',
+  ], (t, r) => {
+    t.same(r.statuses, [200, 200, 200, 200]);
+    t.same(r.requests.map((q) => q.path), ['/p1', '/p2', '/p3', '/p4']);
+  }],
   ['a valid request then bad bytes in the same read: 200, then 400', ['GET /first HTTP/1.1\r\nHost: a\r\n\r\nGARBAGE\r\n\r\n'], (t, r) => {
     t.same(r.statuses, [200, 400]);
     t.same(r.requests.map((q) => q.path), ['/first']);
