@@ -10,6 +10,8 @@ export type RouterErrorCode =
   | 'ROUTER_ERR_WORKER_LOST'
   | 'ROUTER_ERR_BAD_REPLY'
   | 'ROUTER_ERR_BODY_TOO_LARGE'
+  | 'ROUTER_ERR_BAD_REQUEST'
+  | 'ROUTER_ERR_REQUEST_TIMEOUT'
   | 'ROUTER_ERR_SHUTTING_DOWN';
 
 interface ErrorSpec { status: number; message: string; rst: number; retryAfter?: number }
@@ -23,6 +25,8 @@ const TABLE: Record<RouterErrorCode, ErrorSpec> = {
   ROUTER_ERR_WORKER_LOST: { status: 502, message: 'the worker died while it held this non-idempotent request', rst: RstStatus.CANCEL },
   ROUTER_ERR_BAD_REPLY: { status: 502, message: 'the worker sent a malformed reply', rst: RstStatus.PROTOCOL_ERROR },
   ROUTER_ERR_BODY_TOO_LARGE: { status: 413, message: 'the request body is larger than the router buffers, and no worker takes streamed bodies', rst: RstStatus.CANCEL },
+  ROUTER_ERR_BAD_REQUEST: { status: 400, message: 'the request body is malformed', rst: RstStatus.CANCEL },
+  ROUTER_ERR_REQUEST_TIMEOUT: { status: 408, message: 'the client did not send its request in time', rst: RstStatus.CANCEL },
   ROUTER_ERR_SHUTTING_DOWN: { status: 503, message: 'the router is shutting down', rst: RstStatus.CANCEL, retryAfter: 1 },
 };
 

@@ -1,6 +1,7 @@
 // HTTP/1.1 headers <-> SPDY header pairs (SPEC §4.2, §4.3): pseudo-headers, hop-by-hop removal, X-Forwarded-*.
 import type { HeaderPairs } from '@switchboard/protocol';
 import type { ClientExchange } from './client-exchange.js';
+import { absoluteTarget } from './request-head.js';
 
 // RFC 9110 §7.6.1: meaningful only for one connection, never forwarded. `host` travels as `:host`.
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'host', 'expect']);
@@ -21,7 +22,11 @@ export function requestPairs(req: ClientExchange, scheme: string): HeaderPairs {
     else if (name.length === 10 && name.toLowerCase() === 'connection') drop = connectionTokens(raw[i + 1], drop);
   }
   host ??= '';
-  const pairs: HeaderPairs = [':method', req.method, ':path', req.url, ':version', `HTTP/${req.httpVersion}`, ':host', host, ':scheme', scheme];
+  let path = req.url;
+  // The fronts refused other target forms; an absolute-form target names the host itself (RFC 9112 §3.2.2).
+  const absolute = path.charCodeAt(0) === 47 /* '/' */ ? undefined : absoluteTarget(path);
+  if (absolute !== undefined) ({ path, host } = absolute);
+  const pairs: HeaderPairs = [':method', req.method, ':path', path, ':version', `HTTP/${req.httpVersion}`, ':host', host, ':scheme', scheme];
   let forwardedFor: string | undefined;
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i].toLowerCase();

@@ -6,8 +6,10 @@ import { createRequire } from 'node:module';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import type { Logger } from 'pino';
 import { refusal, type HttpFront, type RequestIntake } from './client-exchange.js';
+import { RouterError } from './errors.js';
 import { LlhttpExchange, type ExchangeOwner } from './llhttp-exchange.js';
 import type { RouterOptions } from './options.js';
+import { MAX_HEADER_LINES, checkHead } from './request-head.js';
 
 /** The parts of Node's internal HTTPParser this front uses (lib/_http_common.js, src/node_http_parser.cc). */
 interface Parser {
@@ -15,6 +17,10 @@ interface Parser {
   consume(handle: unknown): void;
   unconsume(): void;
   execute(data: Buffer): number | ParseError;
+  /** A copy of the bytes being parsed, inside the kOnExecute callback. */
+  getCurrentBuffer(): Buffer;
+  /** Milliseconds since the message being parsed began; 0 between messages. */
+  duration(): number;
   finish(): number | ParseError | undefined;
   close(): void;
   [callback: number]: unknown;
@@ -52,9 +58,10 @@ export function loadLlhttp(): Binding | undefined {
     p[HTTPParser.kOnBody] = (b: Buffer) => seen.push(Buffer.isBuffer(b) ? b.toString() : 'not a buffer');
     p[HTTPParser.kOnMessageComplete] = () => seen.push('complete');
     const parsed = p.execute(Buffer.from(PROBE));
+    const between = p.duration() === 0;
     p.close();
     const expected = [1, 1, 'Host,a,Content-Length,2', 'POST', '/probe?x', true, 'ok', 'complete'];
-    return parsed === PROBE.length && JSON.stringify(seen) === JSON.stringify(expected) ? { HTTPParser, methods } : undefined;
+    return parsed === PROBE.length && between && JSON.stringify(seen) === JSON.stringify(expected) ? { HTTPParser, methods } : undefined;
   } catch {
     return undefined;
   }
@@ -69,6 +76,8 @@ const enum Phase {
   BODY,
   /** The request is in; the response is on its way (no client timeout: the worker timeout applies). */
   ANSWERING,
+  /** Our side is ended: reading on, dropping what comes, until the client's FIN (or the keep-alive timeout). */
+  CLOSING,
 }
 
 const CONTINUE = 'HTTP/1.1 100 Continue\r\n\r\n';
@@ -85,8 +94,8 @@ export function createLlhttpFront(binding: Binding, intake: RequestIntake, opts:
   function onHeaders(this: ParserWithConnection, headers: string[], url: string): void {
     this[kConnection].onHeaders(headers, url);
   }
-  function onHeadersComplete(this: ParserWithConnection, major: number, minor: number, headers: string[] | undefined, method: number, url: string | undefined, _status: unknown, _message: unknown, _upgrade: boolean, keepAlive: boolean): number {
-    return this[kConnection].onHead(major, minor, headers, method, url, keepAlive);
+  function onHeadersComplete(this: ParserWithConnection, major: number, minor: number, headers: string[] | undefined, method: number, url: string | undefined, _status: unknown, _message: unknown, upgrade: boolean, keepAlive: boolean): number {
+    return this[kConnection].onHead(major, minor, headers, method, url, upgrade, keepAlive);
   }
   function onBody(this: ParserWithConnection, chunk: Buffer): void {
     this[kConnection].onBody(chunk);
@@ -133,11 +142,16 @@ export function createLlhttpFront(binding: Binding, intake: RequestIntake, opts:
     #first = true;
     /** The exchange being answered, then pipelined ones, in order. */
     #exchanges: LlhttpExchange[] = [];
-    /** Header lines and URL delivered early by kOnHeaders (long heads). */
+    /** Header lines and URL delivered early by kOnHeaders (long heads), or trailers (dropped). */
     #headerParts: string[] | undefined;
     #urlPart = '';
     #needDrain = false;
+    /** No further request is taken from this connection (refused, or closed). */
     #gone = false;
+    /** The status page for a refused request, written once the requests ahead of it are answered. */
+    #refusal: string | undefined;
+    /** llhttp stopped after a request carrying Upgrade: parsing goes on with the bytes that followed it. */
+    #upgraded = false;
 
     constructor(socket: Socket) {
       this.#socket = socket;
@@ -166,7 +180,7 @@ export function createLlhttpFront(binding: Binding, intake: RequestIntake, opts:
       if (early !== undefined) {
         for (const chunk of early) {
           if (this.#gone) return;
-          this.onExecute(parser.execute(chunk));
+          this.onExecute(parser.execute(chunk), chunk);
         }
       }
       parser.consume(this.#handle);
@@ -180,6 +194,8 @@ export function createLlhttpFront(binding: Binding, intake: RequestIntake, opts:
     #park(): void {
       const parser = this.#parser;
       if (parser === undefined || this.#phase !== Phase.ANSWERING || this.#exchanges.length !== 1 || this.#gone) return;
+      // A request has begun in the parser (the start of one sent behind this one): parking would lose it.
+      if (parser.duration() !== 0) return;
       parser.unconsume();
       parser.close();
       this.#parser = undefined;
@@ -209,19 +225,31 @@ export function createLlhttpFront(binding: Binding, intake: RequestIntake, opts:
     // ---- request side -------------------------------------------------------------------------------
 
     onHeaders(headers: string[], url: string): void {
-      (this.#headerParts ??= []).push(...headers);
+      if (this.#gone) return;
+      const parts = (this.#headerParts ??= []);
+      parts.push(...headers);
       this.#urlPart += url;
+      // llhttp bounds name and value bytes only: a flood of empty lines must not pile up here before the head ends.
+      if (parts.length > MAX_HEADER_LINES * 2) this.#refuse(431, 'Request Header Fields Too Large', `more than ${MAX_HEADER_LINES} header lines`);
     }
 
-    onExecute(ret: number | ParseError): void {
+    onExecute(ret: number | ParseError, data?: Buffer): void {
       if (typeof ret !== 'number') return this.#onParseError(ret);
+      if (this.#upgraded) {
+        // llhttp stops after a request carrying Upgrade, expecting another protocol to take the connection over. The
+        // router serves it as a plain request (Upgrade is hop-by-hop), so what follows is parsed as HTTP/1.1 again.
+        this.#upgraded = false;
+        const rest = (data ?? this.#parser!.getCurrentBuffer()).subarray(ret);
+        if (rest.length > 0 && !this.#gone) return this.onExecute(this.#parser!.execute(rest), rest);
+      }
       if (ret > 0 && this.#phase === Phase.IDLE) this.#enter(Phase.HEAD);
     }
 
-    onHead(major: number, minor: number, headers: string[] | undefined, method: number, url: string | undefined, keepAlive: boolean): number {
+    onHead(major: number, minor: number, headers: string[] | undefined, method: number, url: string | undefined, upgrade: boolean, keepAlive: boolean): number {
       if (headers === undefined) { headers = this.#headerParts ?? []; this.#headerParts = undefined; }
       if (url === undefined) { url = this.#urlPart; this.#urlPart = ''; }
       if (this.#gone) return 1; // refused already: what follows in the same read goes nowhere
+      if (upgrade) this.#upgraded = true;
       if (this.#phase === Phase.IDLE) this.#enter(Phase.HEAD); // a head that arrived in one read
       if (this.#exchanges.length === 0) this.#phase = Phase.BODY; // its clock keeps running from the head's start
       const name = methods[method];
@@ -229,6 +257,8 @@ export function createLlhttpFront(binding: Binding, intake: RequestIntake, opts:
       if (name === undefined || name === 'CONNECT') return this.#refuse(405, 'Method Not Allowed', `${name ?? 'this method'} is not proxied`);
       // Constant version strings, and a one-slot array for the usual single exchange: a held connection keeps both.
       const version = minor === 1 ? '1.1' : minor === 0 ? '1.0' : `1.${minor}`;
+      const refused = checkHead(name, url, version, headers, opts.maxHeaderSize);
+      if (refused !== undefined) return this.#refuse(refused.status, refused.reason, refused.detail);
       const exchange = new LlhttpExchange(this, name, url, version, headers, this.#socket.remoteAddress ?? '', keepAlive);
       if (this.#exchanges.length === 0) this.#exchanges = [exchange];
       else this.#exchanges.push(exchange);
@@ -245,6 +275,10 @@ export function createLlhttpFront(binding: Binding, intake: RequestIntake, opts:
     }
 
     onMessageComplete(): void {
+      // Trailers come through kOnHeaders, with the URL again. The router does not forward request trailers, and they
+      // must not become the start of the next request's head.
+      this.#headerParts = undefined;
+      this.#urlPart = '';
       const exchange = this.#exchanges[this.#exchanges.length - 1];
       if (exchange === undefined) return;
       exchange.complete = true;
@@ -295,14 +329,42 @@ export function createLlhttpFront(binding: Binding, intake: RequestIntake, opts:
       else this.#refuse(400, 'Bad Request', err.code);
     }
 
-    /** Answers a request that never becomes a stream, and closes; cuts instead if a response is under way. */
+    /**
+     * Refuses the request being read with a status page, and takes no further request from the connection. A request
+     * whose stream exists already (its head went to a worker, or its body is being buffered) fails through the stream:
+     * the worker's copy is reset, and the client gets the page unless its response has started. Otherwise the page
+     * goes out once the requests ahead are answered (as nginx: 200, then 400), and the connection closes.
+     */
     #refuse(status: number, reason: string, detail: string, code?: string): number {
-      if (this.#exchanges.length > 0 && this.#exchanges[0].stream !== undefined) this.abort();
-      else if (!this.#gone) {
-        this.#gone = true;
-        this.#socket.end(refusal(status, reason, detail, code));
+      if (this.#gone) return 1;
+      this.#gone = true;
+      this.#updateReading();
+      const last = this.#exchanges.at(-1);
+      if (last !== undefined && !last.complete) {
+        if (last.stream?.live) {
+          last.stream.fail(new RouterError(status === 408 ? 'ROUTER_ERR_REQUEST_TIMEOUT' : 'ROUTER_ERR_BAD_REQUEST', { streamId: last.stream.id, detail }));
+          return 1;
+        }
+        this.#exchanges.pop(); // pipelined, never opened
       }
+      const page = refusal(status, reason, detail, code);
+      if (this.#exchanges.length === 0) this.#end(page);
+      else this.#refusal = page;
       return 1; // skip the body
+    }
+
+    /**
+     * Ends our side of the connection. Requests pipelined behind are dropped (never opened), and the socket reads on
+     * until the client's FIN: closing with unread bytes would make the kernel reset the connection, and the client
+     * could lose the last response (nginx's lingering close).
+     */
+    #end(page?: string): void {
+      this.#gone = true;
+      this.#exchanges = [];
+      if (page === undefined) this.#socket.end();
+      else this.#socket.end(page);
+      this.#enter(Phase.CLOSING);
+      this.#updateReading();
     }
 
     onEnd(): void {
@@ -326,7 +388,7 @@ export function createLlhttpFront(binding: Binding, intake: RequestIntake, opts:
 
     send(a: Buffer | string, b?: Buffer, c?: string): boolean {
       const socket = this.#socket;
-      if (this.#gone || socket.destroyed) return true;
+      if (socket.destroyed || socket.writableEnded) return true;
       let flushed: boolean;
       if (b === undefined) flushed = typeof a === 'string' ? socket.write(a, 'latin1') : socket.write(a);
       else {
@@ -349,12 +411,12 @@ export function createLlhttpFront(binding: Binding, intake: RequestIntake, opts:
     finished(exchange: LlhttpExchange, keepAlive: boolean): void {
       if (this.#exchanges[0] !== exchange) return;
       this.#exchanges.shift();
-      if (!keepAlive || this.#gone) {
-        this.#gone = true;
-        this.#socket.end();
-        return;
-      }
       const next = this.#exchanges[0];
+      if (!keepAlive || (this.#gone && next === undefined)) {
+        const page = keepAlive ? this.#refusal : undefined;
+        this.#refusal = undefined;
+        return this.#end(page);
+      }
       if (this.#parser === undefined) this.#socket.removeListener('data', onParkedData);
       if (next === undefined) {
         this.#first = false;
@@ -402,7 +464,7 @@ export function createLlhttpFront(binding: Binding, intake: RequestIntake, opts:
 
     /** Reads while the exchange being answered wants its body and no pipelined request waits behind it. */
     #updateReading(): void {
-      const read = !this.#gone && this.#exchanges.length <= 1 && !this.#exchanges[0]?.bodyPaused;
+      const read = this.#phase === Phase.CLOSING || (!this.#gone && this.#exchanges.length <= 1 && !this.#exchanges[0]?.bodyPaused);
       const handle = this.#handle;
       if (read === handle.reading || this.#socket.destroyed) return;
       handle.reading = read;
@@ -419,8 +481,16 @@ export function createLlhttpFront(binding: Binding, intake: RequestIntake, opts:
     sweep(now: number): void {
       const age = now - this.#since;
       switch (this.#phase) {
+        case Phase.CLOSING:
+          // As idle, the clock starts once the last response has left for the kernel.
+          if (this.#socket.writableLength > 0) this.#since = now;
+          else if (age >= opts.keepAliveTimeout) this.abort();
+          return;
         case Phase.IDLE:
-          if (age >= (this.#first ? opts.headersTimeout : opts.keepAliveTimeout)) {
+          // The keep-alive clock starts once the last response has left for the kernel: a slow reader still taking
+          // it is not idle.
+          if (this.#socket.writableLength > 0) this.#since = now;
+          else if (age >= (this.#first ? opts.headersTimeout : opts.keepAliveTimeout)) {
             if (this.#first) this.#refuse(408, 'Request Timeout', 'no request arrived in time');
             else this.abort();
           }

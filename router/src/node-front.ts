@@ -1,18 +1,25 @@
 // HTTP in through node:http: the fallback front, for a Node whose internal llhttp binding llhttp-front.ts cannot
 // use. Same limits and behaviour, at node:http's cost in CPU and memory per connection.
+import { createRequire } from 'node:module';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Logger } from 'pino';
 import { refusal, type ClientExchange, type HttpFront, type RequestIntake } from './client-exchange.js';
+import { RouterError } from './errors.js';
 import type { RouterOptions } from './options.js';
 import type { ProxyStream } from './proxy-stream.js';
+import { MAX_HEADER_LINES, checkHead } from './request-head.js';
 
 /** A node:http request and response pair seen as a ClientExchange. */
 class NodeExchange implements ClientExchange {
   stream: ProxyStream | undefined;
 
-  constructor(readonly req: IncomingMessage, readonly res: ServerResponse) {
-    res.on('close', () => this.stream?.clientGone());
+  constructor(readonly req: IncomingMessage, readonly res: ServerResponse, connection: Connection) {
+    connection.open++;
+    res.on('close', () => {
+      this.stream?.clientGone();
+      connection.finished();
+    });
   }
 
   get method(): string { return this.req.method ?? 'GET'; }
@@ -43,6 +50,79 @@ class NodeExchange implements ClientExchange {
   resumeBody(): void { this.req.resume(); }
 }
 
+/**
+ * One client connection. node:http orders the responses of pipelined requests itself; what it does not do is keep a
+ * refusal written on the socket behind them, stop taking requests after one, or go on after a request carrying
+ * Upgrade (see resumeAfterUpgrade).
+ */
+class Connection {
+  /** Exchanges whose response is not finished. */
+  open = 0;
+  /** The exchange whose request body is still being read. */
+  reading: NodeExchange | undefined;
+  /** The status page for a refused request, written once the responses ahead of it are. */
+  refusal: string | undefined;
+  /** No further request is taken. */
+  gone = false;
+  /** A request carrying Upgrade was seen in the read being parsed. */
+  upgraded = false;
+
+  constructor(readonly socket: FrontSocket) {}
+
+  /** Refuses the request being read: its page follows the responses still owed, then the connection closes. */
+  refuse(page: string): void {
+    if (this.gone) return;
+    this.gone = true;
+    if (!this.socket.writable) this.socket.destroy();
+    else if (this.open === 0) this.socket.end(page);
+    else this.refusal = page;
+  }
+
+  finished(): void {
+    if (--this.open > 0 || this.refusal === undefined) return;
+    const page = this.refusal;
+    this.refusal = undefined;
+    if (this.socket.writable) this.socket.end(page);
+  }
+}
+
+const kConnection = Symbol('switchboard.connection');
+type FrontSocket = Socket & { [kConnection]?: Connection; parser?: Parser | null };
+/** The parts of node:http's parser (lib/_http_common.js) that resumeAfterUpgrade uses. */
+interface Parser { execute(data: Buffer): unknown; getCurrentBuffer(): Buffer; [callback: number]: unknown }
+
+/** The slot of node:http's parser callback that runs after each read it parsed, if this Node has it. */
+function executeCallbackSlot(): number | undefined {
+  try {
+    const slot = (createRequire(import.meta.url)('_http_common') as { HTTPParser?: { kOnExecute?: unknown } }).HTTPParser?.kOnExecute;
+    return typeof slot === 'number' ? slot : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * llhttp stops parsing a read after a request carrying Upgrade, and node:http, with no 'upgrade' listener, serves
+ * that request as a plain one but drops the rest of the read: a request pipelined behind it would never be answered.
+ * This parses that rest as well, as node:http's own callback would have.
+ */
+function resumeAfterUpgrade(connection: Connection, parser: Parser, slot: number): void {
+  const original = parser[slot] as ((ret: unknown) => void) | undefined;
+  // node:http calls it only while the parser reads the socket itself (consume), as it does on plain TCP.
+  if (typeof original !== 'function') return;
+  parser[slot] = (ret: unknown): void => {
+    original(ret);
+    let rest: Buffer | undefined;
+    while (connection.upgraded && typeof ret === 'number' && connection.socket.parser === parser) {
+      connection.upgraded = false;
+      rest = (rest ?? parser.getCurrentBuffer()).subarray(ret);
+      if (rest.length === 0) return;
+      ret = parser.execute(rest);
+      original(ret);
+    }
+  };
+}
+
 export function createNodeFront(intake: RequestIntake, opts: RouterOptions, log: Logger): HttpFront {
   const server = createServer({
     maxHeaderSize: opts.maxHeaderSize,
@@ -57,36 +137,74 @@ export function createNodeFront(intake: RequestIntake, opts: RouterOptions, log:
     requireHostHeader: false,
   });
   server.maxConnections = opts.maxConnections;
+  // One more than the router takes, so that a head with too many lines is seen, and refused, not cut short.
+  server.maxHeadersCount = MAX_HEADER_LINES + 1;
 
-  const open = (req: IncomingMessage, res: ServerResponse): void => {
-    const exchange = new NodeExchange(req, res);
+  const executeSlot = executeCallbackSlot();
+  server.on('connection', (socket: FrontSocket) => {
+    const connection = (socket[kConnection] = new Connection(socket));
+    // node:http's own 'connection' listener, registered first, has given the socket its parser.
+    if (executeSlot !== undefined && socket.parser) resumeAfterUpgrade(connection, socket.parser, executeSlot);
+  });
+
+  /** Whether a request may go on: its connection still takes requests, and its head passes the checks both fronts make. */
+  const admit = (req: IncomingMessage): Connection | undefined => {
+    const connection = (req.socket as FrontSocket)[kConnection]!;
+    if (connection.gone) return undefined; // behind a refused request: the connection closes after its page
+    if (req.headers.upgrade !== undefined) connection.upgraded = true;
+    const refused = checkHead(req.method ?? '', req.url ?? '', req.httpVersion, req.rawHeaders, opts.maxHeaderSize);
+    if (refused === undefined) return connection;
+    log.debug({ status: refused.status, reason: refused.detail }, 'bad client request');
+    connection.refuse(refusal(refused.status, refused.reason, refused.detail));
+    return undefined;
+  };
+
+  const open = (req: IncomingMessage, res: ServerResponse, connection: Connection): void => {
+    const exchange = new NodeExchange(req, res, connection);
     const declared = req.headers['content-length'] === undefined ? -1 : Number(req.headers['content-length']);
     const stream = (exchange.stream = intake.open(exchange, declared, req.headers['transfer-encoding'] !== undefined));
     // Without a body node:http dumps the empty request itself when the response finishes.
     if (stream.bodyComplete) return;
+    connection.reading = exchange;
     req.on('data', (chunk: Buffer) => intake.body(stream, chunk));
-    req.on('end', () => intake.bodyEnd(stream));
+    req.on('end', () => {
+      if (connection.reading === exchange) connection.reading = undefined;
+      intake.bodyEnd(stream);
+    });
   };
 
-  server.on('request', open);
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    const connection = admit(req);
+    if (connection !== undefined) open(req, res, connection);
+  });
   server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
+    const connection = admit(req);
+    if (connection === undefined) return;
     const declared = Number(req.headers['content-length'] ?? 0);
     if (!intake.mayContinue(declared)) {
       res.socket?.end(refusal(413, 'Payload Too Large', `the request body is larger than ${opts.maxBodySize} bytes`, 'ROUTER_ERR_BODY_TOO_LARGE'));
       return;
     }
     res.writeContinue();
-    open(req, res);
+    open(req, res, connection);
   });
-  server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: FrontSocket) => {
     const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
     log.debug({ code: err.code, reason: err.message }, 'bad client request');
-    if (socket.writable && !(socket as Socket & { _httpMessage?: unknown })._httpMessage) {
-      const reason = status === 431 ? 'Request Header Fields Too Large' : status === 408 ? 'Request Timeout' : 'Bad Request';
-      socket.end(refusal(status, reason, err.code ?? 'malformed request'));
-    } else {
-      socket.destroy();
+    const connection = socket[kConnection];
+    if (connection === undefined) return void socket.destroy();
+    const reading = connection.reading;
+    const stream = reading?.stream;
+    // req.complete, not 'end' (which comes a tick later): the error may follow a body that did end.
+    if (stream?.live && !reading!.req.complete) {
+      // The request whose body was being read already has a stream: it fails through it (the worker's copy is
+      // reset), and the client gets the status page unless its response has started.
+      connection.gone = true;
+      const code = status === 408 ? 'ROUTER_ERR_REQUEST_TIMEOUT' : 'ROUTER_ERR_BAD_REQUEST';
+      return stream.fail(new RouterError(code, { streamId: stream.id, detail: err.code }));
     }
+    const reason = status === 431 ? 'Request Header Fields Too Large' : status === 408 ? 'Request Timeout' : 'Bad Request';
+    connection.refuse(refusal(status, reason, err.code ?? 'malformed request'));
   });
 
   return {
