@@ -246,6 +246,7 @@ export class SwitchboardRouter implements RequestSink, LinkEvents {
     const worker = from === MINIMAL ? undefined : this.#pool.get(from);
     if (worker !== undefined) {
       worker.lastSeen = Date.now();
+      worker.pingUnanswered = false;
       if (worker.unresponsive) this.#responsiveAgain(worker);
     }
     this.#from = from;
@@ -365,6 +366,7 @@ export class SwitchboardRouter implements RequestSink, LinkEvents {
 
   #ping(worker: WorkerState, now: number): void {
     worker.pingedAt = now;
+    worker.pingUnanswered = true;
     this.#link.send(worker.id, encodePing(this.#pingId));
     this.#pingId = this.#pingId + 2 > MAX_STREAM_ID ? 1 : this.#pingId + 2;
   }
@@ -461,7 +463,9 @@ export class SwitchboardRouter implements RequestSink, LinkEvents {
   #checkAlive(worker: WorkerState, sentAt: number, now: number): void {
     const heard = Math.max(worker.lastSeen, sentAt);
     if (now - heard < PING_AFTER_MS) return;
-    if (worker.pingedAt < heard) return this.#ping(worker, now);
+    // Answered is a flag, not a comparison of times: an echo read within the millisecond of its PING has the same
+    // timestamp, and a healthy worker was condemned for it (issue 9).
+    if (!worker.pingUnanswered || worker.pingedAt < heard) return this.#ping(worker, now);
     if (now - worker.pingedAt < PING_TIMEOUT_MS) return;
     // Unanswered. Ask again either way: a killed worker whose connection libzmq had not yet let go of when the
     // disconnect probes went out is found by the send failing (EHOSTUNREACH); a stopped one answers when resumed.
