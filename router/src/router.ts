@@ -131,6 +131,7 @@ export class SwitchboardRouter implements RequestSink, LinkEvents {
     const target = this.#pool.pick(this.#link.minimalPeers, stream.streamingBody);
     if (target !== undefined) return this.#send(stream, target);
     if (this.#queue.length >= this.opts.maxQueue) return stream.fail(this.#error('ROUTER_ERR_QUEUE_FULL', stream));
+    this.log.debug({ stream: stream.id }, 'stream queued');
     stream.state = StreamState.QUEUED;
     stream.deadline = Date.now() + (this.#pool.anyConnected(this.#link.minimalPeers) ? this.opts.queueTimeout : this.opts.noWorkerTimeout);
     this.#queue.push(stream);
@@ -337,11 +338,14 @@ export class SwitchboardRouter implements RequestSink, LinkEvents {
   }
 
   #onHello(from: Peer, hello: Parameters<WorkerPool['greet']>[1]): void {
+    const before = this.#pool.get(from)?.maxStreams ?? 0;
     const { worker, isNew } = this.#pool.greet(from, hello, Date.now());
-    if (!isNew) return;
-    this.log.info({ worker: worker.name, id: from, maxStreams: worker.maxStreams }, 'worker joined');
-    this.#link.send(from, encodeControl({ t: 'welcome', session: this.session, window: this.opts.streamWindow, heartbeatMs: this.opts.heartbeatMs }));
-    this.#drainQueue();
+    if (isNew) {
+      this.log.info({ worker: worker.name, id: from, maxStreams: worker.maxStreams }, 'worker joined');
+      this.#link.send(from, encodeControl({ t: 'welcome', session: this.session, window: this.opts.streamWindow, heartbeatMs: this.opts.heartbeatMs }));
+    }
+    // New credit, from a new worker or a raised limit, takes queued streams now rather than when a stream ends.
+    if (worker.maxStreams > before) this.#drainQueue();
   }
 
   unreachable(workerId: Peer, lost: Buffer[][]): void {
