@@ -54,6 +54,8 @@ export class SwitchboardRouter implements RequestSink, LinkEvents {
   readonly #maxWindow: number;
   /** Window growth granted to live streams, bytes: at most opts.maxWindowGrowth. */
   #windowGrowth = 0;
+  /** Names this router's sockets to a ZAP handler; set even with no allow list, see worker-link.ts. */
+  readonly #zapDomain = `switchboard-${this.session}`;
   /** Set while close() waits for in-flight streams to finish. */
   #onIdle: (() => void) | undefined;
   /** Where the frames readFrames hands #reader come from: set for each message, so one reader serves them all. */
@@ -74,7 +76,7 @@ export class SwitchboardRouter implements RequestSink, LinkEvents {
     this.log = log;
     this.#maxWindow = Math.min(Math.max(opts.streamWindow, opts.maxStreamWindow), MAX_STREAM_ID);
     const curve = opts.curveSecretKey ? { secretKey: opts.curveSecretKey, publicKey: opts.curvePublicKey! } : undefined;
-    this.#link = new WorkerLink({ bind: opts.bind, controlBind: opts.controlBind ?? controlEndpointFor(opts.bind), curve }, this);
+    this.#link = new WorkerLink({ bind: opts.bind, controlBind: opts.controlBind ?? controlEndpointFor(opts.bind), zapDomain: this.#zapDomain, curve }, this);
     const intake = new RequestIntake(this, opts);
     const llhttp = opts.httpFront === 'node' ? undefined : loadLlhttp();
     if (llhttp === undefined && opts.httpFront !== 'node') log.warn('the llhttp binding inside this Node is not usable: falling back to node:http');
@@ -151,10 +153,10 @@ export class SwitchboardRouter implements RequestSink, LinkEvents {
     const finished = stream.bodyComplete && !stream.streamingBody;
     this.#awaiting.add(stream);
     this.#startTick();
-    this.#link.send(to, stream.synStream!);
+    this.#link.send(to, stream.synStream!, stream);
     const chunks = stream.body;
     for (let i = 0; i < chunks.length; i++) {
-      this.#link.send(to, encodeData(stream.id, chunks[i], finished && i === chunks.length - 1));
+      this.#link.send(to, encodeData(stream.id, chunks[i], finished && i === chunks.length - 1), stream);
     }
     if (target === MINIMAL) return;
     target.streams.add(stream);
@@ -172,7 +174,7 @@ export class SwitchboardRouter implements RequestSink, LinkEvents {
     let offset = 0;
     while (offset < chunk.length && stream.sendWindow > 0) {
       const n = Math.min(stream.sendWindow, chunk.length - offset, 1 << 20);
-      this.#link.send(to, encodeData(stream.id, chunk.subarray(offset, offset + n)));
+      this.#link.send(to, encodeData(stream.id, chunk.subarray(offset, offset + n)), stream);
       stream.sendWindow -= n;
       stream.bodySent += n;
       offset += n;
@@ -186,7 +188,7 @@ export class SwitchboardRouter implements RequestSink, LinkEvents {
 
   uploadEnd(stream: ProxyStream): void {
     if (stream.body.length > 0) return; // still waiting for credit; #onUploadCredit ends it
-    this.#link.send(stream.worker!, encodeData(stream.id, Buffer.alloc(0), true));
+    this.#link.send(stream.worker!, encodeData(stream.id, Buffer.alloc(0), true), stream);
     // The worker timeout runs from the end of the request: a handler may well read the whole body first.
     stream.deadline = Date.now() + this.opts.workerTimeout;
   }
@@ -348,12 +350,30 @@ export class SwitchboardRouter implements RequestSink, LinkEvents {
     if (worker.maxStreams > before) this.#drainQueue();
   }
 
-  unreachable(workerId: Peer, lost: Buffer[][]): void {
-    const worker = this.#pool.get(workerId);
+  holds(stream: ProxyStream, peer: Peer): boolean {
+    return stream.live && stream.worker === peer;
+  }
+
+  unreachable(peer: Peer, undelivered: ProxyStream[]): void {
+    if (peer === MINIMAL) {
+      // No minimal worker took them: they were never sent, whatever their method, so they do not count as a send.
+      this.log.debug({ streams: undelivered.length }, 'no minimal worker to take the streams: routing them again');
+      for (const stream of undelivered) {
+        if (!this.holds(stream, MINIMAL)) continue;
+        stream.sends--;
+        this.#redispatch(stream, 'ROUTER_ERR_NO_WORKER');
+      }
+      return;
+    }
+    const worker = this.#pool.get(peer);
     if (worker === undefined) return;
-    const undelivered = new Set(lost.flat());
-    for (const stream of worker.streams) if (stream.synStream && undelivered.has(stream.synStream)) stream.neverDelivered = true;
+    for (const stream of undelivered) if (worker.streams.has(stream)) stream.neverDelivered = true;
     this.#workerDead(worker, 'connection gone');
+  }
+
+  connection(endpoint: 'request' | 'control', event: string, reason?: string): void {
+    if (reason === undefined) this.log.debug({ endpoint, event }, 'worker endpoint connection');
+    else this.log.warn({ endpoint, event, reason }, 'worker handshake failed');
   }
 
   controlDisconnect(): void {
