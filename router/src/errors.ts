@@ -10,7 +10,8 @@ export type RouterErrorCode =
   | 'ROUTER_ERR_WORKER_LOST'
   | 'ROUTER_ERR_BAD_REPLY'
   | 'ROUTER_ERR_BODY_TOO_LARGE'
-  | 'ROUTER_ERR_SHUTTING_DOWN';
+  | 'ROUTER_ERR_SHUTTING_DOWN'
+  | 'ROUTER_ERR_INVALID_OPTION';
 
 interface ErrorSpec { status: number; message: string; rst: number; retryAfter?: number }
 
@@ -24,6 +25,7 @@ const TABLE: Record<RouterErrorCode, ErrorSpec> = {
   ROUTER_ERR_BAD_REPLY: { status: 502, message: 'the worker sent a malformed reply', rst: RstStatus.PROTOCOL_ERROR },
   ROUTER_ERR_BODY_TOO_LARGE: { status: 413, message: 'the request body is larger than the router buffers, and no worker takes streamed bodies', rst: RstStatus.CANCEL },
   ROUTER_ERR_SHUTTING_DOWN: { status: 503, message: 'the router is shutting down', rst: RstStatus.CANCEL, retryAfter: 1 },
+  ROUTER_ERR_INVALID_OPTION: { status: 500, message: 'invalid router option', rst: RstStatus.INTERNAL_ERROR },
 };
 
 const kRouterError = Symbol.for('switchboard.RouterError');

@@ -11,6 +11,7 @@ import { requestPairs, isIdempotent } from './headers.js';
 import { RequestIntake, type HttpFront, type RequestSink } from './client-exchange.js';
 import { createLlhttpFront, loadLlhttp } from './llhttp-front.js';
 import { createNodeFront } from './node-front.js';
+import { admitWorkers } from './curve.js';
 import { parseListen, type RouterOptions } from './options.js';
 import { ProxyStream, StreamState } from './proxy-stream.js';
 import { MINIMAL, WorkerLink, type LinkEvents, type Peer } from './worker-link.js';
@@ -54,8 +55,11 @@ export class SwitchboardRouter implements RequestSink, LinkEvents {
   readonly #maxWindow: number;
   /** Window growth granted to live streams, bytes: at most opts.maxWindowGrowth. */
   #windowGrowth = 0;
-  /** Names this router's sockets to a ZAP handler; set even with no allow list, see worker-link.ts. */
+  /** Names this router's sockets to the allow list's ZAP handler, which every router in the process shares (set even
+   * with no list: see worker-link.ts). */
   readonly #zapDomain = `switchboard-${this.session}`;
+  /** Stops enforcing the allow list (set while it is enforced). */
+  #withdrawAllowList: (() => void) | undefined;
   /** Set while close() waits for in-flight streams to finish. */
   #onIdle: (() => void) | undefined;
   /** Where the frames readFrames hands #reader come from: set for each message, so one reader serves them all. */
@@ -89,7 +93,14 @@ export class SwitchboardRouter implements RequestSink, LinkEvents {
   }
 
   async start(): Promise<RouterAddress> {
-    await this.#link.bind();
+    // The ZAP handler goes first: a worker connecting before it is there would be let in unchecked.
+    if (this.opts.allowWorkers) this.#withdrawAllowList = await admitWorkers(this.#zapDomain, this.opts.allowWorkers, this.log);
+    try {
+      await this.#link.bind();
+    } catch (err) {
+      this.#withdrawAllowList?.();
+      throw err;
+    }
     const { host, port } = parseListen(this.opts.listen);
     await this.#front.listen(port, host);
     return this.address;
@@ -547,5 +558,6 @@ export class SwitchboardRouter implements RequestSink, LinkEvents {
     clearInterval(this.#tick);
     this.#tick = undefined;
     this.#link.close();
+    this.#withdrawAllowList?.();
   }
 }
