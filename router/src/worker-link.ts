@@ -45,7 +45,8 @@ export interface LinkOptions {
 // where a test stopped a worker for longer).
 const ZMTP_HEARTBEAT = { heartbeatInterval: 2000, heartbeatTimeout: 30_000 } as const;
 
-const CONNECTION_EVENTS = ['accept', 'disconnect', 'handshake:error:protocol', 'handshake:error:auth', 'handshake:error:other'] as const;
+const HANDSHAKE_ERRORS = ['handshake:error:protocol', 'handshake:error:auth', 'handshake:error:other'] as const;
+const CONNECTION_EVENTS = ['accept', 'disconnect', ...HANDSHAKE_ERRORS] as const;
 
 /** Frames queued for one peer this turn, each with the stream whose request it carries (undefined: not a request). */
 interface Batch { frames: Buffer[]; owners: (ProxyStream | undefined)[] }
@@ -74,7 +75,10 @@ export class WorkerLink {
   constructor(options: LinkOptions, events: LinkEvents) {
     // zapDomain even without CurveZMQ: it makes libzmq refuse ZMTP/1.0 peers, whose first byte alone (any byte
     // but 0xff) would otherwise give them a pipe with no handshake event, a worker the count could never see.
-    // sendTimeout 0: a send never waits for a peer (see #drain).
+    // sendTimeout 0: a send never waits for a peer (see #drain). It also keeps zeromq.js 6.8.0 from parking a send on
+    // its poller: the ZMQ_EVENTS read that finds the socket unwritable applies libzmq's pending commands, an incoming
+    // message's activate_read among them, and ZMQ_FD, edge-triggered, then stays quiet about that message until
+    // something else happens on the socket (its fast path re-checks readability after each send; that one does not).
     const security = { zapDomain: options.zapDomain, ...(options.curve ? { curveServer: true, curveSecretKey: options.curve.secretKey, curvePublicKey: options.curve.publicKey } : {}) };
     const common = { sendTimeout: 0, sendHighWaterMark: 100_000, receiveHighWaterMark: 100_000, linger: 0, ...ZMTP_HEARTBEAT, ...security };
     // probeRouter: each minimal worker learns our routing id on connect (SPEC §2).
@@ -91,9 +95,7 @@ export class WorkerLink {
     dealerEvents.on('accept', () => this.#minimal.accepted());
     dealerEvents.on('handshake', () => { this.#minimal.handshook(); this.#reportMinimal(); });
     dealerEvents.on('disconnect', () => { this.#minimal.disconnected(); this.#reportMinimal(); });
-    dealerEvents.on('handshake:error:protocol', () => this.#minimal.handshakeFailed());
-    dealerEvents.on('handshake:error:auth', () => this.#minimal.handshakeFailed());
-    dealerEvents.on('handshake:error:other', () => this.#minimal.handshakeFailed());
+    for (const type of HANDSHAKE_ERRORS) dealerEvents.on(type, () => this.#minimal.handshakeFailed());
     this.#watchConnections(this.#dealer, 'request');
     this.#watchConnections(this.#router, 'control');
     // Who left: ZMQ_ROUTER_NOTIFY (a draft option the bundled libzmq has) hands us [worker-id, ''] when a worker's
