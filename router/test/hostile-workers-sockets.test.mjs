@@ -8,7 +8,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CLI, request, spawnLogged, startRouter, startWorker } from './lib/harness.mjs';
+import { CLI, request, spawnLogged, startRouter, startWorker, until } from './lib/harness.mjs';
 
 t.setTimeout(240_000);
 const MINIMAL_WORKER = fileURLToPath(new URL('./lib/minimal-worker.mjs', import.meta.url));
@@ -96,6 +96,11 @@ for (const curve of [false, true]) {
     // The positive event is behind us (later requests answered by this worker): the early ones never reached it.
     t.same(worker.lines.filter((e) => e.msg === 'stream').map((e) => e.path), [0, 1, 2, 3, 4, 5].map((i) => `/fresh/${i}`), 'it saw only the fresh requests');
     t.same(router.lines.filter((e) => e.msg === 'minimal workers connected').map((e) => e.count), [1], 'counted once: the real worker alone');
+    // And the control endpoint, raw sockets and all, takes an extended worker as usual.
+    const curveWorkerArgs = k ? ['--curve-key-file', k.file('good'), '--curve-server-key', k.routerKey] : [];
+    startWorker(t, router, 'extended', curveWorkerArgs);
+    await router.joined(1);
+    await until(() => request(`${router.url}/x`), (r) => r.body.toString() === 'Hello from extended\n', { what: 'the extended worker serving' });
     t.equal(router.child.exitCode, null, 'router still running');
   });
 }
