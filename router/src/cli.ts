@@ -5,7 +5,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import pino from 'pino';
 import { DEFAULTS, resolveOptions, type RouterOptions } from './options.js';
 import { SwitchboardRouter } from './router.js';
-import { readAllowList, readKeyFile, startZapHandler, writeKeyPair } from './curve.js';
+import { readAllowList, readKeyFile, writeKeyPair } from './curve.js';
 
 function int(value: string): number {
   const n = Number(value);
@@ -34,27 +34,24 @@ async function runRouter(cli: Record<string, unknown>): Promise<void> {
     maxClientBuffer: cli.maxClientBuffer as number,
     gracePeriod: cli.grace as number, httpFront: cli.httpFront as RouterOptions['httpFront'], logLevel: cli.logLevel as string,
   };
-  const log = pino({ level: (cli.logLevel as string) ?? DEFAULTS.logLevel, base: { role: 'router' } });
-  let closeZap: (() => void) | undefined;
   if (cli.curveSecretFile) {
     const keys = readKeyFile(cli.curveSecretFile as string);
     if (!keys.secretKey || !keys.publicKey) throw new Error(`${cli.curveSecretFile as string}: no public-key/secret-key pair (see switchboard keygen)`);
     options.curveSecretKey = keys.secretKey;
     options.curvePublicKey = keys.publicKey;
-    if (cli.allowWorkers) closeZap = await startZapHandler(readAllowList(cli.allowWorkers as string), log);
-  } else if (cli.allowWorkers) {
-    throw new Error('--allow-workers needs --curve-secret-file');
   }
-  const router = new SwitchboardRouter(resolveOptions(options), log);
+  if (cli.allowWorkers) options.allowWorkers = readAllowList(cli.allowWorkers as string);
+  const opts = resolveOptions(options);
+  const log = pino({ level: opts.logLevel, base: { role: 'router' } });
+  const router = new SwitchboardRouter(opts, log);
   const address = await router.start();
-  log.info({ ...address, front: router.front, curve: Boolean(options.curveSecretKey), allowList: Boolean(closeZap) }, 'router listening');
+  log.info({ ...address, front: router.front, curve: Boolean(opts.curveSecretKey), allowList: Boolean(opts.allowWorkers) }, 'router listening');
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
     log.info({ signal, inFlight: router.activeStreams }, 'router stopping');
     await router.close();
-    closeZap?.();
     log.info('router stopped');
     process.exit(0);
   };

@@ -47,25 +47,56 @@ export function z85Encode(bytes: Uint8Array): string {
   return out;
 }
 
+// libzmq asks the ZAP handler (RFC 27) of the socket's context at this endpoint; one socket per context can bind it.
+const ZAP_ENDPOINT = 'inproc://zeromq.zap.01';
+
+interface Admission { allow: Set<string>; log: Logger }
+
+/** ZAP domain → who may connect there. Routers in one process share the handler, each under its own domain. */
+const domains = new Map<string, Admission>();
+let zap: { socket: Reply; bound: Promise<void> } | undefined;
+
 /**
- * Answers ZAP requests (RFC 27) for the `switchboard` domain: CURVE clients whose public key is allowed get
- * 200, everyone else 400, so their handshake fails. Runs until the returned close function is called.
+ * Admits to the sockets of ZAP domain `domain` only CURVE clients whose public key is in `allowed`; the rest get 400,
+ * so their handshake fails, and a log line. Other domains are not ours to police: their clients get 200, as they
+ * would with no handler at all. Resolves once the handler is bound; the function returned withdraws the domain
+ * (the handler closes with the last one).
  */
-export async function startZapHandler(allowed: string[], log: Logger): Promise<() => void> {
-  const allow = new Set(allowed);
-  const zap = new Reply({ linger: 0 });
-  await zap.bind('inproc://zeromq.zap.01');
+export async function admitWorkers(domain: string, allowed: readonly string[], log: Logger): Promise<() => void> {
+  domains.set(domain, { allow: new Set(allowed), log });
+  if (zap === undefined) {
+    const socket = new Reply({ linger: 0 });
+    zap = { socket, bound: socket.bind(ZAP_ENDPOINT).then(() => serve(socket)) };
+  }
+  const withdraw = () => {
+    if (!domains.delete(domain) || domains.size > 0 || zap === undefined) return;
+    zap.socket.close();
+    zap = undefined;
+  };
+  try {
+    await zap.bound;
+  } catch (err) {
+    withdraw();
+    throw new Error(`cannot enforce the worker allow list: ${ZAP_ENDPOINT} is taken in this process (${(err as Error).message})`, { cause: err });
+  }
+  return withdraw;
+}
+
+function serve(socket: Reply): void {
   void (async () => {
     try {
-      for await (const [version, requestId, , address, , mechanism, key] of zap) {
+      for await (const [version, requestId, domain, address, , mechanism, key] of socket) {
+        const admission = domains.get(domain.toString());
         const publicKey = key ? z85Encode(key) : '';
-        const ok = mechanism.toString() === 'CURVE' && allow.has(publicKey);
-        if (!ok) log.warn({ address: address.toString(), publicKey }, 'worker refused: key not allowed');
-        await zap.send([version, requestId, ok ? '200' : '400', ok ? 'OK' : 'key not allowed', ok ? publicKey : '', '']);
+        let ok = true;
+        if (admission !== undefined) {
+          ok = mechanism.toString() === 'CURVE' && admission.allow.has(publicKey);
+          if (!ok) admission.log.warn({ address: address.toString(), publicKey }, 'worker refused: key not allowed');
+        }
+        await socket.send([version, requestId, ok ? '200' : '400', ok ? 'OK' : 'key not allowed', ok ? publicKey : '', '']);
       }
     } catch (err) {
-      if (!zap.closed) log.error({ err }, 'ZAP handler failed');
+      if (!socket.closed) domains.values().next().value?.log.error({ err }, 'ZAP handler failed');
     }
   })();
-  return () => zap.close();
 }

@@ -12,7 +12,8 @@ export type RouterErrorCode =
   | 'ROUTER_ERR_BODY_TOO_LARGE'
   | 'ROUTER_ERR_BAD_REQUEST'
   | 'ROUTER_ERR_REQUEST_TIMEOUT'
-  | 'ROUTER_ERR_SHUTTING_DOWN';
+  | 'ROUTER_ERR_SHUTTING_DOWN'
+  | 'ROUTER_ERR_INVALID_OPTION';
 
 interface ErrorSpec { status: number; message: string; rst: number; retryAfter?: number }
 
@@ -28,6 +29,7 @@ const TABLE: Record<RouterErrorCode, ErrorSpec> = {
   ROUTER_ERR_BAD_REQUEST: { status: 400, message: 'the request body is malformed', rst: RstStatus.CANCEL },
   ROUTER_ERR_REQUEST_TIMEOUT: { status: 408, message: 'the client did not send its request in time', rst: RstStatus.CANCEL },
   ROUTER_ERR_SHUTTING_DOWN: { status: 503, message: 'the router is shutting down', rst: RstStatus.CANCEL, retryAfter: 1 },
+  ROUTER_ERR_INVALID_OPTION: { status: 500, message: 'invalid router option', rst: RstStatus.INTERNAL_ERROR },
 };
 
 const kRouterError = Symbol.for('switchboard.RouterError');

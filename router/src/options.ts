@@ -1,4 +1,7 @@
-// Router options and their defaults: secure by default (loopback only, bounded sizes, counts and times).
+// Router options, their defaults (secure by default: loopback only, bounded sizes, counts and times), and the one
+// place they are checked, for the library and the CLI alike.
+import { MAX_STREAM_ID } from '@switchboard/protocol';
+import { RouterError } from './errors.js';
 
 export interface RouterOptions {
   /** HTTP listen address, `host:port` (default 127.0.0.1:9000; port 0 picks a free one). */
@@ -49,7 +52,8 @@ export interface RouterOptions {
   curveSecretKey?: string;
   /** CurveZMQ: the router's public key (Z85), derived from the secret key file. */
   curvePublicKey?: string;
-  /** CurveZMQ: Z85 public keys of workers allowed in; requires curveSecretKey. */
+  /** CurveZMQ: Z85 public keys of workers allowed in (a ZAP handler the router runs while started); requires
+   * curveSecretKey. */
   allowWorkers?: string[];
   /** HTTP front: "llhttp" drives Node's parser directly (default; falls back to node:http where that parser is not
    * usable), "node" always uses node:http. */
@@ -81,10 +85,70 @@ export const DEFAULTS: Readonly<RouterOptions> = Object.freeze({
   logLevel: 'info',
 });
 
+/** Says what a value should be, or undefined when it is fine. */
+type Check = (value: unknown) => string | undefined;
+
+const integer = (min: number, max = Number.MAX_SAFE_INTEGER): Check =>
+  (v) => (Number.isInteger(v) && (v as number) >= min && (v as number) <= max ? undefined : `an integer in ${min}..${max}`);
+const oneOf = (...values: string[]): Check => (v) => (values.includes(v as string) ? undefined : `one of ${values.join(', ')}`);
+const endpoint: Check = (v) => (typeof v === 'string' && /^(tcp|ipc|inproc):\/\/./.test(v) ? undefined : 'a ZeroMQ endpoint like tcp://127.0.0.1:8000');
+const Z85_KEY = /^[0-9a-zA-Z.\-:+=^!/*?&<>()[\]{}@%$#]{40}$/;
+const z85Key: Check = (v) => (typeof v === 'string' && Z85_KEY.test(v) ? undefined : 'a 40-character Z85 key');
+const listen: Check = (v) => {
+  try {
+    const { port } = parseListen(v as string);
+    return port <= 65535 ? undefined : 'host:port with a port in 0..65535';
+  } catch {
+    return 'host:port, e.g. 127.0.0.1:9000';
+  }
+};
+
+const CHECKS: Readonly<Record<keyof RouterOptions, Check>> = {
+  listen,
+  bind: endpoint,
+  controlBind: endpoint,
+  maxBodySize: integer(0),
+  maxHeaderSize: integer(1),
+  maxConnections: integer(1),
+  headersTimeout: integer(0),
+  requestTimeout: integer(0),
+  keepAliveTimeout: integer(0),
+  workerTimeout: integer(0),
+  noWorkerTimeout: integer(0),
+  queueTimeout: integer(0),
+  maxQueue: integer(0),
+  streamWindow: integer(1, MAX_STREAM_ID),
+  maxStreamWindow: integer(1, MAX_STREAM_ID),
+  maxWindowGrowth: integer(0),
+  maxClientBuffer: integer(1),
+  heartbeatMs: integer(1),
+  gracePeriod: integer(0),
+  curveSecretKey: z85Key,
+  curvePublicKey: z85Key,
+  allowWorkers: (v) => (Array.isArray(v) && v.every((key) => z85Key(key) === undefined) ? undefined : 'a list of 40-character Z85 public keys'),
+  httpFront: oneOf('llhttp', 'node'),
+  logLevel: oneOf('fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'),
+};
+
+/** The defaults with `partial` on top, every value checked; an undefined value keeps its default. */
 export function resolveOptions(partial: Partial<RouterOptions>): RouterOptions {
+  if (typeof partial !== 'object' || partial === null) invalid('options must be an object');
   const opts: RouterOptions = { ...DEFAULTS };
-  for (const [key, value] of Object.entries(partial)) if (value !== undefined) (opts as unknown as Record<string, unknown>)[key] = value;
+  for (const [key, value] of Object.entries(partial)) {
+    if (!Object.hasOwn(CHECKS, key)) invalid(`unknown option ${JSON.stringify(key)}`);
+    if (value === undefined) continue;
+    const wanted = CHECKS[key as keyof RouterOptions](value);
+    if (wanted !== undefined) invalid(`${key} must be ${wanted}, got ${JSON.stringify(value)}`);
+    (opts as unknown as Record<string, unknown>)[key] = value;
+  }
+  if ((opts.curveSecretKey === undefined) !== (opts.curvePublicKey === undefined)) invalid('curveSecretKey and curvePublicKey go together');
+  // Without CurveZMQ no worker presents a key: an allow list would silently let everyone in.
+  if (opts.allowWorkers !== undefined && opts.curveSecretKey === undefined) invalid('allowWorkers (--allow-workers) needs curveSecretKey (--curve-secret-file)');
   return opts;
+}
+
+function invalid(detail: string): never {
+  throw new RouterError('ROUTER_ERR_INVALID_OPTION', { detail });
 }
 
 export function parseListen(listen: string): { host: string; port: number } {

@@ -12,6 +12,7 @@ import { requestPairs, isIdempotent } from './headers.js';
 import { RequestIntake, type HttpFront, type RequestSink } from './client-exchange.js';
 import { createLlhttpFront, loadLlhttp } from './llhttp-front.js';
 import { createNodeFront } from './node-front.js';
+import { admitWorkers } from './curve.js';
 import { parseListen, type RouterOptions } from './options.js';
 import { ProxyStream, StreamState } from './proxy-stream.js';
 import { MINIMAL, WorkerLink, type LinkEvents, type Peer } from './worker-link.js';
@@ -72,6 +73,11 @@ export class SwitchboardRouter implements RequestSink, LinkEvents {
   /** True while a worker's message is read: credit granted meanwhile waits in #credited until its end. */
   #reading = false;
   readonly #credited: ProxyStream[] = [];
+  /** Names this router's sockets to the allow list's ZAP handler, which every router in the process shares (set even
+   * with no list: see worker-link.ts). */
+  readonly #zapDomain = `switchboard-${this.session}`;
+  /** Stops enforcing the allow list (set while it is enforced). */
+  #withdrawAllowList: (() => void) | undefined;
   /** Set while close() waits for in-flight streams to finish. */
   #onIdle: (() => void) | undefined;
   /** Where the frames readFrames hands #reader come from: set for each message, so one reader serves them all. */
@@ -93,7 +99,7 @@ export class SwitchboardRouter implements RequestSink, LinkEvents {
     this.#maxWindow = Math.min(Math.max(opts.streamWindow, opts.maxStreamWindow), MAX_STREAM_ID);
     this.maxClientBuffer = opts.maxClientBuffer;
     const curve = opts.curveSecretKey ? { secretKey: opts.curveSecretKey, publicKey: opts.curvePublicKey! } : undefined;
-    this.#link = new WorkerLink({ bind: opts.bind, controlBind: opts.controlBind ?? controlEndpointFor(opts.bind), curve }, this);
+    this.#link = new WorkerLink({ bind: opts.bind, controlBind: opts.controlBind ?? controlEndpointFor(opts.bind), zapDomain: this.#zapDomain, curve }, this);
     const intake = new RequestIntake(this, opts);
     const llhttp = opts.httpFront === 'node' ? undefined : loadLlhttp();
     if (llhttp === undefined && opts.httpFront !== 'node') log.warn('the llhttp binding inside this Node is not usable: falling back to node:http');
@@ -106,7 +112,14 @@ export class SwitchboardRouter implements RequestSink, LinkEvents {
   }
 
   async start(): Promise<RouterAddress> {
-    await this.#link.bind();
+    // The ZAP handler goes first: a worker connecting before it is there would be let in unchecked.
+    if (this.opts.allowWorkers) this.#withdrawAllowList = await admitWorkers(this.#zapDomain, this.opts.allowWorkers, this.log);
+    try {
+      await this.#link.bind();
+    } catch (err) {
+      this.#withdrawAllowList?.();
+      throw err;
+    }
     const { host, port } = parseListen(this.opts.listen);
     await this.#front.listen(port, host);
     return this.address;
@@ -150,6 +163,7 @@ export class SwitchboardRouter implements RequestSink, LinkEvents {
     const target = this.#pool.pick(this.#link.minimalPeers, stream.streamingBody);
     if (target !== undefined) return this.#send(stream, target);
     if (this.#queue.length >= this.opts.maxQueue) return stream.fail(this.#error('ROUTER_ERR_QUEUE_FULL', stream));
+    this.log.debug({ stream: stream.id }, 'stream queued');
     stream.state = StreamState.QUEUED;
     stream.deadline = Date.now() + (this.#pool.anyConnected(this.#link.minimalPeers) ? this.opts.queueTimeout : this.opts.noWorkerTimeout);
     this.#queue.push(stream);
@@ -169,10 +183,10 @@ export class SwitchboardRouter implements RequestSink, LinkEvents {
     const finished = stream.bodyComplete && !stream.streamingBody;
     this.#awaiting.add(stream);
     this.#startTick();
-    this.#link.send(to, stream.synStream!);
+    this.#link.send(to, stream.synStream!, stream);
     const chunks = stream.body;
     for (let i = 0; i < chunks.length; i++) {
-      this.#link.send(to, encodeData(stream.id, chunks[i], finished && i === chunks.length - 1));
+      this.#link.send(to, encodeData(stream.id, chunks[i], finished && i === chunks.length - 1), stream);
     }
     if (target === MINIMAL) return;
     target.streams.add(stream);
@@ -190,7 +204,7 @@ export class SwitchboardRouter implements RequestSink, LinkEvents {
     let offset = 0;
     while (offset < chunk.length && stream.sendWindow > 0) {
       const n = Math.min(stream.sendWindow, chunk.length - offset, 1 << 20);
-      this.#link.send(to, encodeData(stream.id, chunk.subarray(offset, offset + n)));
+      this.#link.send(to, encodeData(stream.id, chunk.subarray(offset, offset + n)), stream);
       stream.sendWindow -= n;
       stream.bodySent += n;
       offset += n;
@@ -204,7 +218,7 @@ export class SwitchboardRouter implements RequestSink, LinkEvents {
 
   uploadEnd(stream: ProxyStream): void {
     if (stream.body.length > 0) return; // still waiting for credit; #onUploadCredit ends it
-    this.#link.send(stream.worker!, encodeData(stream.id, Buffer.alloc(0), true));
+    this.#link.send(stream.worker!, encodeData(stream.id, Buffer.alloc(0), true), stream);
     // The worker timeout runs from the end of the request: a handler may well read the whole body first.
     stream.deadline = Date.now() + this.opts.workerTimeout;
   }
@@ -278,6 +292,7 @@ export class SwitchboardRouter implements RequestSink, LinkEvents {
     const worker = from === MINIMAL ? undefined : this.#pool.get(from);
     if (worker !== undefined) {
       worker.lastSeen = Date.now();
+      worker.pingUnanswered = false;
       if (worker.unresponsive) this.#responsiveAgain(worker);
     }
     this.#from = from;
@@ -375,19 +390,40 @@ export class SwitchboardRouter implements RequestSink, LinkEvents {
       this.log.warn({ id: Buffer.from(from, 'latin1').toString('hex'), helloId: hello.id, name: hello.name }, 'hello refused: its id is not the routing id');
       return;
     }
+    const before = this.#pool.get(from)?.maxStreams ?? 0;
     const { worker, isNew } = this.#pool.greet(from, hello, Date.now());
-    if (!isNew) return;
-    this.log.info({ worker: worker.name, id: from, maxStreams: worker.maxStreams }, 'worker joined');
-    this.#link.send(from, encodeControl({ t: 'welcome', session: this.session, window: this.opts.streamWindow, heartbeatMs: this.opts.heartbeatMs }));
-    this.#drainQueue();
+    if (isNew) {
+      this.log.info({ worker: worker.name, id: from, maxStreams: worker.maxStreams }, 'worker joined');
+      this.#link.send(from, encodeControl({ t: 'welcome', session: this.session, window: this.opts.streamWindow, heartbeatMs: this.opts.heartbeatMs }));
+    }
+    // New credit, from a new worker or a raised limit, takes queued streams now rather than when a stream ends.
+    if (worker.maxStreams > before) this.#drainQueue();
   }
 
-  unreachable(workerId: Peer, lost: Buffer[][]): void {
-    const worker = this.#pool.get(workerId);
+  holds(stream: ProxyStream, peer: Peer): boolean {
+    return stream.live && stream.worker === peer;
+  }
+
+  unreachable(peer: Peer, undelivered: ProxyStream[]): void {
+    if (peer === MINIMAL) {
+      // No minimal worker took them: they were never sent, whatever their method, so they do not count as a send.
+      this.log.debug({ streams: undelivered.length }, 'no minimal worker to take the streams: routing them again');
+      for (const stream of undelivered) {
+        if (!this.holds(stream, MINIMAL)) continue;
+        stream.sends--;
+        this.#redispatch(stream, 'ROUTER_ERR_NO_WORKER');
+      }
+      return;
+    }
+    const worker = this.#pool.get(peer);
     if (worker === undefined) return;
-    const undelivered = new Set(lost.flat());
-    for (const stream of worker.streams) if (stream.synStream && undelivered.has(stream.synStream)) stream.neverDelivered = true;
+    for (const stream of undelivered) if (worker.streams.has(stream)) stream.neverDelivered = true;
     this.#workerDead(worker, 'connection gone');
+  }
+
+  connection(endpoint: 'request' | 'control', event: string, reason?: string): void {
+    if (reason === undefined) this.log.debug({ endpoint, event }, 'worker endpoint connection');
+    else this.log.warn({ endpoint, event, reason }, 'worker handshake failed');
   }
 
   controlDisconnect(): void {
@@ -404,6 +440,7 @@ export class SwitchboardRouter implements RequestSink, LinkEvents {
 
   #ping(worker: WorkerState, now: number): void {
     worker.pingedAt = now;
+    worker.pingUnanswered = true;
     this.#link.send(worker.id, encodePing(this.#pingId));
     this.#pingId = this.#pingId + 2 > MAX_STREAM_ID ? 1 : this.#pingId + 2;
   }
@@ -500,7 +537,9 @@ export class SwitchboardRouter implements RequestSink, LinkEvents {
   #checkAlive(worker: WorkerState, sentAt: number, now: number): void {
     const heard = Math.max(worker.lastSeen, sentAt);
     if (now - heard < PING_AFTER_MS) return;
-    if (worker.pingedAt < heard) return this.#ping(worker, now);
+    // Answered is a flag, not a comparison of times: an echo read within the millisecond of its PING has the same
+    // timestamp, and a healthy worker was condemned for it (issue 9).
+    if (!worker.pingUnanswered || worker.pingedAt < heard) return this.#ping(worker, now);
     if (now - worker.pingedAt < PING_TIMEOUT_MS) return;
     // Unanswered. Ask again either way: a killed worker whose connection libzmq had not yet let go of when the
     // disconnect probes went out is found by the send failing (EHOSTUNREACH); a stopped one answers when resumed.
@@ -558,5 +597,6 @@ export class SwitchboardRouter implements RequestSink, LinkEvents {
     clearInterval(this.#tick);
     this.#tick = undefined;
     this.#link.close();
+    this.#withdrawAllowList?.();
   }
 }

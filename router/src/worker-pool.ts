@@ -14,6 +14,8 @@ export interface WorkerState {
   lastSeen: number;
   /** When the router last sent it a liveness PING. */
   pingedAt: number;
+  /** That PING is unanswered: nothing came from the worker since. */
+  pingUnanswered: boolean;
   /** Quiet too long while holding unanswered streams (SPEC §5.2): gets no new streams until it speaks again. */
   unresponsive: boolean;
   /** Sent GOAWAY: gets no new streams. */
@@ -41,7 +43,7 @@ export class WorkerPool {
     let worker = this.#workers.get(id);
     const isNew = worker === undefined;
     if (worker === undefined) {
-      worker = { id, name: hello.name, maxStreams: 0, window: 0, lastSeen: now, pingedAt: 0, unresponsive: false, draining: false, streams: new Set() };
+      worker = { id, name: hello.name, maxStreams: 0, window: 0, lastSeen: now, pingedAt: 0, pingUnanswered: false, unresponsive: false, draining: false, streams: new Set() };
       this.#workers.set(id, worker);
       this.#list.push(worker);
     }

@@ -91,10 +91,11 @@ export function spawnLogged(t, command, args, { env, name = command } = {}) {
 /**
  * Starts `switchboard router` and waits until it listens. Without addresses, the kernel picks every port
  * (HTTP port 0, ZeroMQ `*`) and the router's "router listening" line says which: no race for free ports.
+ * nodeArgs go to Node itself (e.g. --import of a test hook).
  */
-export async function startRouter(t, extraArgs = [], addresses) {
+export async function startRouter(t, extraArgs = [], addresses, { nodeArgs = [] } = {}) {
   const a = addresses ?? { listen: '127.0.0.1:0', bind: 'tcp://127.0.0.1:*', control: 'tcp://127.0.0.1:*' };
-  const proc = spawnLogged(t, process.execPath, [CLI, 'router', '--listen', a.listen, '--bind', a.bind, '--control-bind', a.control, ...extraArgs], { name: 'router' });
+  const proc = spawnLogged(t, process.execPath, [...nodeArgs, CLI, 'router', '--listen', a.listen, '--bind', a.bind, '--control-bind', a.control, ...extraArgs], { name: 'router' });
   const ready = await proc.waitFor((e) => e.msg === 'router listening', 60_000, '"router listening"');
   return {
     ...proc, listen: ready.http, bind: ready.bind, control: ready.control, url: `http://${ready.http}`,
