@@ -13,6 +13,8 @@ import { MAX_HEADER_LINES, checkHead } from './request-head.js';
 /** A node:http request and response pair seen as a ClientExchange. */
 class NodeExchange implements ClientExchange {
   stream: ProxyStream | undefined;
+  /** A 'drain' listener is on: one is enough however many writes came back false before it fires. */
+  #awaitingDrain = false;
 
   constructor(readonly req: IncomingMessage, readonly res: ServerResponse, connection: Connection) {
     connection.open++;
@@ -38,7 +40,13 @@ class NodeExchange implements ClientExchange {
   write(chunk: Buffer): boolean {
     if (this.res.destroyed) return true;
     if (this.res.write(chunk)) return true;
-    this.res.once('drain', () => this.stream?.drained());
+    if (!this.#awaitingDrain) {
+      this.#awaitingDrain = true;
+      this.res.once('drain', () => {
+        this.#awaitingDrain = false;
+        this.stream?.drained();
+      });
+    }
     return false;
   }
 
