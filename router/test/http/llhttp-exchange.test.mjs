@@ -135,7 +135,7 @@ t.test('trailers are sent after the last chunk, only with chunked framing', asyn
   t.notMatch(sized.owner.wire, /x-sum/);
 });
 
-t.test('a worker\'s Connection: close closes the client connection after the response; its own header is not copied', async (t) => {
+t.test('Connection: close in the headers (an error page before the body was read) closes the connection; written once', async (t) => {
   const { owner, ex } = exchange();
   ex.writeHead(200, ['connection', 'keep-alive, Close', 'content-length', '0']);
   ex.end();
@@ -143,7 +143,7 @@ t.test('a worker\'s Connection: close closes the client connection after the res
   t.equal(owner.finishedWith, false);
 });
 
-t.test('a worker\'s Connection without close leaves keep-alive alone', async (t) => {
+t.test('a Connection header without close leaves keep-alive alone and is not copied', async (t) => {
   const { owner, ex } = exchange();
   ex.writeHead(200, ['connection', 'x-closer', 'content-length', '0']);
   ex.end();
