@@ -92,28 +92,42 @@ t.test('SIGSTOP under steady load: new streams do not keep a hung worker looking
 });
 
 t.test('client goes away: the worker is told with RST_STREAM CANCEL and its handler stops', async (t) => {
-  const router = await startRouter(t);
-  const sse = startWorker(t, router, 'sse', ['--interval', '50'], 'stream');
+  const router = await startRouter(t, ['--log-level', 'debug']);
+  // One stream at a time: the worker takes the next request only once the router and the worker both let the first go.
+  const sse = startWorker(t, router, 'sse', ['--interval', '50', '--concurrency', '1'], 'stream');
   await router.joined(1);
-  let closedAt = 0;
-  await new Promise((resolve, reject) => {
+  /** Reads the first event of an endless response, then goes away; resolves with that event. */
+  const readOneEventAndLeave = () => new Promise((resolve, reject) => {
+    let first;
     const req = http.get(router.url, { agent: false }, (res) => {
-      res.once('data', () => { closedAt = Date.now(); req.destroy(); resolve(); });
+      t.equal(res.statusCode, 200, 'the stream is answered');
+      res.once('data', (chunk) => { first = { at: Date.now(), text: chunk.toString() }; req.destroy(); resolve(first); });
     });
-    req.on('error', (err) => (closedAt ? resolve() : reject(err)));
+    req.on('error', (err) => (first ? resolve(first) : reject(err)));
   });
+  const left = await readOneEventAndLeave();
+  t.match(left.text, /^id: 1\ndata: \{"worker":"sse","n":1,/, 'the first event came from the worker');
   // The handler streams forever, so only the CANCEL can stop it. Target 100 ms, measured by `npm run bench`.
   const stopped = await sse.waitFor((e) => e.msg === 'stream closed', 20_000, 'handler told');
-  t.comment(`worker's handler stopped ${stopped.time - closedAt} ms after the client left`);
+  t.equal(stopped.reason, 'client went away', 'the handler saw its request aborted');
+  t.ok(stopped.events >= 1, `it had sent ${stopped.events} events`);
+  t.comment(`worker's handler stopped ${stopped.time - left.at} ms after the client left`);
+  // Nothing held on either side: the one slot is free, so the next client gets a fresh stream from the same worker.
+  const next = await readOneEventAndLeave();
+  t.match(next.text, /^id: 1\n/, 'the next client got a stream of its own');
+  await sse.waitFor(() => sse.count((e) => e.msg === 'stream closed') >= 2, 20_000, 'second handler told');
+  t.equal(router.count((e) => e.msg === 'stream sent'), 2, 'each request went to the worker once');
+  t.equal(router.count((e) => e.msg === 'worker lost' || e.msg === 'worker unresponsive'), 0, 'the worker stayed healthy');
 });
 
 t.test('backpressure: busy workers make requests wait in a bounded queue, then 503 with Retry-After', async (t) => {
-  const router = await startRouter(t, ['--queue-timeout', '400', '--max-queue', '2']);
+  const router = await startRouter(t, ['--log-level', 'debug', '--queue-timeout', '400', '--max-queue', '2']);
   startWorker(t, router, 'one', ['--concurrency', '1', '--delay', '6000']);
   await router.joined(1);
   let firstDone = false;
   const first = request(router.url, { timeoutMs: 30_000 }).finally(() => { firstDone = true; });
-  await new Promise((r) => setImmediate(r));
+  // The rest come on other connections: only once the worker holds the first can they find it busy.
+  await router.waitFor((e) => e.msg === 'stream sent', 30_000, 'first request sent to the worker');
   const rest = await Promise.all([request(router.url), request(router.url), request(router.url)]);
   const statuses = rest.map((r) => r.status).sort();
   t.same(statuses, [503, 503, 503], 'the queue holds two for 400 ms, the third is refused at once');

@@ -15,12 +15,15 @@ t.test('a worker holding streams and answering every PING at once is never unres
   const router = await startRouter(t, ['--log-level', 'debug'], undefined, { nodeArgs: ['--import', COARSE_CLOCK] });
   const worker = spawnLogged(t, process.execPath, [EXTENDED, router.control, '--max-streams', '8', '--hold-ms', '1500'], { name: 'extended' });
   await router.joined(1);
+  const echoes = () => worker.count((e) => e.msg === 'ping echoed');
+  /** Resolves once the worker has echoed one more PING than it had: the router found the holder quiet and asked. */
+  const nextPing = () => { const seen = echoes(); return worker.waitFor(() => echoes() > seen, 30_000, 'a PING echoed'); };
   for (let run = 0; run < RUNS; run++) {
-    // One stream held, then two more ~300 ms apart: the router PINGs the quiet holder several times meanwhile.
+    // One stream held, then one more after each PING the router sends the quiet holder (~250 ms apart).
     const pending = [request(`${router.url}/${run}/a`)];
-    await new Promise((r) => setTimeout(r, 300));
+    await nextPing();
     pending.push(request(`${router.url}/${run}/b`));
-    await new Promise((r) => setTimeout(r, 300));
+    await nextPing();
     pending.push(request(`${router.url}/${run}/c`));
     const responses = await Promise.all(pending);
     t.same(responses.map((r) => r.status), [200, 200, 200], `run ${run}: every held stream answered`);

@@ -138,14 +138,24 @@ t.test('a request stuck with no worker is answered, and never reaches a worker t
   // it after it died and before its disconnect is seen (issue 10), and must not wait for the next worker.
   const answers = [];
   let n = 0;
+  let served = 0;
+  // Counted milestones instead of fixed times: the load is under way and served before the kill, and goes on past the
+  // departure, however slowly this machine runs the timer.
+  let milestone;
+  const reach = (what, done) => new Promise((resolve) => { milestone = { done, resolve }; }).then(() => t.comment(`${what}: ${n} requests sent, ${served} served`));
   const load = setInterval(() => {
     const path = `/load/${n++}`;
-    answers.push(request(`${router.url}${path}`, { method: 'POST', body: 'x', timeoutMs: 60_000 }).then((r) => ({ path, status: r.status })));
+    answers.push(request(`${router.url}${path}`, { method: 'POST', body: 'x', timeoutMs: 60_000 }).then((r) => {
+      if (r.status === 200) served++;
+      return { path, status: r.status };
+    }));
+    if (milestone?.done()) milestone.resolve();
   }, 2);
-  await new Promise((r) => setTimeout(r, 150));
+  await reach('the worker serves under load', () => served >= 10);
   await first.kill('SIGKILL');
   await router.waitFor((e) => e.msg === 'minimal workers connected' && e.count === 0, 30_000, 'its departure seen');
-  await new Promise((r) => setTimeout(r, 150));
+  const atDeparture = n;
+  await reach('load after the departure', () => n >= atDeparture + 50);
   clearInterval(load);
   const results = await Promise.all(answers);
   const statuses = new Set(results.map((r) => r.status));

@@ -1,5 +1,5 @@
 // An extended-protocol worker on a raw DEALER, for liveness and credit tests: echoes every router PING at once,
-// holds each stream it gets, and logs each step as a JSON line.
+// holds each stream it gets, and logs each step (PINGs echoed included) as a JSON line.
 //   node extended-worker.mjs CONTROL_ENDPOINT [--max-streams N] [--hold-ms MS]
 // A held stream is answered (200, body "held <id>\n") after --hold-ms, or on SIGUSR2 when --hold-ms is 0.
 // SIGUSR1 repeats the hello with maxStreams + 1 (a worker raising its limit at run time).
@@ -37,6 +37,7 @@ for await (const parts of sock) {
     for (const frame of decodeFrames(part)) {
       if (frame.type === 'PING' && frame.id % 2 === 1) {
         send([encodePing(frame.id)]);
+        log({ msg: 'ping echoed', id: frame.id });
       } else if (frame.type === 'CONTROL' && frame.payload.t === 'welcome') {
         log({ msg: 'worker joined' });
       } else if (frame.type === 'SYN_STREAM') {

@@ -1,0 +1,128 @@
+// router/src/workers/worker-pool.ts in-process: the extended workers the router knows (SPEC §5.2) and the round-robin
+// choice of where a stream goes, over extended workers with free credit and the minimal workers' DEALER.
+import t from 'tap';
+import { WorkerPool } from '../../dist/worker-pool.js';
+import { MINIMAL } from '../../dist/worker-link.js';
+
+const hello = (name, maxStreams = 2, window = 65536) => ({ t: 'hello', id: name, name, maxStreams, window });
+
+/** A pool with the named extended workers, each greeted with the given credit. */
+function poolOf(...names) {
+  const pool = new WorkerPool();
+  const workers = names.map((name) => pool.greet(name, hello(name), 1000).worker);
+  return { pool, workers };
+}
+
+/** Where `n` picks in a row go, by worker name ('minimal' for the DEALER, '-' for none). */
+const picks = (pool, n, minimalPeers = 0, extendedOnly = false) =>
+  Array.from({ length: n }, () => {
+    const to = pool.pick(minimalPeers, extendedOnly);
+    return to === undefined ? '-' : to === MINIMAL ? 'minimal' : to.name;
+  });
+
+t.test('greet: a new worker is recorded with its hello and reported new; quiet and healthy', async (t) => {
+  const pool = new WorkerPool();
+  const { worker, isNew } = pool.greet('id-a', hello('a', 8, 1 << 20), 1234);
+  t.ok(isNew);
+  t.match(worker, { id: 'id-a', name: 'a', maxStreams: 8, window: 1 << 20, lastSeen: 1234, pingUnanswered: false, unresponsive: false, draining: false });
+  t.equal(worker.streams.size, 0);
+  t.equal(pool.size, 1);
+  t.equal(pool.get('id-a'), worker);
+});
+
+t.test('greet: a repeated hello updates the same worker in place (credit, window, name, last seen), not new', async (t) => {
+  const pool = new WorkerPool();
+  const first = pool.greet('id-a', hello('a', 1), 1000).worker;
+  first.streams.add({});
+  const again = pool.greet('id-a', hello('renamed', 4, 131072), 2000);
+  t.notOk(again.isNew);
+  t.equal(again.worker, first);
+  t.match(first, { name: 'renamed', maxStreams: 4, window: 131072, lastSeen: 2000 });
+  t.equal(first.streams.size, 1, 'the streams it holds are kept');
+  t.equal(pool.size, 1);
+});
+
+t.test('greet: a hello without a name is known by its id', async (t) => {
+  const pool = new WorkerPool();
+  t.equal(pool.greet('id-x', { t: 'hello', id: 'id-x', maxStreams: 1, window: 65536 }, 0).worker.name, 'id-x');
+});
+
+t.test('pick: round robin over the extended workers with free credit', async (t) => {
+  const { pool } = poolOf('a', 'b', 'c');
+  t.same(picks(pool, 6), ['a', 'b', 'c', 'a', 'b', 'c']);
+});
+
+t.test('pick: the minimal workers\' DEALER gets one turn per connected minimal worker', async (t) => {
+  const { pool } = poolOf('a');
+  t.same(picks(pool, 6, 2), ['a', 'minimal', 'minimal', 'a', 'minimal', 'minimal']);
+  t.same(picks(new WorkerPool(), 3, 1), ['minimal', 'minimal', 'minimal'], 'minimal workers alone');
+});
+
+t.test('pick: extendedOnly (a body that must stream) never goes to the DEALER', async (t) => {
+  const { pool } = poolOf('a');
+  t.same(picks(pool, 3, 5, true), ['a', 'a', 'a']);
+  t.same(picks(new WorkerPool(), 2, 5, true), ['-', '-'], 'no extended worker: nowhere');
+});
+
+t.test('pick: a worker holding maxStreams streams is skipped until one ends', async (t) => {
+  const { pool, workers: [a] } = poolOf('a', 'b');
+  const held = {};
+  a.streams.add(held);
+  a.streams.add({});
+  t.same(picks(pool, 3), ['b', 'b', 'b']);
+  a.streams.delete(held);
+  t.ok(picks(pool, 2).includes('a'), 'free credit again');
+});
+
+t.test('pick: a draining worker (GOAWAY) gets no new streams', async (t) => {
+  const { pool, workers: [a] } = poolOf('a', 'b');
+  a.draining = true;
+  t.same(picks(pool, 3), ['b', 'b', 'b']);
+});
+
+t.test('pick: an unresponsive worker gets no new streams until it speaks again', async (t) => {
+  const { pool, workers: [a] } = poolOf('a', 'b');
+  a.unresponsive = true;
+  t.same(picks(pool, 3), ['b', 'b', 'b']);
+  a.unresponsive = false;
+  t.ok(picks(pool, 2).includes('a'));
+});
+
+t.test('pick: a worker announcing maxStreams 0 takes nothing', async (t) => {
+  const pool = new WorkerPool();
+  pool.greet('a', hello('a', 0), 0);
+  t.same(picks(pool, 2), ['-', '-']);
+  t.same(picks(pool, 2, 1), ['minimal', 'minimal']);
+});
+
+t.test('pick: undefined when nothing can take a stream', async (t) => {
+  const { pool, workers } = poolOf('a', 'b');
+  for (const w of workers) w.draining = true;
+  t.equal(pool.pick(0, false), undefined);
+  t.equal(new WorkerPool().pick(0, false), undefined, 'an empty pool');
+});
+
+t.test('remove: the worker is forgotten, and returned once', async (t) => {
+  const { pool, workers: [a] } = poolOf('a', 'b');
+  t.equal(pool.remove('a'), a);
+  t.equal(pool.remove('a'), undefined);
+  t.equal(pool.get('a'), undefined);
+  t.same(pool.all().map((w) => w.name), ['b']);
+  t.same(picks(pool, 2), ['b', 'b']);
+});
+
+t.test('anyConnected counts minimal workers and extended ones, busy or not; anyExtended only those not draining', async (t) => {
+  const { pool, workers: [a] } = poolOf('a');
+  t.ok(pool.anyConnected(0));
+  t.ok(pool.anyExtended());
+  a.draining = true;
+  t.notOk(pool.anyExtended(), 'draining');
+  t.ok(pool.anyConnected(0), 'still connected');
+  a.unresponsive = true;
+  a.draining = false;
+  t.ok(pool.anyExtended(), 'unresponsive is not gone');
+  const empty = new WorkerPool();
+  t.notOk(empty.anyConnected(0));
+  t.ok(empty.anyConnected(1));
+  t.notOk(empty.anyExtended());
+});
