@@ -216,37 +216,35 @@ async function laterStream(t, peer) {
   await peer.barrier();
 }
 
-t.test('§5.2 a welcome with a new session aborts the streams of the old one', async (t) => {
-  t.setTimeout(30000);
+/** A joined worker in `session` holding stream 1 (its reply started); `aborted` resolves with the stream's abort reason. */
+async function heldStream(t, session) {
   let reason;
-  const abortedP = new Promise((r) => (reason = r));
+  const aborted = new Promise((r) => (reason = r));
   const { peer } = await setup(t, {}, (req, res) => {
     res.write('started');
     req.signal.addEventListener('abort', () => reason(req.signal.reason));
-  }, { session: 'old' });
+  }, { session });
   await join(peer);
   await peer.send([synStream(1)]);
   await peer.nextFrame('SYN_REPLY', 1);
-  await peer.send([encodeControl({ t: 'welcome', session: 'old', window: 65536, heartbeatMs: 250 })]);
+  return { peer, aborted };
+}
+
+t.test('§5.2 a welcome with a new session aborts the streams of the old one', async (t) => {
+  t.setTimeout(30000);
+  const { peer, aborted } = await heldStream(t, 'old');
+  await peer.welcome();
   await peer.send([encodeControl({ t: 'welcome', session: 'new', window: 65536, heartbeatMs: 250 })]);
-  const err = await abortedP;
+  const err = await aborted;
   t.ok(err instanceof WorkerError);
   t.equal(err.code, 'WORKER_ERR_SESSION_LOST');
 });
 
 t.test('§5.2 a welcome of the same session (the router had found this worker dead) aborts the streams it holds', async (t) => {
   t.setTimeout(30000);
-  let reason;
-  const abortedP = new Promise((r) => (reason = r));
-  const { peer } = await setup(t, {}, (req, res) => {
-    res.write('started');
-    req.signal.addEventListener('abort', () => reason(req.signal.reason));
-  }, { session: 'same' });
-  await join(peer);
-  await peer.send([synStream(1)]);
-  await peer.nextFrame('SYN_REPLY', 1);
-  await peer.send([encodeControl({ t: 'welcome', session: 'same', window: 65536, heartbeatMs: 250 })]);
-  const err = await abortedP;
+  const { peer, aborted } = await heldStream(t, 'same');
+  await peer.welcome();
+  const err = await aborted;
   t.equal(err.code, 'WORKER_ERR_SESSION_LOST');
   t.match(err.message, /found this worker dead/);
   await peer.send([synStream(3)]);
