@@ -19,7 +19,7 @@ export function conformanceCommand(program: Command): void {
     .option('--control <endpoint>', 'control endpoint (default: --bind port + 1)')
     .option('--timeout <ms>', 'time allowed for each check', Number, CONFORMANCE_DEFAULTS.timeoutMs)
     .option('--wait <ms>', 'time to wait for the worker to connect', Number, CONFORMANCE_DEFAULTS.waitMs)
-    .option('--worker-pid <pid>', "the worker's process id: lets the checker SIGTERM it to check its GOAWAY", Number)
+    .option('--worker-pid <pid>', "the worker's process id: lets the checker SIGTERM it to check its GOAWAY (default: none, that check is skipped)", Number)
     .action(async (o) => {
       process.exitCode = await conformanceCli({ bind: o.bind, control: o.control, timeoutMs: o.timeout, waitMs: o.wait, workerPid: o.workerPid });
     });

@@ -60,7 +60,7 @@ function workerCommand(program: Command, name: string, description: string): Com
     .option('--minimal', 'speak only the minimal protocol (one ROUTER socket)')
     .option('--concurrency <n>', 'streams held at once', integer, WORKER_DEFAULTS.concurrency)
     .option('--curve-server-key <z85>', "the router's CurveZMQ public key (default: plain)")
-    .option('--curve-key-file <file>', "this worker's key pair, from switchboard keygen");
+    .option('--curve-key-file <file>', "this worker's key pair, from switchboard keygen (default: plain)");
 }
 
 /** The worker's options from the flags; the SDK checks them (a missing key included). */
