@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { runStream } from '@switchboard/examples';
 import { encodeRstStream, RstStatus } from '@switchboard/protocol';
-import { FakeRouter, memoryLogger, synStream } from './fake-router.mjs';
+import { join, memoryLogger, response, startPeer, synStream } from './lib/peer.mjs';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -36,45 +36,45 @@ function helloProcess(t, options) {
 
 t.test('hello: logs "worker started", answers, honours --size and --delay, exits 0 on SIGTERM after GOAWAY', async (t) => {
   t.setTimeout(60000);
-  const router = await FakeRouter.start();
-  t.teardown(() => router.close());
-  const p = helloProcess(t, { name: 'h1', connect: 'tcp://127.0.0.1:1', control: router.controlEndpoint, delay: 200, size: 3000 });
+  const { peer, control } = await startPeer();
+  t.teardown(() => peer.close());
+  const p = helloProcess(t, { name: 'h1', connect: 'tcp://127.0.0.1:1', control, delay: 200, size: 3000 });
   const line = await p.started;
   t.match(line, { msg: 'worker started', worker: 'h1', level: 30, delay: 200, size: 3000 });
-  const { id } = await router.join();
+  await join(peer);
   const sentAt = performance.now();
-  await router.send(id, synStream(1));
-  const res = await router.response(1);
+  await peer.send([synStream(1)]);
+  const res = await response(peer, 1);
   t.ok(performance.now() - sentAt >= 190, 'answered after the delay');
   t.equal(res.body.length, 3000);
   t.equal(res.headers['content-length'], '3000');
   p.child.kill('SIGTERM');
-  await router.nextFrame('GOAWAY');
+  await peer.nextFrame('GOAWAY');
   t.same(await p.exited, { code: 0, signal: null });
 });
 
 t.test('hello: the greeting, without options', async (t) => {
   t.setTimeout(60000);
-  const router = await FakeRouter.start();
-  t.teardown(() => router.close());
-  const p = helloProcess(t, { name: 'h2', connect: 'tcp://127.0.0.1:1', control: router.controlEndpoint });
+  const { peer, control } = await startPeer();
+  t.teardown(() => peer.close());
+  const p = helloProcess(t, { name: 'h2', connect: 'tcp://127.0.0.1:1', control });
   await p.started;
-  const { id } = await router.join();
-  await router.send(id, synStream(1));
-  t.equal((await router.response(1)).body.toString(), 'Hello from h2\n');
+  await join(peer);
+  await peer.send([synStream(1)]);
+  t.equal((await response(peer, 1)).body.toString(), 'Hello from h2\n');
 });
 
 t.test('stream: count events, one per interval, then the end', async (t) => {
   t.setTimeout(30000);
-  const router = await FakeRouter.start();
-  const worker = runStream({ name: 's1', connect: 'tcp://127.0.0.1:1', control: router.controlEndpoint, interval: 100, count: 3, signals: false, logger: memoryLogger() });
+  const { peer, control } = await startPeer();
+  const worker = runStream({ name: 's1', connect: 'tcp://127.0.0.1:1', control, interval: 100, count: 3, signals: false, logger: memoryLogger() });
   t.teardown(async () => {
     await worker.close({ graceMs: 0 });
-    await router.close();
+    peer.close();
   });
-  const { id } = await router.join();
-  await router.send(id, synStream(1));
-  const res = await router.response(1);
+  await join(peer);
+  await peer.send([synStream(1)]);
+  const res = await response(peer, 1);
   t.equal(res.headers['content-type'], 'text/event-stream; charset=utf-8');
   const events = res.body.toString().split('\n\n').filter(Boolean);
   t.equal(events.length, 3);
@@ -85,21 +85,26 @@ t.test('stream: count events, one per interval, then the end', async (t) => {
 
 t.test('stream: stops producing when the client goes away', async (t) => {
   t.setTimeout(30000);
-  const router = await FakeRouter.start();
+  const { peer, control } = await startPeer();
   const logger = memoryLogger();
-  const worker = runStream({ name: 's2', connect: 'tcp://127.0.0.1:1', control: router.controlEndpoint, interval: 30, signals: false, logger });
+  const worker = runStream({ name: 's2', connect: 'tcp://127.0.0.1:1', control, interval: 30, signals: false, logger });
   t.teardown(async () => {
     await worker.close({ graceMs: 0 });
-    await router.close();
+    peer.close();
   });
-  const { id } = await router.join();
-  await router.send(id, synStream(1));
-  await router.nextFrame('DATA', 1);
-  await router.nextFrame('DATA', 1);
-  await router.send(id, encodeRstStream(1, RstStatus.CANCEL));
+  await join(peer);
+  await peer.send([synStream(1)]);
+  await peer.nextFrame('DATA', 1);
+  await peer.nextFrame('DATA', 1);
+  await peer.send([encodeRstStream(1, RstStatus.CANCEL)]);
   t.match(await logger.waitFor('stream closed'), { reason: 'client went away', events: Number }, 'the example saw the abort signal');
-  const cut = await router.barrier(id);
-  await new Promise((r) => setTimeout(r, 150));
-  t.same(router.log.slice(cut).filter((e) => e.frame.streamId === 1), [], 'no more events after the cancel');
+  const cut = await peer.barrier();
   t.equal(worker.active, 0, 'the stream is over');
+  // A later stream's second event comes one interval after its first: by then stream 1's timer, had it been left
+  // running, would have produced an event too. The barrier after it: the worker has sent all it had queued.
+  await peer.send([synStream(3)]);
+  await peer.nextFrame('DATA', 3);
+  await peer.nextFrame('DATA', 3);
+  await peer.barrier();
+  t.same(peer.log.slice(cut).filter((e) => e.frame.streamId === 1), [], 'no more events after the cancel');
 });

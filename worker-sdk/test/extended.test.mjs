@@ -1,46 +1,46 @@
-// The extended protocol (SPEC §5) against a router played with raw sockets: join, dispatch,
+// The extended protocol (SPEC §5) against a router played by the conformance peer: join, dispatch,
 // replies, handler failures, cancellation, sessions, concurrency, GOAWAY.
 import t from 'tap';
 import { encodeControl, encodeData, encodePing, encodeRstStream, encodeWindowUpdate, RstStatus } from '@switchboard/protocol';
 import { Worker, WorkerError } from '@switchboard/worker-sdk';
-import { FakeRouter, memoryLogger, queue, synStream } from './fake-router.mjs';
+import { join, memoryLogger, nextHello, queue, response, startPeer, synStream } from './lib/peer.mjs';
 
-async function setup(t, workerOptions = {}, handler) {
-  const router = await FakeRouter.start({ request: true });
+async function setup(t, workerOptions = {}, handler, peerOptions) {
+  const { peer, bind, control } = await startPeer(peerOptions);
   const logger = memoryLogger();
-  const worker = new Worker({ connect: router.requestEndpoint, control: router.controlEndpoint, name: 'w1', logger, ...workerOptions });
+  const worker = new Worker({ connect: bind, control, name: 'w1', logger, ...workerOptions });
   t.teardown(async () => {
     await worker.close({ graceMs: 0 });
-    await router.close();
+    peer.close();
   });
   if (handler?.fetch) worker.fetch(handler.fetch);
   else if (handler) worker.handle(handler);
-  return { router, worker, logger };
+  return { peer, worker, logger, control };
 }
 
 t.test('§5.2 hello on connect, heartbeats, welcome', async (t) => {
   t.setTimeout(30000);
   const since = performance.now();
-  const { router, worker, logger } = await setup(t, { heartbeatMs: 50, concurrency: 7, window: 4096 }, (_req, res) => res.end());
-  const first = await router.nextControl('hello');
-  t.equal(first.from, worker.id, 'the control socket routing id is the worker id');
+  const { peer, worker, logger, control } = await setup(t, { heartbeatMs: 50, concurrency: 7, window: 4096 }, (_req, res) => res.end());
+  const first = await nextHello(peer);
+  t.equal(peer.workerId.toString(), worker.id, 'the control socket routing id is the worker id');
   t.match(first.frame.payload, { t: 'hello', id: worker.id, name: 'w1', maxStreams: 7, window: 4096, active: 0, heartbeatMs: 50 });
-  for (let i = 0; i < 3; i++) await router.nextControl('hello');
+  for (let i = 0; i < 3; i++) await nextHello(peer);
   // Receive times bunch up when this loaded machine stalls a process, so bound the rate, not the gaps.
-  const hellos = router.log.filter((e) => e.frame.type === 'CONTROL' && e.frame.payload.t === 'hello').length;
+  const hellos = peer.log.filter((e) => e.frame.type === 'CONTROL' && e.frame.payload.t === 'hello').length;
   const elapsed = performance.now() - since;
   t.ok(hellos <= elapsed / 50 + 2, `hellos repeat at the heartbeat, no faster (${hellos} in ${elapsed.toFixed(0)} ms)`);
-  await router.send(worker.id, encodeControl({ t: 'welcome', session: 's1', window: 65536, heartbeatMs: 250 }));
-  t.match(await logger.waitFor('joined router'), { session: 's1', router: router.controlEndpoint }, 'the welcome is logged once joined');
-  await router.send(worker.id, encodeControl({ t: 'welcome', session: 's1', window: 65536, heartbeatMs: 250 }));
-  await router.barrier(worker.id);
+  await peer.send([encodeControl({ t: 'welcome', session: 's1', window: 65536, heartbeatMs: 250 })]);
+  t.match(await logger.waitFor('joined router'), { session: 's1', router: control }, 'the welcome is logged once joined');
+  await peer.send([encodeControl({ t: 'welcome', session: 's1', window: 65536, heartbeatMs: 250 })]);
+  await peer.barrier();
   t.equal(logger.lines.filter((l) => l.msg === 'joined router').length, 1, 'a repeated welcome of the same session changes nothing');
 });
 
 t.test('§4.2/§4.3 a request is dispatched to the Node-style handler and the reply goes back in one message', async (t) => {
   t.setTimeout(30000);
   let seen;
-  const { router } = await setup(t, {}, (req, res) => {
+  const { peer } = await setup(t, {}, (req, res) => {
     const chunks = [];
     req.on('data', (c) => chunks.push(c));
     req.on('end', () => {
@@ -50,9 +50,9 @@ t.test('§4.2/§4.3 a request is dispatched to the Node-style handler and the re
       res.end('made it');
     });
   });
-  const { id } = await router.join();
-  await router.send(id, synStream(1, { method: 'POST', path: '/a/b?x=1', headers: ['content-type', 'text/plain', 'cookie', 'a=1\0b=2'], fin: false }), encodeData(1, Buffer.from('body!'), true));
-  const res = await router.response(1);
+  await join(peer);
+  await peer.send([synStream(1, { method: 'POST', path: '/a/b?x=1', headers: ['content-type', 'text/plain', 'cookie', 'a=1\0b=2'], fin: false }), encodeData(1, Buffer.from('body!'), true)]);
+  const res = await response(peer, 1);
   t.same(seen, {
     method: 'POST', url: '/a/b?x=1', httpVersion: '1.1',
     headers: { host: 'example.test', 'content-type': 'text/plain', cookie: 'a=1; b=2' },
@@ -64,32 +64,32 @@ t.test('§4.2/§4.3 a request is dispatched to the Node-style handler and the re
   t.equal(res.headers['content-length'], '7', 'end(body) without writes sets content-length');
   t.equal(res.body.toString(), 'made it');
   t.equal(res.frames.length, 2, 'SYN_REPLY then DATA with FIN');
-  t.equal(res.frames[0].msg, res.frames[1].msg, 'frames of one turn share one message');
+  t.equal(res.frames[0].message, res.frames[1].message, 'frames of one turn share one message');
 });
 
 t.test('§4.2/§4.3 the Fetch-style handler gets a Request and its Response streams back', async (t) => {
   t.setTimeout(30000);
   let seen;
-  const { router } = await setup(t, {}, {
+  const { peer } = await setup(t, {}, {
     fetch: async (request) => {
       seen = { method: request.method, url: request.url, host: request.headers.get('host'), ua: request.headers.get('user-agent'), body: await request.text(), aborted: request.signal.aborted };
       return new Response('fetched', { status: 202, headers: { 'x-a': '1' } });
     },
   });
-  const { id } = await router.join();
-  await router.send(id, synStream(1, { method: 'PUT', path: '/p?q', host: 'h.test:9000', headers: ['user-agent', 'curl/8'], fin: false }), encodeData(1, Buffer.from('up'), true));
-  const res = await router.response(1);
+  await join(peer);
+  await peer.send([synStream(1, { method: 'PUT', path: '/p?q', host: 'h.test:9000', headers: ['user-agent', 'curl/8'], fin: false }), encodeData(1, Buffer.from('up'), true)]);
+  const res = await response(peer, 1);
   t.same(seen, { method: 'PUT', url: 'http://h.test:9000/p?q', host: 'h.test:9000', ua: 'curl/8', body: 'up', aborted: false });
   t.equal(res.status, '202');
   t.equal(res.headers['x-a'], '1');
   t.equal(res.body.toString(), 'fetched');
-  await router.send(id, synStream(3, { method: 'GET', path: '/none' }));
-  t.equal((await router.response(3)).body.toString(), 'fetched', 'a GET has no body and still works');
+  await peer.send([synStream(3, { method: 'GET', path: '/none' })]);
+  t.equal((await response(peer, 3)).body.toString(), 'fetched', 'a GET has no body and still works');
 });
 
 t.test('a handler that throws or rejects gives a 500 and the worker keeps serving', async (t) => {
   t.setTimeout(30000);
-  const { router, logger } = await setup(t, {}, async (req, res) => {
+  const { peer, logger } = await setup(t, {}, async (req, res) => {
     if (req.url === '/throw-sync') throw new Error('boom');
     await null;
     if (req.url === '/reject') throw new Error('async boom');
@@ -99,39 +99,39 @@ t.test('a handler that throws or rejects gives a 500 and the worker keeps servin
     }
     res.end('fine');
   });
-  const { id } = await router.join();
-  await router.send(id, synStream(1, { path: '/throw-sync' }));
-  const a = await router.response(1);
+  await join(peer);
+  await peer.send([synStream(1, { path: '/throw-sync' })]);
+  const a = await response(peer, 1);
   t.equal(a.status, '500');
   t.equal(a.body.toString(), 'Internal Server Error\n');
-  await router.send(id, synStream(3, { path: '/reject' }));
-  t.equal((await router.response(3)).status, '500');
-  await router.send(id, synStream(5, { path: '/late' }));
-  const late = await router.response(5);
+  await peer.send([synStream(3, { path: '/reject' })]);
+  t.equal((await response(peer, 3)).status, '500');
+  await peer.send([synStream(5, { path: '/late' })]);
+  const late = await response(peer, 5);
   t.equal(late.status, '200', 'headers were already sent...');
   t.equal(late.rst, RstStatus.INTERNAL_ERROR, '...so the stream is reset with INTERNAL_ERROR');
-  await router.send(id, synStream(7, { path: '/ok' }));
-  t.equal((await router.response(7)).body.toString(), 'fine', 'the next request is served');
+  await peer.send([synStream(7, { path: '/ok' })]);
+  t.equal((await response(peer, 7)).body.toString(), 'fine', 'the next request is served');
   t.equal(logger.lines.filter((l) => l.msg === 'handler failed').length, 3, 'each failure is logged');
   t.ok(logger.lines.every((l) => l.msg !== 'handler failed' || l.err instanceof Error));
 });
 
 t.test('a fetch handler that throws, or returns something else, gives a 500', async (t) => {
   t.setTimeout(30000);
-  const { router } = await setup(t, {}, {
+  const { peer } = await setup(t, {}, {
     fetch: async (request) => {
       if (request.url.endsWith('/throw')) throw new Error('nope');
       if (request.url.endsWith('/bad')) return 'not a response';
       return new Response('ok');
     },
   });
-  const { id } = await router.join();
-  await router.send(id, synStream(1, { path: '/throw' }));
-  t.equal((await router.response(1)).status, '500');
-  await router.send(id, synStream(3, { path: '/bad' }));
-  t.equal((await router.response(3)).status, '500');
-  await router.send(id, synStream(5, { path: '/' }));
-  t.equal((await router.response(5)).body.toString(), 'ok');
+  await join(peer);
+  await peer.send([synStream(1, { path: '/throw' })]);
+  t.equal((await response(peer, 1)).status, '500');
+  await peer.send([synStream(3, { path: '/bad' })]);
+  t.equal((await response(peer, 3)).status, '500');
+  await peer.send([synStream(5, { path: '/' })]);
+  t.equal((await response(peer, 5)).body.toString(), 'ok');
 });
 
 t.test('§5.4 RST_STREAM CANCEL aborts the stream: signal, close events, and nothing more is sent', async (t) => {
@@ -139,8 +139,9 @@ t.test('§5.4 RST_STREAM CANCEL aborts the stream: signal, close events, and not
   const events = [];
   let aborted;
   const abortedP = new Promise((r) => (aborted = r));
-  const { router } = await setup(t, {}, (req, res) => {
+  const { peer } = await setup(t, {}, (req, res) => {
     res.writeHead(200, { 'content-type': 'text/event-stream' });
+    if (req.url === '/later') return void ticks(3, (tick) => res.write(tick), () => res.end());
     const timer = setInterval(() => res.write('data: tick\n\n'), 20);
     req.on('close', () => events.push('req close'));
     res.on('close', () => events.push('res close'));
@@ -150,16 +151,15 @@ t.test('§5.4 RST_STREAM CANCEL aborts the stream: signal, close events, and not
       aborted();
     });
   });
-  const { id } = await router.join();
-  await router.send(id, synStream(1));
-  await router.nextFrame('DATA', 1);
-  await router.nextFrame('DATA', 1);
-  await router.send(id, encodeRstStream(1, RstStatus.CANCEL));
+  await join(peer);
+  await peer.send([synStream(1)]);
+  await peer.nextFrame('DATA', 1);
+  await peer.nextFrame('DATA', 1);
+  await peer.send([encodeRstStream(1, RstStatus.CANCEL)]);
   await abortedP;
-  const cut = await router.barrier(id);
-  // Watch a window several write intervals long: a handler still writing would show up in it.
-  await new Promise((r) => setTimeout(r, 150));
-  t.same(router.log.slice(cut).filter((e) => e.frame.streamId === 1), [], 'no frame for the stream after the cancel');
+  const cut = await peer.barrier();
+  await laterStream(t, peer);
+  t.same(peer.log.slice(cut).filter((e) => e.frame.streamId === 1), [], 'no frame for the stream after the cancel');
   t.same(events.sort(), ['abort WORKER_ERR_STREAM_CANCELLED', 'req close', 'res close']);
 });
 
@@ -168,8 +168,12 @@ t.test('§5.4 the Fetch-style request.signal fires on cancel and the response bo
   let cancelled;
   const cancelledP = new Promise((r) => (cancelled = r));
   let signalFired = false;
-  const { router } = await setup(t, {}, {
+  const { peer } = await setup(t, {}, {
     fetch: (request) => {
+      if (request.url.endsWith('/later')) {
+        const encoder = new TextEncoder();
+        return new Response(new ReadableStream({ start: (c) => ticks(3, (tick) => c.enqueue(encoder.encode(tick)), () => c.close()) }));
+      }
       let timer;
       request.signal.addEventListener('abort', () => (signalFired = true));
       return new Response(new ReadableStream({
@@ -178,77 +182,97 @@ t.test('§5.4 the Fetch-style request.signal fires on cancel and the response bo
       }));
     },
   });
-  const { id } = await router.join();
-  await router.send(id, synStream(1));
-  await router.nextFrame('DATA', 1);
-  await router.send(id, encodeRstStream(1, RstStatus.CANCEL));
+  await join(peer);
+  await peer.send([synStream(1)]);
+  await peer.nextFrame('DATA', 1);
+  await peer.send([encodeRstStream(1, RstStatus.CANCEL)]);
   const reason = await cancelledP;
   t.ok(signalFired, 'request.signal aborted');
   t.equal(reason.code, 'WORKER_ERR_STREAM_CANCELLED');
-  const cut = await router.barrier(id);
-  await new Promise((r) => setTimeout(r, 120));
-  t.same(router.log.slice(cut).filter((e) => e.frame.streamId === 1), [], 'no frame for the stream after the cancel');
+  const cut = await peer.barrier();
+  await laterStream(t, peer);
+  t.same(peer.log.slice(cut).filter((e) => e.frame.streamId === 1), [], 'no frame for the stream after the cancel');
 });
+
+/** `count` SSE ticks 20 ms apart (the pace of the cancelled streams above), then `end()`. */
+function ticks(count, write, end) {
+  let n = 0;
+  const timer = setInterval(() => {
+    write('data: tick\n\n');
+    if (++n < count) return;
+    clearInterval(timer);
+    end();
+  }, 20);
+}
+
+/**
+ * After a cancel, the positive event that stands for "no more": a later stream on the same connection, sent at the
+ * cancelled one's pace, answered in full, then a PING round trip. By then a handler still writing the cancelled stream
+ * would have sent frames for it too, and the worker has sent all it had queued.
+ */
+async function laterStream(t, peer) {
+  await peer.send([synStream(3, { path: '/later' })]);
+  t.equal((await response(peer, 3)).body.toString(), 'data: tick\n\n'.repeat(3), 'a later stream is answered');
+  await peer.barrier();
+}
+
+/** A joined worker in `session` holding stream 1 (its reply started); `aborted` resolves with the stream's abort reason. */
+async function heldStream(t, session) {
+  let reason;
+  const aborted = new Promise((r) => (reason = r));
+  const { peer } = await setup(t, {}, (req, res) => {
+    res.write('started');
+    req.signal.addEventListener('abort', () => reason(req.signal.reason));
+  }, { session });
+  await join(peer);
+  await peer.send([synStream(1)]);
+  await peer.nextFrame('SYN_REPLY', 1);
+  return { peer, aborted };
+}
 
 t.test('§5.2 a welcome with a new session aborts the streams of the old one', async (t) => {
   t.setTimeout(30000);
-  let reason;
-  const abortedP = new Promise((r) => (reason = r));
-  const { router } = await setup(t, {}, (req, res) => {
-    res.write('started');
-    req.signal.addEventListener('abort', () => reason(req.signal.reason));
-  });
-  const { id } = await router.join({ session: 'old' });
-  await router.send(id, synStream(1));
-  await router.nextFrame('SYN_REPLY', 1);
-  await router.send(id, encodeControl({ t: 'welcome', session: 'old', window: 65536, heartbeatMs: 250 }));
-  await router.send(id, encodeControl({ t: 'welcome', session: 'new', window: 65536, heartbeatMs: 250 }));
-  const err = await abortedP;
+  const { peer, aborted } = await heldStream(t, 'old');
+  await peer.welcome();
+  await peer.send([encodeControl({ t: 'welcome', session: 'new', window: 65536, heartbeatMs: 250 })]);
+  const err = await aborted;
   t.ok(err instanceof WorkerError);
   t.equal(err.code, 'WORKER_ERR_SESSION_LOST');
 });
 
 t.test('§5.2 a welcome of the same session (the router had found this worker dead) aborts the streams it holds', async (t) => {
   t.setTimeout(30000);
-  let reason;
-  const abortedP = new Promise((r) => (reason = r));
-  const { router } = await setup(t, {}, (req, res) => {
-    res.write('started');
-    req.signal.addEventListener('abort', () => reason(req.signal.reason));
-  });
-  const { id } = await router.join({ session: 'same' });
-  await router.send(id, synStream(1));
-  await router.nextFrame('SYN_REPLY', 1);
-  await router.send(id, encodeControl({ t: 'welcome', session: 'same', window: 65536, heartbeatMs: 250 }));
-  const err = await abortedP;
+  const { peer, aborted } = await heldStream(t, 'same');
+  await peer.welcome();
+  const err = await aborted;
   t.equal(err.code, 'WORKER_ERR_SESSION_LOST');
   t.match(err.message, /found this worker dead/);
-  await router.send(id, synStream(3));
-  t.equal((await router.nextFrame('SYN_REPLY', 3)).frame.streamId, 3, 'and it serves the streams sent after the welcome');
+  await peer.send([synStream(3)]);
+  t.equal((await peer.nextFrame('SYN_REPLY', 3)).frame.streamId, 3, 'and it serves the streams sent after the welcome');
 });
 
 t.test('frames for unknown streams are ignored; a router PING is echoed, an even (own) id is not', async (t) => {
   t.setTimeout(30000);
-  const { router } = await setup(t, {}, (_req, res) => res.end('ok'));
-  const { id } = await router.join();
-  await router.send(id, encodeData(99, Buffer.from('stray'), true), encodeWindowUpdate(99, 100), encodeRstStream(97, RstStatus.CANCEL), encodePing(42), encodePing(43));
-  t.equal((await router.nextFrame('PING')).frame.id, 43);
-  await router.send(id, synStream(1));
-  t.equal((await router.response(1)).body.toString(), 'ok');
-  t.same(router.log.filter((e) => e.frame.streamId === 99 || e.frame.streamId === 97), []);
+  const { peer } = await setup(t, {}, (_req, res) => res.end('ok'));
+  await join(peer);
+  await peer.send([encodeData(99, Buffer.from('stray'), true), encodeWindowUpdate(99, 100), encodeRstStream(97, RstStatus.CANCEL), encodePing(42), encodePing(43)]);
+  t.equal((await peer.nextFrame('PING')).frame.id, 43);
+  await peer.send([synStream(1)]);
+  t.equal((await response(peer, 1)).body.toString(), 'ok');
+  t.same(peer.log.filter((e) => e.frame.streamId === 99 || e.frame.streamId === 97), []);
 });
 
 t.test('malformed frames get RST_STREAM PROTOCOL_ERROR for their stream and the worker carries on', async (t) => {
   t.setTimeout(30000);
-  const { router, logger } = await setup(t, {}, (_req, res) => res.end('ok'));
-  const { id } = await router.join();
+  const { peer, logger } = await setup(t, {}, (_req, res) => res.end('ok'));
+  await join(peer);
   const bad = Buffer.from(synStream(5));
   bad[bad.length - 1] ^= 0xff; // break the header block's Adler-32
-  await router.send(id, bad);
-  t.equal((await router.nextFrame('RST_STREAM', 5)).frame.status, RstStatus.PROTOCOL_ERROR);
-  await router.send(id, Buffer.from([1, 2, 3]));
-  await router.send(id, synStream(7));
-  t.equal((await router.response(7)).body.toString(), 'ok');
+  await peer.send([bad]);
+  t.equal((await peer.nextFrame('RST_STREAM', 5)).frame.status, RstStatus.PROTOCOL_ERROR);
+  await peer.send([Buffer.from([1, 2, 3])]);
+  await peer.send([synStream(7)]);
+  t.equal((await response(peer, 7)).body.toString(), 'ok');
   t.ok(logger.lines.filter((l) => l.msg === 'bad frame from router').length >= 2);
 });
 
@@ -256,42 +280,42 @@ t.test('more streams than the concurrency limit: the extra one is refused, freed
   t.setTimeout(30000);
   const held = [];
   const arrived = queue();
-  const { router } = await setup(t, { concurrency: 2 }, (_req, res) => {
+  const { peer } = await setup(t, { concurrency: 2 }, (_req, res) => {
     held.push(res);
     arrived.push(res);
   });
-  const { id, hello } = await router.join();
+  const hello = await join(peer);
   t.equal(hello.maxStreams, 2);
-  await router.send(id, synStream(1), synStream(3), synStream(5));
-  t.equal((await router.nextFrame('RST_STREAM', 5)).frame.status, RstStatus.REFUSED_STREAM);
+  await peer.send([synStream(1), synStream(3), synStream(5)]);
+  t.equal((await peer.nextFrame('RST_STREAM', 5)).frame.status, RstStatus.REFUSED_STREAM);
   t.equal(held.length, 2);
-  t.equal((await router.next((e) => e.frame.payload?.t === 'hello' && e.frame.payload.active === 2)).frame.payload.active, 2, 'hello reports the streams held');
+  t.equal((await peer.next((e) => e.frame.payload?.t === 'hello' && e.frame.payload.active === 2)).frame.payload.active, 2, 'hello reports the streams held');
   held[0].end('one');
-  t.equal((await router.response(1)).body.toString(), 'one');
+  t.equal((await response(peer, 1)).body.toString(), 'one');
   await arrived.next();
   await arrived.next();
-  await router.send(id, synStream(7));
+  await peer.send([synStream(7)]);
   (await arrived.next()).end('seven');
-  t.equal((await router.response(7)).body.toString(), 'seven', 'the freed slot takes a new stream');
+  t.equal((await response(peer, 7)).body.toString(), 'seven', 'the freed slot takes a new stream');
 });
 
 t.test('§5.8 close(): GOAWAY, in-flight streams finish, later streams are refused', async (t) => {
   t.setTimeout(30000);
   const arrived = queue();
-  const { router, worker } = await setup(t, {}, (_req, res) => arrived.push(res));
-  const { id } = await router.join();
-  await router.send(id, synStream(1));
+  const { peer, worker } = await setup(t, {}, (_req, res) => arrived.push(res));
+  await join(peer);
+  await peer.send([synStream(1)]);
   const inFlight = await arrived.next();
   const closed = worker.close({ graceMs: 5000 });
   let isClosed = false;
   closed.then(() => (isClosed = true));
-  const goaway = await router.nextFrame('GOAWAY');
+  const goaway = await peer.nextFrame('GOAWAY');
   t.same(goaway.frame, { type: 'GOAWAY', lastStreamId: 0, status: 0 });
-  await router.send(id, synStream(3));
-  t.equal((await router.nextFrame('RST_STREAM', 3)).frame.status, RstStatus.REFUSED_STREAM, 'a stream that crossed the GOAWAY is refused');
+  await peer.send([synStream(3)]);
+  t.equal((await peer.nextFrame('RST_STREAM', 3)).frame.status, RstStatus.REFUSED_STREAM, 'a stream that crossed the GOAWAY is refused');
   t.notOk(isClosed, 'close() waits for the in-flight stream');
   inFlight.end('finished');
-  t.equal((await router.response(1)).body.toString(), 'finished', 'the in-flight stream finishes');
+  t.equal((await response(peer, 1)).body.toString(), 'finished', 'the in-flight stream finishes');
   await closed;
 });
 
@@ -300,16 +324,16 @@ t.test('close(): streams still running after graceMs are reset', async (t) => {
   let started;
   const startedP = new Promise((r) => (started = r));
   let reason;
-  const { router, worker } = await setup(t, {}, (req) => {
+  const { peer, worker } = await setup(t, {}, (req) => {
     started();
     req.signal.addEventListener('abort', () => (reason = req.signal.reason));
   });
-  const { id } = await router.join();
-  await router.send(id, synStream(1));
+  await join(peer);
+  await peer.send([synStream(1)]);
   await startedP;
   await worker.close({ graceMs: 50 });
   t.equal(reason?.code, 'WORKER_ERR_SHUTDOWN');
-  t.equal((await router.nextFrame('RST_STREAM', 1)).frame.status, RstStatus.CANCEL);
+  t.equal((await peer.nextFrame('RST_STREAM', 1)).frame.status, RstStatus.CANCEL);
 });
 
 t.test('options are validated with typed errors', async (t) => {
@@ -328,28 +352,28 @@ t.test('options are validated with typed errors', async (t) => {
 
 t.test('HEAD, 204 and 304 responses carry no body: the SYN_REPLY has the FIN', async (t) => {
   t.setTimeout(30000);
-  const { router } = await setup(t, {}, (req, res) => {
+  const { peer } = await setup(t, {}, (req, res) => {
     if (req.url === '/204') res.statusCode = 204;
     res.write('dropped ');
     res.end('too');
   });
-  const { id } = await router.join();
-  await router.send(id, synStream(1, { method: 'HEAD' }));
-  const head = await router.response(1);
+  await join(peer);
+  await peer.send([synStream(1, { method: 'HEAD' })]);
+  const head = await response(peer, 1);
   t.equal(head.frames.length, 1, 'one frame');
   t.ok(head.frames[0].frame.fin, 'SYN_REPLY with FIN');
-  await router.send(id, synStream(3, { path: '/204' }));
-  t.equal((await router.response(3)).frames.length, 1);
-  await router.send(id, synStream(5, { method: 'HEAD' }));
-  t.equal((await router.response(5)).frames.length, 1, 'the worker keeps serving');
+  await peer.send([synStream(3, { path: '/204' })]);
+  t.equal((await response(peer, 3)).frames.length, 1);
+  await peer.send([synStream(5, { method: 'HEAD' })]);
+  t.equal((await response(peer, 5)).frames.length, 1, 'the worker keeps serving');
 });
 
 t.test('HEAD with the Fetch-style handler: headers of the Response, no body', async (t) => {
   t.setTimeout(30000);
-  const { router } = await setup(t, {}, { fetch: () => new Response('body', { headers: { 'content-length': '4' } }) });
-  const { id } = await router.join();
-  await router.send(id, synStream(1, { method: 'HEAD' }));
-  const res = await router.response(1);
+  const { peer } = await setup(t, {}, { fetch: () => new Response('body', { headers: { 'content-length': '4' } }) });
+  await join(peer);
+  await peer.send([synStream(1, { method: 'HEAD' })]);
+  const res = await response(peer, 1);
   t.equal(res.headers['content-length'], '4');
   t.equal(res.frames.length, 1);
   t.ok(res.frames[0].frame.fin);

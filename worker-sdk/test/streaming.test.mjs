@@ -3,27 +3,27 @@
 // that held chunks back (until end, or until more data) would never get there: no timing involved.
 import t from 'tap';
 import { Worker } from '@switchboard/worker-sdk';
-import { FakeRouter, memoryLogger, queue, synStream } from './fake-router.mjs';
+import { join, memoryLogger, queue, response, startPeer, synStream } from './lib/peer.mjs';
 
 const WORDS = ['one', 'two', 'three'];
 
 async function lockstep(t, handle) {
-  const router = await FakeRouter.start();
-  const worker = new Worker({ connect: 'tcp://127.0.0.1:1', control: router.controlEndpoint, logger: memoryLogger() });
+  const { peer, control } = await startPeer();
+  const worker = new Worker({ connect: 'tcp://127.0.0.1:1', control, logger: memoryLogger() });
   t.teardown(async () => {
     await worker.close({ graceMs: 0 });
-    await router.close();
+    peer.close();
   });
   const received = queue();
   handle(worker, received);
-  const { id } = await router.join();
-  await router.send(id, synStream(1));
+  await join(peer);
+  await peer.send([synStream(1)]);
   for (const word of WORDS) {
-    const e = await router.next((x) => x.frame.type === 'DATA' && x.frame.streamId === 1 && x.frame.data.length > 0);
+    const e = await peer.next((x) => x.frame.type === 'DATA' && x.frame.streamId === 1 && x.frame.data.length > 0);
     t.equal(e.frame.data.toString(), word, `"${word}" arrives while the handler waits to write the next chunk`);
     received.push();
   }
-  const end = await router.nextFrame('DATA', 1);
+  const end = await peer.nextFrame('DATA', 1);
   t.ok(end.frame.fin, 'then the end');
 }
 
@@ -54,20 +54,20 @@ t.test('Fetch-style ReadableStream bodies stream chunk by chunk', async (t) => {
 
 t.test('trailers go as a HEADERS frame after the body', async (t) => {
   t.setTimeout(30000);
-  const router = await FakeRouter.start();
-  const worker = new Worker({ connect: 'tcp://127.0.0.1:1', control: router.controlEndpoint, logger: memoryLogger() });
+  const { peer, control } = await startPeer();
+  const worker = new Worker({ connect: 'tcp://127.0.0.1:1', control, logger: memoryLogger() });
   t.teardown(async () => {
     await worker.close({ graceMs: 0 });
-    await router.close();
+    peer.close();
   });
   worker.handle((_req, res) => {
     res.write('body');
     res.addTrailers({ 'X-Checksum': 'abc' });
     res.end();
   });
-  const { id } = await router.join();
-  await router.send(id, synStream(1));
-  const res = await router.response(1);
+  await join(peer);
+  await peer.send([synStream(1)]);
+  const res = await response(peer, 1);
   t.equal(res.body.toString(), 'body');
   t.same(res.trailers, { 'x-checksum': 'abc' });
   t.equal(res.frames.at(-1).frame.type, 'HEADERS');
@@ -78,19 +78,19 @@ t.test('a Readable can be piped into res, with pipe() or stream.pipeline()', asy
   t.setTimeout(30000);
   const { Readable } = await import('node:stream');
   const { pipeline } = await import('node:stream/promises');
-  const router = await FakeRouter.start();
-  const worker = new Worker({ connect: 'tcp://127.0.0.1:1', control: router.controlEndpoint, logger: memoryLogger() });
+  const { peer, control } = await startPeer();
+  const worker = new Worker({ connect: 'tcp://127.0.0.1:1', control, logger: memoryLogger() });
   t.teardown(async () => {
     await worker.close({ graceMs: 0 });
-    await router.close();
+    peer.close();
   });
   worker.handle(async (req, res) => {
     if (req.url === '/pipe') Readable.from(['a', 'b', 'c']).pipe(res);
     else await pipeline(Readable.from(['x', 'y']), res);
   });
-  const { id } = await router.join();
-  await router.send(id, synStream(1, { path: '/pipe' }));
-  t.equal((await router.response(1)).body.toString(), 'abc');
-  await router.send(id, synStream(3, { path: '/pipeline' }));
-  t.equal((await router.response(3)).body.toString(), 'xy');
+  await join(peer);
+  await peer.send([synStream(1, { path: '/pipe' })]);
+  t.equal((await response(peer, 1)).body.toString(), 'abc');
+  await peer.send([synStream(3, { path: '/pipeline' })]);
+  t.equal((await response(peer, 3)).body.toString(), 'xy');
 });

@@ -2,7 +2,7 @@
 // A check returns a one-line detail when it passes, throws CheckFailed or Skipped otherwise.
 import { randomBytes } from 'node:crypto';
 import { encodeData, encodeGoaway, encodePing, encodeRstStream, encodeSettings, FrameType, RstStatus } from '@switchboard/protocol';
-import { header, headerValues, type ConformancePeer, type RequestSpec, type StreamRecord } from './conformance-peer.js';
+import { header, headerValues, type ConformancePeer, type RequestSpec, type StreamRecord } from './peer.js';
 
 export type CheckLevel = 'required' | 'extended' | 'info';
 
@@ -63,7 +63,8 @@ function expectBody(record: StreamRecord, want: Buffer, what: string): void {
 const echo = (ctx: CheckContext, body: Buffer, extra: Partial<RequestSpec> = {}) =>
   exchange(ctx, { method: 'POST', path: '/echo', body, headers: ['content-type', 'application/octet-stream', 'content-length', String(body.length)], ...extra });
 
-async function expectAlive(ctx: CheckContext, after: string): Promise<void> {
+/** GET / is answered after `after`; resolves with its reply's record. */
+async function expectAlive(ctx: CheckContext, after: string): Promise<StreamRecord> {
   const record = await ctx.peer.request({ path: '/' });
   try {
     await settled(ctx, record, 'GET /');
@@ -71,6 +72,7 @@ async function expectAlive(ctx: CheckContext, after: string): Promise<void> {
     throw new CheckFailed(`after ${after}, GET / failed: ${(err as Error).message}`);
   }
   expectStatus(record, 200, `after ${after}, GET /`);
+  return record;
 }
 
 function extendedOnly(ctx: CheckContext): void {
@@ -223,13 +225,13 @@ export const CHECKS: CheckDefinition[] = [
       expect(!record.fin, 'the stream ended before it could be cancelled');
       await peer.cancel(record.id);
       // The worker reads in order: once GET / sent after the RST is answered, the RST has been seen.
-      await expectAlive(ctx, 'RST_STREAM');
-      const barrier = performance.now();
+      const alive = await expectAlive(ctx, 'RST_STREAM');
+      const barrier = alive.frames.at(-1)!.message;
       // A later stream at the same pace: by its last chunk, a worker still running the cancelled stream would have
       // sent that one several chunks too.
       const later = await exchange(ctx, { path: '/stream?count=5&interval=20' });
       expect(chunks(later).length === 5, `GET /stream?count=5&interval=20 after the cancel sent ${chunks(later).length} chunks, expected 5`);
-      const late = record.frames.filter((r) => r.at > barrier);
+      const late = record.frames.filter((r) => r.message > barrier);
       expect(late.length === 0, `${late.length} frame(s) for the cancelled stream arrived after the worker had read the RST_STREAM`);
       return `cancelled after ${chunks(record).length} chunk(s); nothing more while a later stream sent its 5 chunks`;
     },
@@ -330,11 +332,9 @@ export const CHECKS: CheckDefinition[] = [
       const window = peer.hellos[0].hello.window;
       const first = randomBytes(1024);
       const rest = randomBytes(Math.min(3 * window, 1 << 20));
-      const id = peer.nextStreamId();
-      peer.credit.set(id, window);
-      const record = await peer.request({ streamId: id, method: 'POST', path: '/echo', body: first, open: true });
+      const record = await peer.request({ method: 'POST', path: '/echo', body: first, open: true, credit: window });
       try {
-        await peer.sendBody(id, rest, ctx.timeoutMs);
+        await peer.sendBody(record, rest, ctx.timeoutMs);
       } catch (err) {
         throw new CheckFailed((err as Error).message);
       }

@@ -1,19 +1,21 @@
 // The conformance checker's side of the wire: it binds what a router binds (SPEC §2), plays the
 // router towards one worker, and records every frame the worker sends, per stream, with the time
 // and the message it came in, so checks can ask "did the body arrive in several messages?".
+// The worker SDK's tests play the router with it too: they await frames as events (next), order
+// events with a PING round trip (barrier) and send raw frames (send).
 import { EventEmitter } from 'node:events';
 import { randomBytes } from 'node:crypto';
 import { Dealer, Router } from 'zeromq';
 import {
-  encodeControl, encodeData, encodePing, encodeRstStream, encodeSynStream, encodeWindowUpdate, isWorkerHello, readFrames, RstStatus,
-  type Frame, type HeaderPairs, type WorkerHello,
+  encodeControl, encodeData, encodePing, encodeRstStream, encodeSynStream, encodeWindowUpdate, isWorkerHello, readFrames, ReceiveWindow,
+  RstStatus, SendWindow, type Frame, type HeaderPairs, type WorkerHello,
 } from '@switchboard/protocol';
 
 /** Which socket the worker speaks on: the request endpoint (minimal) or the control endpoint (extended). */
 export type WorkerProtocol = 'minimal' | 'extended';
 
-/** One frame the worker sent, with when and in which received message (a counter) it came. */
-export interface Received { frame: Frame; at: number; message: number }
+/** One frame the worker sent, with when, in which received message (a counter) and on which socket it came. */
+export interface Received { frame: Frame; at: number; message: number; control: boolean }
 
 /** Everything the worker sent for one stream, and what is wrong with it (SPEC §4.3 reply rules). */
 export interface StreamRecord {
@@ -25,14 +27,17 @@ export interface StreamRecord {
   fin: boolean;
   /** RST_STREAM status the worker sent for it. */
   reset?: number;
-  /** A HEADERS frame (trailers) came: the body is over. */
-  trailers?: boolean;
+  /** The trailers, from a HEADERS frame: the body is over. */
+  trailers?: HeaderPairs;
   /** When the checker reset the stream; it grants no more window for it after that. */
   cancelledAt?: number;
   problems: string[];
-  /** Extended protocol: DATA bytes received and credit returned (SPEC §5.5). */
-  received: number;
+  /** Extended protocol: the response window the worker sends DATA within (SPEC §5.5). */
+  window: ReceiveWindow;
+  /** Bytes granted back with WINDOW_UPDATE, in all. */
   granted: number;
+  /** Extended protocol, a request left open: the credit the worker granted for more body (SPEC §5.7). */
+  credit?: SendWindow;
 }
 
 export interface PeerOptions {
@@ -41,7 +46,14 @@ export interface PeerOptions {
   /** Receive window given to the worker in `welcome` (SPEC §5.5). */
   window: number;
   heartbeatMs: number;
+  /** Session id sent in `welcome` (default: random). */
+  session?: string;
+  /** Answer the worker's first hello with `welcome` (default true); without it, call welcome() (the SDK's tests do). */
+  autoWelcome?: boolean;
 }
+
+/** DATA payload per frame the checker sends, bytes: small, so a body takes several frames. */
+const DATA_FRAME_SIZE = 16384;
 
 // SPEC §4.3: three digits 200-599, optionally a space and a reason phrase.
 const STATUS = /^([2-5]\d\d)( .*)?$/;
@@ -49,7 +61,7 @@ const CONTENT_LENGTH = /^\d+$/;
 
 export class ConformancePeer extends EventEmitter {
   readonly options: PeerOptions;
-  readonly session = randomBytes(8).toString('hex');
+  readonly session: string;
   protocol?: WorkerProtocol;
   /** The worker's name, from its `Hello from <name>` reply. */
   name?: string;
@@ -60,8 +72,8 @@ export class ConformancePeer extends EventEmitter {
   controlMessages: number[] = [];
   pongs = new Set<number>();
   goaway?: { at: number; lastStreamId: number };
-  /** Request-body credit the worker granted per stream (SPEC §5.7). */
-  credit = new Map<number, number>();
+  /** Every frame the worker sent, in order. */
+  readonly log: Received[] = [];
   /** Frames that broke the codec or the reply rules outside any one stream. */
   problems: string[] = [];
   /** Connections on the request endpoint and on the control endpoint. */
@@ -69,14 +81,21 @@ export class ConformancePeer extends EventEmitter {
   readonly streams = new Map<number, StreamRecord>();
   #dealer: Dealer;
   #router: Router;
+  // Not an Outbox: a check sends exactly the messages it builds (their boundaries are what it checks), one at a time.
   #queue: Promise<void> = Promise.resolve();
   #messages = 0;
   #nextId = 1;
+  #pings = 0;
   #closed = false;
+  /** Log entries next() handed out already. */
+  readonly #claimed = new WeakSet<Received>();
+  /** Streams whose grant goes out with the message being read: committed once it is read (SPEC §5.5). */
+  readonly #granting = new Set<StreamRecord>();
 
   constructor(options: PeerOptions) {
     super();
     this.options = options;
+    this.session = options.session ?? randomBytes(8).toString('hex');
     // probeRouter: the worker first gets [router-id, ""] (SPEC §2), as from a real router.
     this.#dealer = new Dealer({ probeRouter: true, linger: 0, sendTimeout: 2000 });
     this.#router = new Router({ mandatory: true, linger: 0, sendTimeout: 2000 });
@@ -146,13 +165,13 @@ export class ConformancePeer extends EventEmitter {
     const frames: Buffer[] = [...before];
     for (const req of reqs) {
       const id = req.streamId ?? this.nextStreamId();
-      records.push(this.openRecord(id));
+      records.push(this.openRecord(id, req.credit));
       const headers = [':method', req.method ?? 'GET', ':path', req.path, ':version', 'HTTP/1.1', ':host', 'conformance.test', ':scheme', 'http',
         'x-forwarded-for', '127.0.0.1', 'x-forwarded-proto', 'http', 'x-forwarded-host', 'conformance.test', ...(req.headers ?? [])];
       const body = req.body ?? Buffer.alloc(0);
       const end = !req.open && !req.emptyDataFrame;
       frames.push(encodeSynStream(id, headers, end && body.length === 0));
-      const size = req.frameSize ?? 16384;
+      const size = req.frameSize ?? DATA_FRAME_SIZE;
       for (let off = 0; off < body.length; off += size) {
         frames.push(encodeData(id, body.subarray(off, off + size), end && off + size >= body.length));
       }
@@ -171,13 +190,16 @@ export class ConformancePeer extends EventEmitter {
     return sent;
   }
 
-  /** Extended protocol: request body DATA beyond the first message, within the worker's window (SPEC §5.7). */
-  async sendBody(id: number, body: Buffer, ms: number): Promise<void> {
+  /**
+   * Extended protocol: request body DATA beyond the first message of a stream opened with `credit`, within what the
+   * worker granted (SPEC §5.7), `frameSize` bytes a frame at most.
+   */
+  async sendBody(record: StreamRecord, body: Buffer, ms: number, frameSize = DATA_FRAME_SIZE): Promise<void> {
+    const credit = record.credit!;
     for (let off = 0; off < body.length;) {
-      await this.until(() => (this.credit.get(id) ?? 0) > 0, ms, `the worker granted no credit for request DATA on stream ${id}`);
-      const n = Math.min(this.credit.get(id)!, 16384, body.length - off);
-      this.credit.set(id, this.credit.get(id)! - n);
-      await this.send([encodeData(id, body.subarray(off, off + n), off + n >= body.length)]);
+      await this.until(() => credit.available > 0, ms, `the worker granted no credit for request DATA on stream ${record.id}`);
+      const n = credit.take(Math.min(frameSize, body.length - off));
+      await this.send([encodeData(record.id, body.subarray(off, off + n), off + n >= body.length)]);
       off += n;
     }
   }
@@ -186,9 +208,49 @@ export class ConformancePeer extends EventEmitter {
     return this.send([encodePing(id)]);
   }
 
-  /** Starts recording what the worker sends for a stream the checker opens. */
-  openRecord(id: number): StreamRecord {
-    const record: StreamRecord = { id, frames: [], body: [], fin: false, problems: [], received: 0, granted: 0 };
+  /** Extended protocol: welcomes the worker with this peer's session, window and heartbeat (SPEC §5.2). */
+  welcome(): Promise<void> {
+    const { window, heartbeatMs } = this.options;
+    return this.send([encodeControl({ t: 'welcome', session: this.session, window, heartbeatMs })]);
+  }
+
+  /**
+   * Extended protocol: a PING round trip. Resolves with the log position of its echo: the worker handles messages in
+   * order, so everything it sent before it read the PING is logged before that position.
+   */
+  async barrier(ms = 15000): Promise<number> {
+    const id = 2 * ++this.#pings + 1; // odd: a router's PING, which the worker echoes
+    await this.ping(id);
+    const echo = await this.next((e) => e.frame.type === 'PING' && e.frame.id === id, ms);
+    return this.log.indexOf(echo) + 1;
+  }
+
+  /**
+   * Resolves with the first logged frame, past or future, that `match` accepts and no earlier next() took; rejects
+   * after `ms`. The worker leaving does not end the wait: its last messages may still be on their way.
+   */
+  async next(match: (e: Received) => boolean, ms = 15000): Promise<Received> {
+    let hit: Received | undefined;
+    const take = (): boolean => {
+      hit = this.log.find((e) => !this.#claimed.has(e) && match(e));
+      if (hit) this.#claimed.add(hit);
+      return hit !== undefined;
+    };
+    await this.until(take, ms, 'no matching frame', true);
+    return hit!;
+  }
+
+  /** next() for a frame of this type (and stream). */
+  nextFrame(type: Frame['type'], streamId?: number, ms?: number): Promise<Received> {
+    return this.next((e) => e.frame.type === type && (streamId === undefined || (e.frame as { streamId?: number }).streamId === streamId), ms);
+  }
+
+  /** Starts recording what the worker sends for a stream the checker opens; `credit`: the worker's request window. */
+  openRecord(id: number, credit?: number): StreamRecord {
+    const record: StreamRecord = {
+      id, frames: [], body: [], fin: false, problems: [], window: new ReceiveWindow(this.options.window), granted: 0,
+      credit: credit === undefined ? undefined : new SendWindow(credit),
+    };
     this.streams.set(id, record);
     return record;
   }
@@ -240,6 +302,9 @@ export class ConformancePeer extends EventEmitter {
           this.controlMessages.push(at);
         }
         for (const part of parts) this.#frames(part, at, seq, control);
+        // Grants made while this message was read count for the worker's later messages, not for the rest of it.
+        for (const record of this.#granting) record.window.commitGrant();
+        this.#granting.clear();
         this.emit('change');
       }
     } catch (err) {
@@ -262,15 +327,13 @@ export class ConformancePeer extends EventEmitter {
   }
 
   #frame(frame: Frame, at: number, message: number, control: boolean): void {
+    this.log.push({ frame, at, message, control });
     switch (frame.type) {
       case 'CONTROL': {
         if (!control) return this.#problem('a CONTROL frame on the request endpoint');
         if (frame.payload.t !== 'hello') return;
         if (!isWorkerHello(frame.payload)) return this.#problem(`an invalid hello: ${JSON.stringify(frame.payload)}`);
-        if (this.hellos.length === 0) {
-          const { window, heartbeatMs } = this.options;
-          void this.send([encodeControl({ t: 'welcome', session: this.session, window, heartbeatMs })]).catch(() => undefined);
-        }
+        if (this.hellos.length === 0 && this.options.autoWelcome !== false) void this.welcome().catch(() => undefined);
         this.hellos.push({ hello: frame.payload, at });
         return;
       }
@@ -281,7 +344,7 @@ export class ConformancePeer extends EventEmitter {
         this.goaway = { at, lastStreamId: frame.lastStreamId };
         return;
       case 'WINDOW_UPDATE':
-        if (frame.streamId !== 0) this.credit.set(frame.streamId, (this.credit.get(frame.streamId) ?? 0) + frame.delta);
+        this.streams.get(frame.streamId)?.credit?.update(frame.delta);
         return;
       case 'SETTINGS':
       case 'UNKNOWN':
@@ -293,7 +356,7 @@ export class ConformancePeer extends EventEmitter {
     // Resetting a stream one does not know is allowed (SPDY §2.6.3 even suggests INVALID_STREAM).
     if (!record && frame.type === 'RST_STREAM') return;
     if (!record) return this.#problem(`${frame.type} for stream ${frame.streamId}, which the checker never opened`);
-    record.frames.push({ frame, at, message });
+    record.frames.push({ frame, at, message, control });
     const bad = (why: string): void => {
       record.problems.push(why);
     };
@@ -324,22 +387,24 @@ export class ConformancePeer extends EventEmitter {
         return;
       case 'HEADERS':
         if (!record.headers) return bad('HEADERS before SYN_REPLY');
-        record.trailers = true;
+        record.trailers = frame.headers;
         record.fin = frame.fin;
     }
   }
 
-  // SPEC §5.5: the worker may send `window` bytes, plus whatever we granted; we grant as we "consume".
+  // SPEC §5.5: the worker may send `window` bytes, plus whatever we granted; we grant as we "consume" (at once).
   #account(record: StreamRecord, bytes: number): void {
-    record.received += bytes;
-    if (record.received > this.options.window + record.granted) {
-      record.problems.push(`sent ${record.received} DATA bytes with ${this.options.window + record.granted} of window (SPEC §5.5)`);
+    const { window } = record;
+    if (!window.receive(bytes)) {
+      record.problems.push(`sent ${window.received} DATA bytes with ${window.received + window.available} of window (SPEC §5.5)`);
     }
-    const unacknowledged = record.received - record.granted;
-    if (unacknowledged >= this.options.window / 2 && !record.fin && record.cancelledAt === undefined) {
-      record.granted += unacknowledged;
-      void this.send([encodeWindowUpdate(record.id, unacknowledged)]).catch(() => undefined);
-    }
+    if (record.fin || record.cancelledAt !== undefined) return;
+    window.consume(bytes);
+    const delta = window.pendingGrant();
+    if (delta === 0) return;
+    record.granted += delta;
+    this.#granting.add(record);
+    void this.send([encodeWindowUpdate(record.id, delta)]).catch(() => undefined);
   }
 
   #problem(why: string): void {
@@ -357,6 +422,8 @@ export interface RequestSpec {
   split?: boolean;
   /** DATA frame payload size (default 16 KiB). */
   frameSize?: number;
+  /** The worker's window for this request's body (its hello's): more body can follow with sendBody(). */
+  credit?: number;
   /** End the request with an empty DATA frame carrying FIN. */
   emptyDataFrame?: boolean;
   /** Leave the request open (no FIN): more body follows with sendBody(). */

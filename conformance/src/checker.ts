@@ -1,11 +1,9 @@
-// `switchboard conformance`: plays the router against one worker and reports, check by check, how
-// the worker follows protocol/SPEC.md (the checklist and the paths a worker serves are SPEC §7).
+// runConformance: plays the router against one worker and reports, check by check, how the worker
+// follows protocol/SPEC.md (the checklist and the paths a worker serves are SPEC §7).
 import { controlEndpointFor } from '@switchboard/protocol';
-import { ConformancePeer, type WorkerProtocol } from './conformance-peer.js';
-import { CHECKS, CheckFailed, Skipped, type CheckLevel } from './conformance-checks.js';
-
-export type { CheckLevel } from './conformance-checks.js';
-export type { WorkerProtocol } from './conformance-peer.js';
+import { ConformancePeer, type WorkerProtocol } from './peer.js';
+import { CHECKS, CheckFailed, Skipped, type CheckLevel } from './checks.js';
+import { ConformanceError } from './errors.js';
 
 export interface ConformanceOptions {
   /** Request endpoint to bind (ZeroMQ DEALER), e.g. `tcp://127.0.0.1:8000`; port `*` picks a free one. */
@@ -51,13 +49,15 @@ export interface ConformanceReport {
   checks: ConformanceCheck[];
 }
 
+/** The defaults of ConformanceOptions' times and window. */
+export const CONFORMANCE_DEFAULTS = Object.freeze({ timeoutMs: 5000, waitMs: 30_000, window: 16384 });
+
 export async function runConformance(options: ConformanceOptions): Promise<ConformanceReport> {
   const wildcard = /:\*$/.test(options.bind);
-  const timeoutMs = options.timeoutMs ?? 5000;
+  const { timeoutMs, waitMs, window } = checkedNumbers(options);
   const log = options.log ?? (() => undefined);
   const peer = new ConformancePeer({
-    bind: options.bind, control: options.control ?? (wildcard ? options.bind : controlEndpointFor(options.bind)),
-    window: options.window ?? 16384, heartbeatMs: 250,
+    bind: options.bind, control: options.control ?? (wildcard ? options.bind : controlEndpointFor(options.bind)), window, heartbeatMs: 250,
   });
   let bound: { bind: string; control: string };
   try {
@@ -70,7 +70,7 @@ export async function runConformance(options: ConformanceOptions): Promise<Confo
   try {
     log(`waiting for a worker on ${bound.bind} (minimal) or ${bound.control} (extended)`);
     options.onBound?.(bound);
-    const protocol = await peer.waitForWorker(options.waitMs ?? 30000);
+    const protocol = await peer.waitForWorker(waitMs);
     const connected: ConformanceCheck = { id: 'connect', title: 'a worker connects', level: 'required', status: protocol ? 'pass' : 'fail', ms: 0,
       detail: protocol ? `${protocol} protocol` : `no worker connected to ${bound.bind} or said hello on ${bound.control}` };
     report.checks.push(connected);
@@ -101,6 +101,18 @@ export async function runConformance(options: ConformanceOptions): Promise<Confo
   }
   report.ok = report.checks.every((c) => c.status !== 'fail');
   return report;
+}
+
+/** The times and window with their defaults, each a positive integer (a timer given NaN would fire at once). */
+function checkedNumbers(options: ConformanceOptions): Record<keyof typeof CONFORMANCE_DEFAULTS, number> {
+  const out: Record<keyof typeof CONFORMANCE_DEFAULTS, number> = { ...CONFORMANCE_DEFAULTS };
+  for (const key of Object.keys(out) as Array<keyof typeof CONFORMANCE_DEFAULTS>) {
+    const value = options[key];
+    if (value === undefined) continue;
+    if (!Number.isSafeInteger(value) || value < 1) throw new ConformanceError('CONFORMANCE_ERR_INVALID_OPTION', `${key} must be a positive integer, got ${value}`);
+    out[key] = value;
+  }
+  return out;
 }
 
 /** One check as a checklist line: `PASS  get  GET / answers ... (detail)`. */

@@ -3,8 +3,8 @@
 import t from 'tap';
 import { Router } from 'zeromq';
 import { decodeFrames, encodeData, encodeHeaders, encodeSynReply } from '@switchboard/protocol';
-import { runConformance } from '@switchboard/router';
-import { CLI, spawnLogged } from './lib/harness.mjs';
+import { runConformance } from '@switchboard/conformance';
+import { CLI, spawnLogged } from '../../router/test/lib/harness.mjs';
 
 const REQUIRED = ['connect', 'get', 'headers', 'post-echo', 'split-parts', 'empty-body', 'large-body', 'binary-body', 'stream', 'head',
   'two-streams', 'stream-ids', 'rst-stream', 'rst-unknown', 'malformed', 'bad-frame', 'wellformed'];

@@ -1,0 +1,65 @@
+// The `switchboard` program as users run it: the commands each package brings, their help, and flags handed to the
+// libraries, which check them.
+import t from 'tap';
+import { CLI, spawnLogged } from '../../router/test/lib/harness.mjs';
+
+/** Runs `switchboard ...args` to its end; resolves with its exit code and its output lines (stdout then stderr). */
+async function run(t, args) {
+  const proc = spawnLogged(t, process.execPath, [CLI, ...args], { name: `switchboard ${args[0]}` });
+  const { code } = await proc.exited;
+  return { code, text: proc.lines.map((e) => e.msg).join('\n') };
+}
+
+/** The entries of a help text's Options section, each joined onto one line. */
+function optionEntries(help) {
+  const section = help.split('\nOptions:\n')[1].split('\n\n')[0];
+  return section.split(/\n(?=  -)/).map((entry) => entry.replace(/\s+/g, ' ').trim());
+}
+
+const COMMANDS = ['router', 'hello', 'stream', 'demo', 'keygen', 'conformance'];
+
+t.test('the program has the same commands as before the packages split them', async (t) => {
+  t.setTimeout(60_000);
+  const { code, text } = await run(t, ['--help']);
+  t.equal(code, 0);
+  const listed = [...text.split('\nCommands:\n')[1].matchAll(/^ {2}(\S+)/gm)].map((m) => m[1]);
+  t.same(listed, [...COMMANDS, 'help']);
+});
+
+t.test('--help of every command shows a default for each option that takes a value', async (t) => {
+  t.setTimeout(120_000);
+  for (const command of COMMANDS) {
+    const { code, text } = await run(t, [command, '--help']);
+    t.equal(code, 0, `${command} --help`);
+    // Flags without a value (--minimal, --help) are off unless given; --bind is required by conformance.
+    const valued = optionEntries(text).filter((entry) => /^--\S+ </.test(entry) && !(command === 'conformance' && entry.startsWith('--bind ')));
+    for (const entry of valued) t.match(entry, /default: /, `${command} ${entry.split(' ')[0]}`);
+  }
+});
+
+t.test('router flags reach the library unchecked: its one options check answers', async (t) => {
+  t.setTimeout(60_000);
+  const zero = await run(t, ['router', '--listen', '127.0.0.1:0', '--max-connections', '0']);
+  t.equal(zero.code, 1);
+  t.match(zero.text, /^switchboard: invalid router option: maxConnections must be an integer in 1\.\./m);
+  const level = await run(t, ['router', '--listen', '127.0.0.1:0', '--log-level', 'verbose']);
+  t.equal(level.code, 1);
+  t.match(level.text, /^switchboard: invalid router option: logLevel must be one of fatal, error, warn, info, debug, trace, silent, got "verbose"/m);
+});
+
+t.test('worker flags reach the SDK: --connect repeats (replacing its default), --concurrency is checked by the SDK', async (t) => {
+  t.setTimeout(60_000);
+  const worker = spawnLogged(t, process.execPath, [CLI, 'hello', 'w1', '--connect', 'tcp://127.0.0.1:1', '--connect', 'tcp://127.0.0.1:3'], { name: 'hello' });
+  const started = await worker.waitFor((e) => e.msg === 'worker started', 60_000, '"worker started"');
+  t.same(started.connect, ['tcp://127.0.0.1:1', 'tcp://127.0.0.1:3']);
+  const bad = await run(t, ['hello', 'w2', '--concurrency', '0']);
+  t.equal(bad.code, 1);
+  t.match(bad.text, /^switchboard: .*concurrency must be an integer in 1\.\./m);
+});
+
+t.test('conformance flags reach runConformance, which checks them', async (t) => {
+  t.setTimeout(60_000);
+  const { code, text } = await run(t, ['conformance', '--bind', 'tcp://127.0.0.1:*', '--timeout', '0']);
+  t.equal(code, 1);
+  t.match(text, /^switchboard: invalid conformance option: timeoutMs must be a positive integer, got 0/m);
+});
