@@ -5,7 +5,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import pino from 'pino';
 import { DEFAULTS, resolveOptions, type RouterOptions } from './options.js';
 import { SwitchboardRouter } from './router.js';
-import { readAllowList, readKeyFile, writeKeyPair } from './curve.js';
+import { readAllowList, readKeyFile, writeKeyPair } from './workers/curve.js';
 
 function int(value: string): number {
   const n = Number(value);

@@ -8,15 +8,15 @@ import {
   type FrameVisitor,
 } from '@switchboard/protocol';
 import { RouterError, type RouterErrorCode } from './errors.js';
-import { requestPairs, isIdempotent } from './headers.js';
-import { RequestIntake, type HttpFront, type RequestSink } from './client-exchange.js';
-import { createLlhttpFront, loadLlhttp } from './llhttp-front.js';
-import { createNodeFront } from './node-front.js';
-import { admitWorkers } from './curve.js';
+import { requestPairs, isIdempotent } from './http/headers.js';
+import { RequestIntake, type HttpFront, type RequestSink } from './http/client-exchange.js';
+import { createLlhttpFront, loadLlhttp } from './http/llhttp-front.js';
+import { createNodeFront } from './http/node-front.js';
+import { admitWorkers } from './workers/curve.js';
 import { parseListen, type RouterOptions } from './options.js';
-import { ProxyStream, StreamState } from './proxy-stream.js';
-import { MINIMAL, WorkerLink, type LinkEvents, type Peer } from './worker-link.js';
-import { WorkerPool, type WorkerState } from './worker-pool.js';
+import { ProxyStream, StreamState } from './streams/proxy-stream.js';
+import { MINIMAL, WorkerLink, type LinkEvents, type Peer } from './workers/worker-link.js';
+import { WorkerPool, type WorkerState } from './workers/worker-pool.js';
 
 // Liveness (SPEC §5.2). Any message from a worker is a sign of life. While a worker holds streams it has not
 // answered, the router PINGs it once it has been quiet for PING_AFTER_MS; one that leaves the PING unanswered for

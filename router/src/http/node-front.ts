@@ -5,9 +5,9 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo, Socket } from 'node:net';
 import type { Logger } from 'pino';
 import { refusal, type ClientExchange, type HttpFront, type RequestIntake } from './client-exchange.js';
-import { RouterError } from './errors.js';
-import type { RouterOptions } from './options.js';
-import type { ProxyStream } from './proxy-stream.js';
+import { RouterError } from '../errors.js';
+import type { RouterOptions } from '../options.js';
+import type { ProxyStream } from '../streams/proxy-stream.js';
 import { MAX_HEADER_LINES, checkHead } from './request-head.js';
 
 /** A node:http request and response pair seen as a ClientExchange. */

@@ -6,7 +6,7 @@
 import { packFrames } from '@switchboard/protocol';
 import { Dealer, Router, type Socket } from 'zeromq';
 import { PeerLedger } from './peer-ledger.js';
-import type { ProxyStream } from './proxy-stream.js';
+import type { ProxyStream } from '../streams/proxy-stream.js';
 
 /** Where a message goes or came from: MINIMAL is the request endpoint's DEALER, otherwise a worker id. */
 export const MINIMAL = '';

@@ -2,9 +2,9 @@
 // exchanges: llhttp-front.ts (Node's llhttp driven directly, the default) and node-front.ts (node:http, the
 // fallback where that parser is not usable). RequestIntake is what both do with a request once it is parsed.
 import type { AddressInfo } from 'node:net';
-import { ProxyStream, StreamState, type StreamHost } from './proxy-stream.js';
-import { RouterError } from './errors.js';
-import type { RouterOptions } from './options.js';
+import { ProxyStream, StreamState, type StreamHost } from '../streams/proxy-stream.js';
+import { RouterError } from '../errors.js';
+import type { RouterOptions } from '../options.js';
 
 export interface ClientExchange {
   readonly method: string;

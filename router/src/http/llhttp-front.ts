@@ -6,9 +6,9 @@ import { createRequire } from 'node:module';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import type { Logger } from 'pino';
 import { refusal, type HttpFront, type RequestIntake } from './client-exchange.js';
-import { RouterError } from './errors.js';
+import { RouterError } from '../errors.js';
 import { LlhttpExchange, type ExchangeOwner } from './llhttp-exchange.js';
-import type { RouterOptions } from './options.js';
+import type { RouterOptions } from '../options.js';
 import { MAX_HEADER_LINES, checkHead } from './request-head.js';
 
 /** The parts of Node's internal HTTPParser this front uses (lib/_http_common.js, src/node_http_parser.cc). */

@@ -1,10 +1,10 @@
 // One client request as a SPDY stream: its state, and the reply frames turned back into the HTTP response
 // (SPEC §4.3). The HTTP side is a ClientExchange (client-exchange.ts), the routing between them in router.ts.
 import { RstStatus, type DataFrame, type HeadersFrame, type SynReplyFrame } from '@switchboard/protocol';
-import { replyHead, trailerPairs, type ReplyHead } from './headers.js';
-import type { ClientExchange } from './client-exchange.js';
-import type { RouterError } from './errors.js';
-import type { Peer } from './worker-link.js';
+import { replyHead, trailerPairs, type ReplyHead } from '../http/headers.js';
+import type { ClientExchange } from '../http/client-exchange.js';
+import type { RouterError } from '../errors.js';
+import type { Peer } from '../workers/worker-link.js';
 
 export const enum StreamState {
   /** Reading the request body before dispatch. */
