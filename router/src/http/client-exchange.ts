@@ -1,10 +1,7 @@
 // One HTTP request and its response on a client connection, as the rest of the router sees it. Two fronts produce
 // exchanges: llhttp-front.ts (Node's llhttp driven directly, the default) and node-front.ts (node:http, the
-// fallback where that parser is not usable). RequestIntake is what both do with a request once it is parsed.
+// fallback where that parser is not usable). What both do with a request once it is parsed is request-intake.ts.
 import type { AddressInfo } from 'node:net';
-import { ProxyStream, StreamState, type StreamHost } from '../streams/proxy-stream.js';
-import { RouterError } from '../errors.js';
-import type { RouterOptions } from '../options.js';
 
 export interface ClientExchange {
   readonly method: string;
@@ -37,18 +34,6 @@ export interface ClientExchange {
   resumeBody(): void;
 }
 
-/** What the fronts need from the router core. */
-export interface RequestSink extends StreamHost {
-  nextStreamId(): number;
-  /** The stream is ready to go to a worker (body complete, or streaming). */
-  dispatch(stream: ProxyStream): void;
-  /** Can a body above the buffering limit be streamed to someone right now? */
-  canStreamBodies(): boolean;
-  /** More body for a streaming stream already with a worker; returns false when the caller must pause. */
-  uploadChunk(stream: ProxyStream, chunk: Buffer): boolean;
-  uploadEnd(stream: ProxyStream): void;
-}
-
 /** An HTTP listener handing exchanges to a RequestIntake. */
 export interface HttpFront {
   /** Which implementation runs: "llhttp" or "node:http". */
@@ -59,61 +44,6 @@ export interface HttpFront {
   close(): Promise<void>;
   /** Cuts every connection still open. */
   closeAll(): void;
-}
-
-/** From a parsed request to a dispatched ProxyStream: body buffering up to the limit, then streaming (SPEC §5.7). */
-export class RequestIntake {
-  constructor(readonly sink: RequestSink, readonly opts: RouterOptions) {}
-
-  /** Whether a request announcing `declared` body bytes may get 100 Continue. */
-  mayContinue(declared: number): boolean {
-    return declared <= this.opts.maxBodySize || this.sink.canStreamBodies();
-  }
-
-  /** A request's head has arrived. `declared` is its Content-Length, -1 without one. */
-  open(exchange: ClientExchange, declared: number, chunked: boolean): ProxyStream {
-    const stream = new ProxyStream(this.sink.nextStreamId(), exchange, this.sink);
-    if (declared <= 0 && !chunked) {
-      stream.bodyComplete = true;
-      this.sink.dispatch(stream);
-    } else if (declared > this.opts.maxBodySize) {
-      if (!this.sink.canStreamBodies()) stream.fail(this.#tooLarge(stream, `${declared} > ${this.opts.maxBodySize} bytes`));
-      else {
-        stream.streamingBody = true;
-        this.sink.dispatch(stream);
-      }
-    }
-    return stream;
-  }
-
-  body(stream: ProxyStream, chunk: Buffer): void {
-    if (stream.state === StreamState.DONE) return;
-    if (stream.streamingBody && stream.state !== StreamState.READING && stream.state !== StreamState.QUEUED) {
-      if (!this.sink.uploadChunk(stream, chunk)) stream.exchange.pauseBody();
-      return;
-    }
-    stream.body.push(chunk);
-    stream.bodyBytes += chunk.length;
-    if (!stream.streamingBody && stream.bodyBytes > this.opts.maxBodySize) {
-      if (!this.sink.canStreamBodies()) return stream.fail(this.#tooLarge(stream, `more than ${this.opts.maxBodySize} bytes`));
-      stream.streamingBody = true;
-      stream.exchange.pauseBody(); // until a worker has taken the first message and granted credit
-      this.sink.dispatch(stream);
-    } else if (stream.streamingBody) {
-      stream.exchange.pauseBody(); // queued: hold the client until a worker takes the stream
-    }
-  }
-
-  bodyEnd(stream: ProxyStream): void {
-    if (stream.state === StreamState.DONE || stream.bodyComplete) return;
-    stream.bodyComplete = true;
-    if (!stream.streamingBody) this.sink.dispatch(stream);
-    else if (stream.state === StreamState.SENT || stream.state === StreamState.REPLYING) this.sink.uploadEnd(stream);
-  }
-
-  #tooLarge(stream: ProxyStream, detail: string): RouterError {
-    return new RouterError('ROUTER_ERR_BODY_TOO_LARGE', { streamId: stream.id, detail });
-  }
 }
 
 /** The plain-text page for a request refused before it became a stream (413 on Expect, 4xx from the parser). */

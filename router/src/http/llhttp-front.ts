@@ -5,7 +5,8 @@
 import { createRequire } from 'node:module';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import type { Logger } from 'pino';
-import { refusal, type HttpFront, type RequestIntake } from './client-exchange.js';
+import { refusal, type HttpFront } from './client-exchange.js';
+import type { RequestIntake } from './request-intake.js';
 import { RouterError } from '../errors.js';
 import { LlhttpExchange, type ExchangeOwner } from './llhttp-exchange.js';
 import type { RouterOptions } from '../options.js';
