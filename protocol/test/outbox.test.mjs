@@ -285,11 +285,8 @@ t.test('a message whose every frame keep() drops is not sent', async (t) => {
 });
 
 t.test('an undelivered message reports its kept frames\' tags; forgetTags() gives those of the frames queued since', async (t) => {
-  const socket = fakeSocket();
   const reported = [];
-  const outbox = new Outbox({
-    send: (parts) => socket.send(parts),
-    route: (to) => Buffer.from(to),
+  const { socket, outbox } = setup(t, {
     keep: (to, tag) => tag !== 'gone',
     undelivered: (to, frames, cause, tags) => reported.push({ tags: [...tags], later: [...outbox.forgetTags(to)] }),
   });
@@ -301,6 +298,6 @@ t.test('an undelivered message reports its kept frames\' tags; forgetTags() give
   socket.fail('EHOSTUNREACH');
   await outbox.idle();
   t.same(reported, [{ tags: ['s1', undefined], later: ['s2'] }]);
-  t.same(socket.sent, [['w', 'ar']]);
+  t.same(socket.sent, [['R:w', 'ar']]);
   t.equal(outbox.bytes, 0);
 });

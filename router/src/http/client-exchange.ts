@@ -1,7 +1,7 @@
 // One HTTP request and its response on a client connection, as the rest of the router sees it. Two fronts produce
 // exchanges: llhttp-front.ts (Node's llhttp driven directly, the default) and node-front.ts (node:http, the
 // fallback where that parser is not usable). What both do with a request once it is parsed is request-intake.ts.
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Server } from 'node:net';
 
 export interface ClientExchange {
   readonly method: string;
@@ -44,6 +44,14 @@ export interface HttpFront {
   close(): Promise<void>;
   /** Cuts every connection still open. */
   closeAll(): void;
+}
+
+/** Starts a front's server listening: resolves once it listens, rejects on a listen error (the port taken, say). */
+export function listenOn(server: Server, port: number, host: string): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => { server.off('error', reject); resolve(); });
+  });
 }
 
 /** The plain-text page for a request refused before it became a stream (413 on Expect, 4xx from the parser). */

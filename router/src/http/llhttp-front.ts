@@ -5,7 +5,7 @@
 import { createRequire } from 'node:module';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import type { Logger } from 'pino';
-import { refusal, type HttpFront } from './client-exchange.js';
+import { listenOn, refusal, type HttpFront } from './client-exchange.js';
 import type { RequestIntake } from './request-intake.js';
 import { RouterError } from '../errors.js';
 import { LlhttpExchange, type ExchangeOwner } from './llhttp-exchange.js';
@@ -531,10 +531,7 @@ export function createLlhttpFront(binding: Binding, intake: RequestIntake, opts:
 
   return {
     kind: 'llhttp',
-    listen: (port, host) => new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, host, () => { server.off('error', reject); resolve(); });
-    }),
+    listen: (port, host) => listenOn(server, port, host),
     address: () => server.address() as AddressInfo | null,
     close: () => {
       closing = true;

@@ -4,7 +4,7 @@ import { createRequire } from 'node:module';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Logger } from 'pino';
-import { refusal, type ClientExchange, type HttpFront } from './client-exchange.js';
+import { listenOn, refusal, type ClientExchange, type HttpFront } from './client-exchange.js';
 import type { RequestIntake } from './request-intake.js';
 import { RouterError } from '../errors.js';
 import type { RouterOptions } from '../options.js';
@@ -218,10 +218,7 @@ export function createNodeFront(intake: RequestIntake, opts: RouterOptions, log:
 
   return {
     kind: 'node:http',
-    listen: (port, host) => new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, host, () => { server.off('error', reject); resolve(); });
-    }),
+    listen: (port, host) => listenOn(server, port, host),
     address: () => server.address() as AddressInfo | null,
     close: () => {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));

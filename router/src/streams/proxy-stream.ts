@@ -125,6 +125,7 @@ export class ProxyStream {
     return this.#state === StreamState.REPLYING || this.exchange.headersSent;
   }
 
+  /** Where the stream is: MINIMAL, a worker id, or undefined before dispatch and between workers. */
   get worker(): Peer | undefined {
     return this.#worker;
   }
@@ -134,31 +135,7 @@ export class ProxyStream {
     return this.#state !== StreamState.DONE && this.#worker === peer;
   }
 
-  get deadline(): number {
-    return this.#deadline;
-  }
-
-  get sentAt(): number {
-    return this.#sentAt;
-  }
-
-  get sends(): number {
-    return this.#sends;
-  }
-
   // ---- the request ---------------------------------------------------------------------------------
-
-  get bodyBytes(): number {
-    return this.#bodyBytes;
-  }
-
-  get bodyComplete(): boolean {
-    return this.#bodyComplete;
-  }
-
-  get streamingBody(): boolean {
-    return this.#streaming;
-  }
 
   /** A body chunk read before the stream went to a worker: kept for its first message (and any re-send). */
   readBody(chunk: Buffer): void {
@@ -167,14 +144,29 @@ export class ProxyStream {
     this.#bodyBytes += chunk.length;
   }
 
+  /** Body bytes read before the stream went to a worker. */
+  get bodyBytes(): number {
+    return this.#bodyBytes;
+  }
+
   /** The body is past the buffering limit: it streams to an extended worker under its window (SPEC §5.7). */
   streamBody(): void {
     this.#streaming = true;
   }
 
+  /** The body streams to an extended worker instead of going whole in the first message (SPEC §5.7). */
+  get streamingBody(): boolean {
+    return this.#streaming;
+  }
+
   /** The whole request body has been read. */
   endBody(): void {
     this.#bodyComplete = true;
+  }
+
+  /** The client sent the whole body. */
+  get bodyComplete(): boolean {
+    return this.#bodyComplete;
   }
 
   /** The request head goes to the workers now: encoded once (every send reuses it), and let go by the exchange. */
@@ -200,6 +192,11 @@ export class ProxyStream {
     this.#deadline = deadline;
   }
 
+  /** When the current wait (queue or worker) ends, ms since epoch. */
+  get deadline(): number {
+    return this.#deadline;
+  }
+
   /** Its first message goes to `to` now, answered by `deadline` or the worker timeout fires. */
   sent(to: Peer, now: number, deadline: number): void {
     this.#worker = to;
@@ -208,6 +205,11 @@ export class ProxyStream {
     this.#sentAt = now;
     this.#deadline = deadline;
     this.#unprocessed = false;
+  }
+
+  /** When it was last sent, ms since epoch: its worker's liveness clock starts no earlier. */
+  get sentAt(): number {
+    return this.#sentAt;
   }
 
   /** The whole request is with the worker: its timeout runs from now, a handler may well read the body first. */
@@ -229,6 +231,11 @@ export class ProxyStream {
   /** It left its worker (to be sent again, or failed). */
   withdrawn(): void {
     this.#worker = undefined;
+  }
+
+  /** Times sent to a worker, re-sends included. */
+  get sends(): number {
+    return this.#sends;
   }
 
   /**

@@ -61,7 +61,7 @@ const CONNECTION_EVENTS = ['accept', 'disconnect', ...HANDSHAKE_ERRORS] as const
  * never wait, so only what one turn produced plus one message in flight is queued: 16 MiB is two of the largest
  * bodies the router buffers by default (--max-body-size).
  */
-export const LINK_HIGH_WATER = 16 * 1024 * 1024;
+const LINK_HIGH_WATER = 16 * 1024 * 1024;
 
 /** A DEALER with no pipe to send on: the message is reported undelivered, as for EAGAIN. */
 const NO_PEER = Object.assign(new Error('no minimal worker is connected'), { code: 'EAGAIN' });
