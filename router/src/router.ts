@@ -62,13 +62,12 @@ export class SwitchboardRouter {
     const curve = opts.curveSecretKey ? { secretKey: opts.curveSecretKey, publicKey: opts.curvePublicKey! } : undefined;
     const link = (this.#link = new WorkerLink({ bind: opts.bind, controlBind: opts.controlBind ?? controlEndpointFor(opts.bind), zapDomain: this.#zapDomain, curve }, linkEvents));
     const upload = new Upload(link, opts.workerTimeout);
-    const dispatcher = (this.#dispatcher = new Dispatcher(table, pool, link, upload, opts, log));
-    const liveness = new Liveness(pool, link, {
+    const liveness: Liveness = new Liveness(pool, link, {
       unresponsive: (worker) => dispatcher.moveFrom(worker),
       responsive: () => dispatcher.drainQueue(),
       lost: (worker) => dispatcher.workerLost(worker),
     }, log);
-    dispatcher.liveness = liveness;
+    const dispatcher: Dispatcher = (this.#dispatcher = new Dispatcher(table, pool, link, upload, liveness, opts, log));
     const demux = new ReplyDemux({ table, pool, link, liveness, dispatcher, upload }, opts, this.session, log);
     const sink: RequestSink = {
       nextStreamId: () => table.nextId(),

@@ -30,10 +30,9 @@ export class Dispatcher implements DrainListener {
   readonly #pool: WorkerPool;
   readonly #link: DispatchLink;
   readonly #upload: Upload;
+  readonly #liveness: WorkerCheck;
   readonly #opts: DispatchOptions;
   readonly #log: Logger;
-  /** Worker liveness, checked by the tick: set once both exist (each needs the other). */
-  liveness: WorkerCheck | undefined;
   readonly #queue: ProxyStream[] = [];
   /** Streams sent and not answered yet (state SENT), for worker timeouts and liveness; pruned lazily by the tick. */
   readonly #awaiting = new Set<ProxyStream>();
@@ -42,11 +41,12 @@ export class Dispatcher implements DrainListener {
   /** A socket's outbox is congested: new streams wait until it drains (logged once per episode). */
   #congested = false;
 
-  constructor(table: StreamTable, pool: WorkerPool, link: DispatchLink, upload: Upload, opts: DispatchOptions, log: Logger) {
+  constructor(table: StreamTable, pool: WorkerPool, link: DispatchLink, upload: Upload, liveness: WorkerCheck, opts: DispatchOptions, log: Logger) {
     this.#table = table;
     this.#pool = pool;
     this.#link = link;
     this.#upload = upload;
+    this.#liveness = liveness;
     this.#opts = opts;
     this.#log = log;
   }
@@ -226,7 +226,7 @@ export class Dispatcher implements DrainListener {
       if (stream.deadline > now || stream.uploading) continue;
       stream.fail(error('ROUTER_ERR_WORKER_TIMEOUT', stream));
     }
-    for (const [worker, sentAt] of oldestSent) if (this.#pool.get(worker.id) === worker) this.liveness?.check(worker, sentAt, now);
+    for (const [worker, sentAt] of oldestSent) if (this.#pool.get(worker.id) === worker) this.#liveness.check(worker, sentAt, now);
     if (this.#queue.length === 0 && this.#awaiting.size === 0) this.#stopTick();
   }
 

@@ -4,9 +4,14 @@ import type { ProxyStream } from './proxy-stream.js';
 
 export class StreamTable {
   readonly #streams = new Map<number, ProxyStream>();
-  #nextId = 1;
+  #nextId: number;
   /** Called each time the table becomes empty (close() waits for it). */
   onEmpty: (() => void) | undefined;
+
+  /** `firstId`: the first id given out (odd; 1 in a router). */
+  constructor(firstId = 1) {
+    this.#nextId = firstId;
+  }
 
   get size(): number {
     return this.#streams.size;

@@ -18,7 +18,9 @@ function setup(t, { opts = {}, minimalPeers = 0 } = {}) {
   const pool = new WorkerPool();
   const link = fakeLink({ minimalPeers });
   const log = fakeLog();
-  const dispatcher = new Dispatcher(table, pool, link, new Upload(link, OPTS.workerTimeout), { ...OPTS, ...opts }, log);
+  const checked = [];
+  const liveness = { check: (worker, sentAt) => checked.push([worker.id, sentAt]) };
+  const dispatcher = new Dispatcher(table, pool, link, new Upload(link, OPTS.workerTimeout), liveness, { ...OPTS, ...opts }, log);
   t.teardown(() => dispatcher.close());
   const host = {
     maxClientBuffer: 1 << 20,
@@ -36,7 +38,7 @@ function setup(t, { opts = {}, minimalPeers = 0 } = {}) {
     return { stream, ex };
   };
   const worker = (id, maxStreams = 1, window = 100) => pool.greet(id, { t: 'hello', id, name: id, maxStreams, window }, Date.now()).worker;
-  return { table, pool, link, log, dispatcher, request, worker };
+  return { table, pool, link, log, dispatcher, request, worker, checked };
 }
 
 /** Resolves once `cond()` holds; fails the test after `ms`. A positive event, never a fixed sleep. */
@@ -102,6 +104,15 @@ t.test('a sent stream unanswered past the worker timeout fails with 504', async 
   await until(t, () => ex.head !== undefined);
   t.equal(ex.head.status, 504);
   t.same(link.take().at(-1), ['w1', 'RST_STREAM', 1], 'the worker is told to stop');
+});
+
+t.test('the tick hands liveness each worker\'s oldest unanswered stream', async (t) => {
+  const { request, worker, checked } = setup(t);
+  worker('w1', 2);
+  const first = request().stream;
+  request();
+  await until(t, () => checked.length > 0);
+  t.same(checked[0], ['w1', first.sentAt]);
 });
 
 t.test('a lost worker\'s idempotent streams move to another worker', async (t) => {

@@ -11,12 +11,12 @@ t.test('ids are odd and increasing', async (t) => {
 });
 
 t.test('past 2^31-1 ids start again at 1, skipping ids still live', async (t) => {
-  const table = new StreamTable();
+  const table = new StreamTable(MAX_STREAM_ID - 2);
   table.add(stream(1));
-  let id = table.nextId();
-  while (id + 2 <= MAX_STREAM_ID) id = table.nextId();
-  t.equal(id, MAX_STREAM_ID, 'the last odd id');
+  t.equal(table.nextId(), MAX_STREAM_ID - 2);
+  t.equal(table.nextId(), MAX_STREAM_ID, 'the last odd id');
   t.equal(table.nextId(), 3, '1 is still live: skipped');
+
 });
 
 t.test('delete forgets a stream, not another that took its id since', async (t) => {
