@@ -200,10 +200,13 @@ export class ReceiveWindow {
     return this.#owe(this.consumed - this.#acked);
   }
 
-  /** The WINDOW_UPDATEs of the pending grants went out: the peer may use them. */
-  commitGrant(): void {
-    this.available += this.#pending;
+  /** The WINDOW_UPDATEs of the pending grants went out: the peer may use them. Returns their bytes, which a receiver
+   * that sends one WINDOW_UPDATE for all its pending grants puts in it. */
+  commitGrant(): number {
+    const granted = this.#pending;
+    this.available += granted;
     this.#pending = 0;
+    return granted;
   }
 
   /** The stream ended: its growth goes back to the allowance. */

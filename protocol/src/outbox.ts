@@ -1,13 +1,14 @@
 // One outgoing queue per ZeroMQ socket. zeromq.js allows one pending send() per socket (a second throws EBUSY), and
 // its per-message and per-part costs dominate, so frames queued during one event-loop turn for one destination leave
 // as one message, small frames packed into one part (SPEC §3.1). Queued bytes are counted, so writers can wait for
-// them to drain instead of queueing without bound.
+// them to drain instead of queueing without bound. A frame may carry a tag (the router's: the stream whose request it
+// carries), so that what a message no longer needs is dropped when it leaves and what was lost can be told apart.
 import { packFrames } from './frames.js';
 
 /** Queued bytes from which an outbox is congested, by default (1 MiB). */
 export const OUTBOX_HIGH_WATER = 1024 * 1024;
 
-export interface OutboxOptions<K> {
+export interface OutboxOptions<K, T = never> {
   /** Sends one message, resolving when the socket took it; never called again before that. */
   send(parts: Buffer[]): Promise<void>;
   /**
@@ -17,9 +18,15 @@ export interface OutboxOptions<K> {
   route?(to: K): Buffer | null | undefined;
   /**
    * A message for `to` was not delivered. `frames` are what it carried; `cause` is what send() threw, or undefined
-   * when `route` did not know `to`. Frames queued for `to` since stay queued, unless this calls forget(to).
+   * when `route` did not know `to`; `tags` are its frames' tags, undefined for an untagged one (given with `keep`).
+   * Frames queued for `to` since stay queued, unless this calls forget(to).
    */
-  undelivered(to: K, frames: Buffer[], cause: unknown): void;
+  undelivered(to: K, frames: Buffer[], cause: unknown, tags: readonly (T | undefined)[]): void;
+  /**
+   * Whether a frame pushed with `tag` should still go to `to`, asked when its message leaves: frames it says no to
+   * are dropped then (a message left with none is not sent). Without it, frames carry no tags.
+   */
+  keep?(to: K, tag: T): boolean;
   /** Queued bytes from which `congested` is true, bytes. Default OUTBOX_HIGH_WATER. */
   highWater?: number;
 }
@@ -29,22 +36,25 @@ export interface DrainListener {
   onOutboxDrain(): void;
 }
 
-interface Batch {
+interface Batch<T> {
   frames: Buffer[];
   bytes: number;
+  /** Each frame's tag, when the outbox keeps them (`keep`). */
+  tags: (T | undefined)[] | undefined;
 }
 
-const NOTHING: readonly Buffer[] = Object.freeze([]);
+const NOTHING: readonly never[] = Object.freeze([]);
 const noRoute = (): null => null;
 
 /** Frames for one socket's destinations (`K`: whatever names a destination, used as a Map key). */
-export class Outbox<K> {
+export class Outbox<K, T = never> {
   readonly #send: (parts: Buffer[]) => Promise<void>;
   readonly #route: (to: K) => Buffer | null | undefined;
-  readonly #undelivered: (to: K, frames: Buffer[], cause: unknown) => void;
+  readonly #undelivered: OutboxOptions<K, T>['undelivered'];
+  readonly #keep: ((to: K, tag: T) => boolean) | undefined;
   readonly #highWater: number;
   /** One batch per destination, in the order they were first queued; a batch being sent is no longer in it. */
-  readonly #batches = new Map<K, Batch>();
+  readonly #batches = new Map<K, Batch<T>>();
   readonly #pumpBound = (): void => void this.#pump();
   #bytes = 0;
   /** A pump is scheduled or running. */
@@ -53,10 +63,11 @@ export class Outbox<K> {
   #waiters: DrainListener[] = [];
   #idle: Array<() => void> = [];
 
-  constructor(options: OutboxOptions<K>) {
+  constructor(options: OutboxOptions<K, T>) {
     this.#send = options.send;
     this.#route = options.route ?? noRoute;
     this.#undelivered = options.undelivered;
+    this.#keep = options.keep;
     this.#highWater = options.highWater ?? OUTBOX_HIGH_WATER;
   }
 
@@ -70,12 +81,16 @@ export class Outbox<K> {
     return this.#bytes >= this.#highWater;
   }
 
-  /** Queues one frame (or several concatenated) for `to`; it leaves with the other frames of this turn for `to`. */
-  push(to: K, frame: Buffer): void {
+  /**
+   * Queues one frame (or several concatenated) for `to`; it leaves with the other frames of this turn for `to`.
+   * `tag`: what `keep` is asked about when it leaves (ignored without `keep`).
+   */
+  push(to: K, frame: Buffer, tag?: T): void {
     if (this.#closed) return;
     let batch = this.#batches.get(to);
-    if (batch === undefined) this.#batches.set(to, (batch = { frames: [], bytes: 0 }));
+    if (batch === undefined) this.#batches.set(to, (batch = { frames: [], bytes: 0, tags: this.#keep && [] }));
     batch.frames.push(frame);
+    batch.tags?.push(tag);
     batch.bytes += frame.length;
     this.#bytes += frame.length;
     if (!this.#busy) {
@@ -87,11 +102,20 @@ export class Outbox<K> {
 
   /** Drops what is queued for `to` (not a message already being sent) and returns it. */
   forget(to: K): readonly Buffer[] {
+    return this.#drop(to)?.frames ?? NOTHING;
+  }
+
+  /** Like forget(), returning the dropped frames' tags. */
+  forgetTags(to: K): readonly (T | undefined)[] {
+    return this.#drop(to)?.tags ?? NOTHING;
+  }
+
+  #drop(to: K): Batch<T> | undefined {
     const batch = this.#batches.get(to);
-    if (batch === undefined) return NOTHING;
+    if (batch === undefined) return undefined;
     this.#batches.delete(to);
     this.#settled(batch.bytes);
-    return batch.frames;
+    return batch;
   }
 
   /** Calls `listener.onOutboxDrain()` once, when the queued bytes fall below half the high-water mark. */
@@ -116,16 +140,17 @@ export class Outbox<K> {
   async #pump(): Promise<void> {
     while (this.#batches.size > 0) {
       // Frames queued while this send is pending join the next batch: batching grows with load.
-      const [to, batch] = this.#batches.entries().next().value as [K, Batch];
+      const [to, batch] = this.#batches.entries().next().value as [K, Batch<T>];
       this.#batches.delete(to);
-      const id = this.#route(to);
+      if (batch.tags !== undefined) this.#dropUnwanted(to, batch);
+      const id = batch.frames.length === 0 ? null : this.#route(to); // every frame dropped: nothing to send
       if (id === undefined) {
-        this.#undelivered(to, batch.frames, undefined);
-      } else {
+        this.#undelivered(to, batch.frames, undefined, batch.tags ?? NOTHING);
+      } else if (batch.frames.length > 0) {
         try {
           await this.#send(packFrames(batch.frames, id === null ? [] : [id]));
         } catch (err) {
-          if (!this.#closed) this.#undelivered(to, batch.frames, err);
+          if (!this.#closed) this.#undelivered(to, batch.frames, err, batch.tags ?? NOTHING);
         }
       }
       if (this.#closed) break;
@@ -137,6 +162,30 @@ export class Outbox<K> {
       this.#idle = [];
       for (const resolve of idle) resolve();
     }
+  }
+
+  /** Drops the batch's frames `keep` says no to (their bytes stay counted until the batch settles). Allocates only
+   * when it drops one. */
+  #dropUnwanted(to: K, batch: Batch<T>): void {
+    const { frames } = batch;
+    const tags = batch.tags!;
+    let keptFrames: Buffer[] | undefined;
+    let keptTags: (T | undefined)[] | undefined;
+    for (let i = 0; i < frames.length; i++) {
+      const tag = tags[i];
+      const wanted = tag === undefined || this.#keep!(to, tag);
+      if (keptFrames === undefined) {
+        if (wanted) continue;
+        keptFrames = frames.slice(0, i);
+        keptTags = tags.slice(0, i);
+      } else if (wanted) {
+        keptFrames.push(frames[i]);
+        keptTags!.push(tag);
+      }
+    }
+    if (keptFrames === undefined) return;
+    batch.frames = keptFrames;
+    batch.tags = keptTags;
   }
 
   #settled(bytes: number): void {

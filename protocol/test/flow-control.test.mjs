@@ -190,9 +190,9 @@ t.test('SPEC §5.5 flow control, router ← worker: the receiver', async (t) => 
     w.pendingGrant();
     w.consume(50);
     w.pendingGrant();
-    w.commitGrant();
+    t.equal(w.commitGrant(), 100, 'the commit returns the bytes for one WINDOW_UPDATE');
     t.equal(w.available, 100);
-    w.commitGrant();
+    t.equal(w.commitGrant(), 0);
     t.equal(w.available, 100, 'a second commit adds nothing');
   });
 

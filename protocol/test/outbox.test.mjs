@@ -261,3 +261,43 @@ t.test('close() drops what is queued, takes nothing more, and leaves a failing s
   t.same(socket.sent, [['R:w1', 'a']]);
   t.notOk(socket.pending);
 });
+
+t.test('with keep(), a tagged frame leaves only if keep() still wants it when its message leaves', async (t) => {
+  const over = new Set();
+  const { socket, outbox } = setup(t, { keep: (to, tag) => !over.has(tag) });
+  outbox.push('w1', frame('syn1'), 's1');
+  outbox.push('w1', frame('ping'));
+  outbox.push('w1', frame('syn2'), 's2');
+  over.add('s1'); // the stream ended after its frame was queued, before the flush
+  await turn();
+  t.same(socket.sent, [['R:w1', 'pingsyn2']], 'the untagged frame always goes');
+  socket.release();
+  await outbox.idle();
+  t.equal(outbox.bytes, 0, 'dropped bytes are no longer counted');
+});
+
+t.test('a message whose every frame keep() drops is not sent', async (t) => {
+  const { socket, outbox } = setup(t, { keep: () => false });
+  outbox.push('w1', frame('syn'), 's1');
+  await outbox.idle();
+  t.same(socket.sent, []);
+  t.equal(outbox.bytes, 0);
+});
+
+t.test('an undelivered message reports its kept frames\' tags; forgetTags() gives those of the frames queued since', async (t) => {
+  const reported = [];
+  const { socket, outbox } = setup(t, {
+    keep: (to, tag) => tag !== 'gone',
+    undelivered: (to, frames, cause, tags) => reported.push({ tags: [...tags], later: [...outbox.forgetTags(to)] }),
+  });
+  outbox.push('w', frame('a'), 's1');
+  outbox.push('w', frame('x'), 'gone');
+  outbox.push('w', frame('r'));
+  await turn();
+  outbox.push('w', frame('b'), 's2');
+  socket.fail('EHOSTUNREACH');
+  await outbox.idle();
+  t.same(reported, [{ tags: ['s1', undefined], later: ['s2'] }]);
+  t.same(socket.sent, [['R:w', 'ar']]);
+  t.equal(outbox.bytes, 0);
+});

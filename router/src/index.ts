@@ -6,7 +6,7 @@ import { SwitchboardRouter, type RouterAddress } from './router.js';
 export { RouterError, type RouterErrorCode } from './errors.js';
 export { DEFAULTS, type RouterOptions } from './options.js';
 export type { RouterAddress, SwitchboardRouter };
-export { readAllowList, readKeyFile, writeKeyPair, type KeyPair } from './curve.js';
+export { readAllowList, readKeyFile, writeKeyPair, type KeyPair } from './workers/curve.js';
 
 /** Creates and starts a router: binds its worker sockets and listens for HTTP. */
 export async function createRouter(options: Partial<RouterOptions> = {}, logger?: Logger): Promise<SwitchboardRouter> {

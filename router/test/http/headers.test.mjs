@@ -1,7 +1,7 @@
 // router/src/http/headers.ts in-process: request heads into SYN_STREAM pairs (SPEC §4.2), SYN_REPLY pairs into what the
 // client is sent (SPEC §4.3, RFC 9110), and trailers. Each test is one rule, on hand-built inputs.
 import t from 'tap';
-import { isIdempotent, replyHead, requestPairs, trailerPairs } from '../../dist/headers.js';
+import { isIdempotent, replyHead, requestPairs, trailerPairs } from '../../dist/http/headers.js';
 
 /** The parts of a ClientExchange requestPairs reads. */
 const exchange = (rawHeaders, { method = 'GET', url = '/', httpVersion = '1.1', remoteAddress = '10.0.0.7' } = {}) =>

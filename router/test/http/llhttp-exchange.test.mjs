@@ -1,7 +1,7 @@
 // router/src/http/llhttp-exchange.ts in-process, with a fake connection (ExchangeOwner) that records what would go on
 // the socket: the response framing (RFC 9112 §6), trailers, keep-alive, and when the head leaves.
 import t from 'tap';
-import { LlhttpExchange } from '../../dist/llhttp-exchange.js';
+import { LlhttpExchange } from '../../dist/http/llhttp-exchange.js';
 
 /** An ExchangeOwner that keeps every send (as latin1 text, and the parts as given) and every call. */
 function fakeOwner({ closing = false, buffered = 0 } = {}) {

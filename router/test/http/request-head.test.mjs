@@ -1,6 +1,6 @@
 // router/src/http/request-head.ts in-process: the request-head checks both HTTP fronts share (issue 9), one rule per test.
 import t from 'tap';
-import { MAX_HEADER_LINES, absoluteTarget, checkHead } from '../../dist/request-head.js';
+import { MAX_HEADER_LINES, absoluteTarget, checkHead } from '../../dist/http/request-head.js';
 
 const status = (method, url, version, raw, max = 16384) => checkHead(method, url, version, raw, max)?.status ?? 'ok';
 

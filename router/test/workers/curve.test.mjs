@@ -4,7 +4,7 @@ import t from 'tap';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readAllowList, readKeyFile, writeKeyPair, z85Encode } from '../../dist/curve.js';
+import { readAllowList, readKeyFile, writeKeyPair, z85Encode } from '../../dist/workers/curve.js';
 
 const Z85_KEY = /^[0-9a-zA-Z.\-:+=^!/*?&<>()[\]{}@%$#]{40}$/;
 

@@ -1,7 +1,7 @@
 // The minimal worker count (router/src/workers/peer-ledger.ts) fed the socket event sequences measured with zeromq.js 6.8.0:
 // it counts handshakes, not connections, and when events are ambiguous it errs upward, never downward.
 import t from 'tap';
-import { PeerLedger } from '../../dist/peer-ledger.js';
+import { PeerLedger } from '../../dist/workers/peer-ledger.js';
 
 const worker = (l) => { l.accepted(); l.handshook(); };
 

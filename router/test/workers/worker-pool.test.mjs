@@ -1,8 +1,8 @@
 // router/src/workers/worker-pool.ts in-process: the extended workers the router knows (SPEC §5.2) and the round-robin
 // choice of where a stream goes, over extended workers with free credit and the minimal workers' DEALER.
 import t from 'tap';
-import { WorkerPool } from '../../dist/worker-pool.js';
-import { MINIMAL } from '../../dist/worker-link.js';
+import { WorkerPool } from '../../dist/workers/worker-pool.js';
+import { MINIMAL } from '../../dist/workers/worker-link.js';
 
 const hello = (name, maxStreams = 2, window = 65536) => ({ t: 'hello', id: name, name, maxStreams, window });
 

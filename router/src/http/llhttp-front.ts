@@ -5,10 +5,11 @@
 import { createRequire } from 'node:module';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import type { Logger } from 'pino';
-import { refusal, type HttpFront, type RequestIntake } from './client-exchange.js';
-import { RouterError } from './errors.js';
+import { listenOn, refusal, type HttpFront } from './client-exchange.js';
+import type { RequestIntake } from './request-intake.js';
+import { RouterError } from '../errors.js';
 import { LlhttpExchange, type ExchangeOwner } from './llhttp-exchange.js';
-import type { RouterOptions } from './options.js';
+import type { RouterOptions } from '../options.js';
 import { MAX_HEADER_LINES, checkHead } from './request-head.js';
 
 /** The parts of Node's internal HTTPParser this front uses (lib/_http_common.js, src/node_http_parser.cc). */
@@ -530,10 +531,7 @@ export function createLlhttpFront(binding: Binding, intake: RequestIntake, opts:
 
   return {
     kind: 'llhttp',
-    listen: (port, host) => new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, host, () => { server.off('error', reject); resolve(); });
-    }),
+    listen: (port, host) => listenOn(server, port, host),
     address: () => server.address() as AddressInfo | null,
     close: () => {
       closing = true;

@@ -3,7 +3,7 @@
 // body). The head is held back until the first body bytes or the end, so a small reply leaves in one write.
 import { STATUS_CODES } from 'node:http';
 import type { ClientExchange } from './client-exchange.js';
-import type { ProxyStream } from './proxy-stream.js';
+import type { ProxyStream } from '../streams/proxy-stream.js';
 
 /** What an exchange needs from its connection. */
 export interface ExchangeOwner {

@@ -4,10 +4,11 @@ import { createRequire } from 'node:module';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Logger } from 'pino';
-import { refusal, type ClientExchange, type HttpFront, type RequestIntake } from './client-exchange.js';
-import { RouterError } from './errors.js';
-import type { RouterOptions } from './options.js';
-import type { ProxyStream } from './proxy-stream.js';
+import { listenOn, refusal, type ClientExchange, type HttpFront } from './client-exchange.js';
+import type { RequestIntake } from './request-intake.js';
+import { RouterError } from '../errors.js';
+import type { RouterOptions } from '../options.js';
+import type { ProxyStream } from '../streams/proxy-stream.js';
 import { MAX_HEADER_LINES, checkHead } from './request-head.js';
 
 /** A node:http request and response pair seen as a ClientExchange. */
@@ -217,10 +218,7 @@ export function createNodeFront(intake: RequestIntake, opts: RouterOptions, log:
 
   return {
     kind: 'node:http',
-    listen: (port, host) => new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, host, () => { server.off('error', reject); resolve(); });
-    }),
+    listen: (port, host) => listenOn(server, port, host),
     address: () => server.address() as AddressInfo | null,
     close: () => {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));

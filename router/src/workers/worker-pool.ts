@@ -2,7 +2,7 @@
 // where the next stream goes, including the minimal workers on the request endpoint.
 import type { WorkerHello } from '@switchboard/protocol';
 import { MINIMAL, type Peer } from './worker-link.js';
-import type { ProxyStream } from './proxy-stream.js';
+import type { ProxyStream } from '../streams/proxy-stream.js';
 
 export interface WorkerState {
   readonly id: Peer;

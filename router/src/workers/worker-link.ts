@@ -1,23 +1,30 @@
 // The router's two ZeroMQ sockets (SPEC §2) and the only module that imports zeromq.
 // Frames handed to send() during one event-loop turn leave as one message per destination, small frames packed
-// into one part: zeromq.js costs ~20 µs per message and more per part, so fewer, larger ones make the proxy fast.
-// A send never waits: a message no peer can take now is reported undelivered (its streams go elsewhere), never
-// held back to go to whoever connects next, by when its client may long have had its answer.
-import { packFrames } from '@switchboard/protocol';
+// into one part (protocol's Outbox): zeromq.js costs ~20 µs per message and more per part, so fewer, larger ones make
+// the proxy fast. A send never waits: a message no peer can take now is reported undelivered (its streams go
+// elsewhere), never held back to go to whoever connects next, by when its client may long have had its answer.
+import { Outbox, type DrainListener } from '@switchboard/protocol';
 import { Dealer, Router, type Socket } from 'zeromq';
 import { PeerLedger } from './peer-ledger.js';
-import type { ProxyStream } from './proxy-stream.js';
+import type { ProxyStream } from '../streams/proxy-stream.js';
 
 /** Where a message goes or came from: MINIMAL is the request endpoint's DEALER, otherwise a worker id. */
 export const MINIMAL = '';
 export type Peer = string;
 
+/** Where frames for workers go: what the rest of the router sees of the link. */
+export interface FrameSender {
+  /**
+   * Queues one frame (or several concatenated) for a peer; it leaves with everything else queued this turn.
+   * `request`: the stream whose request the frame carries (SYN_STREAM, request DATA); it leaves only while the
+   * peer still holds that stream.
+   */
+  send(to: Peer, frame: Buffer, request?: ProxyStream): void;
+}
+
 export interface LinkEvents {
   /** A message arrived; its frames are in parts `first` onwards (after the routing id, on the control socket). */
   message(from: Peer, msg: Buffer[], first: number): void;
-  /** Whether `peer` still holds `stream`: frames carrying its request leave only then, so a request never reaches a
-   * worker after its client had an answer, nor one the stream has moved away from. */
-  holds(stream: ProxyStream, peer: Peer): boolean;
   /** Frames for `peer` could not be sent, so these streams' requests never reached it. For a worker: its connection is
    * gone (ROUTER_MANDATORY → EHOSTUNREACH) or its pipe is full. For MINIMAL: no minimal worker is connected. */
   unreachable(peer: Peer, undelivered: ProxyStream[]): void;
@@ -40,7 +47,7 @@ export interface LinkOptions {
 
 // ZMTP heartbeats run in libzmq's I/O thread and close a connection that stays silent: the backstop for a worker
 // whose machine vanished without closing TCP. Liveness that matters for requests (a hung worker's streams moving
-// within 1 s) is the router's own PING check (router.ts), which never closes a connection; a short ZMTP timeout
+// within 1 s) is the router's own PING check (liveness.ts), which never closes a connection; a short ZMTP timeout
 // here dropped healthy workers, and the data in flight with them, on a starved machine (10 s was too short in CI,
 // where a test stopped a worker for longer).
 const ZMTP_HEARTBEAT = { heartbeatInterval: 2000, heartbeatTimeout: 30_000 } as const;
@@ -48,22 +55,25 @@ const ZMTP_HEARTBEAT = { heartbeatInterval: 2000, heartbeatTimeout: 30_000 } as 
 const HANDSHAKE_ERRORS = ['handshake:error:protocol', 'handshake:error:auth', 'handshake:error:other'] as const;
 const CONNECTION_EVENTS = ['accept', 'disconnect', ...HANDSHAKE_ERRORS] as const;
 
-/** Frames queued for one peer this turn, each with the stream whose request it carries (undefined: not a request). */
-interface Batch { frames: Buffer[]; owners: (ProxyStream | undefined)[] }
+/**
+ * Bytes queued on one socket from which it is congested: new streams wait in the router's queue until it drains,
+ * logged (frames of streams already sent still go: their bodies and replies are bounded by their windows). Sends
+ * never wait, so only what one turn produced plus one message in flight is queued: 16 MiB is two of the largest
+ * bodies the router buffers by default (--max-body-size).
+ */
+const LINK_HIGH_WATER = 16 * 1024 * 1024;
 
-interface Outbox {
-  batches: Map<Peer, Batch>;
-  scheduled: boolean;
-  sending: boolean;
-  flush: () => void;
-}
+/** A DEALER with no pipe to send on: the message is reported undelivered, as for EAGAIN. */
+const NO_PEER = Object.assign(new Error('no minimal worker is connected'), { code: 'EAGAIN' });
 
-export class WorkerLink {
+export class WorkerLink implements FrameSender {
   readonly #dealer: Dealer;
   readonly #router: Router;
   readonly #events: LinkEvents;
-  readonly #dealerOut: Outbox;
-  readonly #routerOut: Outbox;
+  /** To minimal workers: one message per turn on the DEALER, which ZeroMQ hands to one of them. */
+  readonly #dealerOut: Outbox<Peer, ProxyStream>;
+  /** To extended workers: one message per worker per turn on the ROUTER, led by its routing id. */
+  readonly #routerOut: Outbox<Peer, ProxyStream>;
   readonly #ids = new Map<Peer, Buffer>();
   readonly #minimal = new PeerLedger();
   /** The minimal worker count last reported through events.minimalPeers. */
@@ -75,10 +85,10 @@ export class WorkerLink {
   constructor(options: LinkOptions, events: LinkEvents) {
     // zapDomain even without CurveZMQ: it makes libzmq refuse ZMTP/1.0 peers, whose first byte alone (any byte
     // but 0xff) would otherwise give them a pipe with no handshake event, a worker the count could never see.
-    // sendTimeout 0: a send never waits for a peer (see #drain). It also keeps zeromq.js 6.8.0 from parking a send on
-    // its poller: the ZMQ_EVENTS read that finds the socket unwritable applies libzmq's pending commands, an incoming
-    // message's activate_read among them, and ZMQ_FD, edge-triggered, then stays quiet about that message until
-    // something else happens on the socket (its fast path re-checks readability after each send; that one does not).
+    // sendTimeout 0: a send never waits for a peer (see #sendMinimal). It also keeps zeromq.js 6.8.0 from parking a
+    // send on its poller: the ZMQ_EVENTS read that finds the socket unwritable applies libzmq's pending commands, an
+    // incoming message's activate_read among them, and ZMQ_FD, edge-triggered, then stays quiet about that message
+    // until something else happens on the socket (its fast path re-checks readability after each send; that one does not).
     const security = { zapDomain: options.zapDomain, ...(options.curve ? { curveServer: true, curveSecretKey: options.curve.secretKey, curvePublicKey: options.curve.publicKey } : {}) };
     const common = { sendTimeout: 0, sendHighWaterMark: 100_000, receiveHighWaterMark: 100_000, linger: 0, ...ZMTP_HEARTBEAT, ...security };
     // probeRouter: each minimal worker learns our routing id on connect (SPEC §2).
@@ -88,8 +98,17 @@ export class WorkerLink {
     // old connection is gone (without it the new connection is parked and never read).
     this.#router = new Router({ mandatory: true, handover: true, ...common });
     this.#events = events;
-    this.#dealerOut = this.#outbox();
-    this.#routerOut = this.#outbox();
+    // A frame carrying a request leaves only while its peer still holds the stream: never deliver a request whose
+    // client already has an answer, nor one the stream has moved away from.
+    const keep = (to: Peer, stream: ProxyStream): boolean => stream.heldBy(to);
+    this.#dealerOut = new Outbox<Peer, ProxyStream>({
+      send: (parts) => this.#sendMinimal(parts), keep, highWater: LINK_HIGH_WATER,
+      undelivered: (_, __, cause, streams) => this.#noMinimal(cause, streams),
+    });
+    this.#routerOut = new Outbox<Peer, ProxyStream>({
+      send: (parts) => this.#router.send(parts), route: (to) => this.#ids.get(to), keep, highWater: LINK_HIGH_WATER,
+      undelivered: (to, _, cause, streams) => this.#workerGone(to, cause, streams),
+    });
     // Listeners go on before bind(), or early events are missed (measured-facts.md).
     const dealerEvents = this.#dealer.events;
     dealerEvents.on('accept', () => this.#minimal.accepted());
@@ -121,11 +140,6 @@ export class WorkerLink {
     this.#events.minimalPeers(count);
   }
 
-  #outbox(): Outbox {
-    const out: Outbox = { batches: new Map(), scheduled: false, sending: false, flush: () => void this.#drain(out) };
-    return out;
-  }
-
   async bind(): Promise<void> {
     await this.#dealer.bind(this.endpoints.bind);
     await this.#router.bind(this.endpoints.control);
@@ -138,104 +152,54 @@ export class WorkerLink {
     return this.#minimalReported;
   }
 
-  /**
-   * Queues one frame (or several concatenated) for a peer; it leaves with everything else queued this turn.
-   * `request`: the stream whose request the frame carries (SYN_STREAM, request DATA); it leaves only while the
-   * peer still holds that stream.
-   */
   send(to: Peer, frame: Buffer, request?: ProxyStream): void {
-    if (this.#closed) return;
-    const out = to === MINIMAL ? this.#dealerOut : this.#routerOut;
-    let batch = out.batches.get(to);
-    if (batch === undefined) out.batches.set(to, (batch = { frames: [], owners: [] }));
-    batch.frames.push(frame);
-    batch.owners.push(request);
-    if (!out.scheduled && !out.sending) {
-      out.scheduled = true;
-      setImmediate(out.flush);
-    }
+    (to === MINIMAL ? this.#dealerOut : this.#routerOut).push(to, frame, request);
+  }
+
+  /** The socket frames for `to` leave by holds LINK_HIGH_WATER bytes or more: send no new stream there for now. */
+  congested(to: Peer): boolean {
+    return (to === MINIMAL ? this.#dealerOut : this.#routerOut).congested;
+  }
+
+  /** Calls `listener.onOutboxDrain()` once the socket frames for `to` leave by is no longer congested. */
+  waitDrain(to: Peer, listener: DrainListener): void {
+    (to === MINIMAL ? this.#dealerOut : this.#routerOut).waitDrain(listener);
   }
 
   /** Forgets a worker's routing id and anything still queued for it. */
   forget(worker: Peer): void {
     this.#ids.delete(worker);
-    this.#routerOut.batches.delete(worker);
+    this.#routerOut.forget(worker);
   }
 
   // Sends never wait (sendTimeout 0): with no peer, a DEALER send would otherwise wait for the next worker to
   // connect, holding every later message behind it, and then deliver requests whose clients had long been told they
-  // failed (issue 9). A minimal worker can leave between pick() and this flush (issue 10): its disconnect is not
+  // failed (issue 9). A minimal worker can leave between pick() and the flush (issue 10): its disconnect is not
   // seen yet, the DEALER has no pipe, the send fails with EAGAIN, and the streams are reported undelivered and
   // routed again. A ROUTER send fails at once too: EHOSTUNREACH for a gone worker, EAGAIN for a full pipe.
-  async #drain(out: Outbox): Promise<void> {
-    out.scheduled = false;
-    if (out.sending) return;
-    out.sending = true;
-    try {
-      while (out.batches.size > 0 && !this.#closed) {
-        const [to, batch] = out.batches.entries().next().value as [Peer, Batch];
-        out.batches.delete(to);
-        const frames = this.#stillWanted(to, batch);
-        if (frames.length === 0) continue;
-        if (to === MINIMAL) {
-          if (await this.#sendMinimal(frames)) continue;
-          this.#minimal.noneReachable();
-          this.#reportMinimal();
-          this.#events.unreachable(MINIMAL, requests(batch));
-          continue;
-        }
-        const id = this.#ids.get(to);
-        if (id !== undefined && await this.#sendControl(id, frames)) continue;
-        this.#ids.delete(to);
-        const lost = requests(batch);
-        const more = out.batches.get(to);
-        if (more) { lost.push(...requests(more)); out.batches.delete(to); }
-        this.#events.unreachable(to, lost);
-      }
-    } catch (err) {
-      if (!this.#closed) throw err;
-    } finally {
-      out.sending = false;
-    }
-  }
-
-  /** The batch's frames less those carrying a request `to` no longer holds; the same array when none is stale. */
-  #stillWanted(to: Peer, batch: Batch): Buffer[] {
-    const { frames, owners } = batch;
-    let kept: Buffer[] | undefined;
-    for (let i = 0; i < frames.length; i++) {
-      const owner = owners[i];
-      const wanted = owner === undefined || this.#events.holds(owner, to);
-      if (kept === undefined && !wanted) kept = frames.slice(0, i);
-      else if (kept !== undefined && wanted) kept.push(frames[i]);
-    }
-    return kept ?? frames;
-  }
-
-  /** False when no minimal worker could take the message. */
-  async #sendMinimal(frames: Buffer[]): Promise<boolean> {
+  #sendMinimal(parts: Buffer[]): Promise<void> {
     // `writable` reads ZMQ_EVENTS, which first applies libzmq's pending commands: a pipe attached by a handshake
     // just reported is usable, one whose worker just left is gone. A plain send applies them only once a millisecond.
-    if (!this.#dealer.writable) return false;
-    try {
-      await this.#dealer.send(packFrames(frames));
-      return true;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') throw err;
-      return false;
-    }
+    if (!this.#dealer.writable) return Promise.reject(NO_PEER);
+    return this.#dealer.send(parts);
   }
 
-  /** False when the worker's connection is gone or its pipe is full. */
-  async #sendControl(id: Buffer, frames: Buffer[]): Promise<boolean> {
-    try {
-      await this.#router.send(packFrames(frames, [id]));
-      return true;
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      if (code !== 'EHOSTUNREACH' && code !== 'EAGAIN') throw err;
-      return false;
-    }
+  /** No minimal worker took a message: its streams were never sent. */
+  #noMinimal(cause: unknown, streams: readonly (ProxyStream | undefined)[]): void {
+    if (!isCode(cause, 'EAGAIN')) throw cause;
+    this.#minimal.noneReachable();
+    this.#reportMinimal();
+    this.#events.unreachable(MINIMAL, distinct(streams));
+  }
+
+  /** A worker's message could not be sent (its connection is gone, its pipe full, or its id unknown): it is gone,
+   * with the frames queued for it since. */
+  #workerGone(worker: Peer, cause: unknown, streams: readonly (ProxyStream | undefined)[]): void {
+    if (cause !== undefined && !isCode(cause, 'EHOSTUNREACH') && !isCode(cause, 'EAGAIN')) throw cause;
+    this.#ids.delete(worker);
+    const lost = distinct(streams);
+    for (const stream of this.#routerOut.forgetTags(worker)) if (stream !== undefined && !lost.includes(stream)) lost.push(stream);
+    this.#events.unreachable(worker, lost);
   }
 
   async #receiveMinimal(): Promise<void> {
@@ -269,15 +233,21 @@ export class WorkerLink {
 
   close(): void {
     this.#closed = true;
+    this.#dealerOut.close();
+    this.#routerOut.close();
     this.#dealer.close();
     this.#router.close();
   }
 }
 
-/** The streams whose requests a batch carried. */
-function requests(batch: Batch): ProxyStream[] {
+function isCode(err: unknown, code: string): boolean {
+  return (err as NodeJS.ErrnoException | undefined)?.code === code;
+}
+
+/** The streams among a message's frame tags, each once. */
+function distinct(tags: readonly (ProxyStream | undefined)[]): ProxyStream[] {
   const streams: ProxyStream[] = [];
-  for (const owner of batch.owners) if (owner !== undefined && !streams.includes(owner)) streams.push(owner);
+  for (const tag of tags) if (tag !== undefined && !streams.includes(tag)) streams.push(tag);
   return streams;
 }
 

@@ -1,0 +1,62 @@
+// One HTTP request and its response on a client connection, as the rest of the router sees it. Two fronts produce
+// exchanges: llhttp-front.ts (Node's llhttp driven directly, the default) and node-front.ts (node:http, the
+// fallback where that parser is not usable). What both do with a request once it is parsed is request-intake.ts.
+import type { AddressInfo, Server } from 'node:net';
+
+export interface ClientExchange {
+  readonly method: string;
+  /** The request target as sent. */
+  readonly url: string;
+  /** "1.1" or "1.0". */
+  readonly httpVersion: string;
+  /** Flat [name, value, ...] as received. */
+  readonly rawHeaders: readonly string[];
+  readonly remoteAddress: string;
+  /** The request head has been encoded for the workers: url and rawHeaders may be let go. */
+  forgetHeaders(): void;
+  /** The whole request, body included, has been read. */
+  readonly complete: boolean;
+  /** The status line is on its way to the client: an error can no longer be a status page. */
+  readonly headersSent: boolean;
+  /** Status and flat [name, value, ...] headers; throws on a header that cannot be sent. */
+  writeHead(status: number, headers: string[]): void;
+  /** False when the client is not keeping up: the exchange calls `stream.drained()` once it has. */
+  write(chunk: Buffer): boolean;
+  /** Response bytes written and not yet taken by the client's socket: what a writer checks against maxClientBuffer. */
+  readonly buffered: number;
+  /** Sent after the body where the framing allows it (chunked). */
+  addTrailers(pairs: Array<[string, string]>): void;
+  end(): void;
+  /** Cuts the connection: the response cannot be completed. */
+  destroy(): void;
+  /** Stops and restarts reading the request body (flow control for uploads). */
+  pauseBody(): void;
+  resumeBody(): void;
+}
+
+/** An HTTP listener handing exchanges to a RequestIntake. */
+export interface HttpFront {
+  /** Which implementation runs: "llhttp" or "node:http". */
+  readonly kind: string;
+  listen(port: number, host: string): Promise<void>;
+  address(): AddressInfo | null;
+  /** Stops accepting and closes idle connections; resolves once every connection is gone. */
+  close(): Promise<void>;
+  /** Cuts every connection still open. */
+  closeAll(): void;
+}
+
+/** Starts a front's server listening: resolves once it listens, rejects on a listen error (the port taken, say). */
+export function listenOn(server: Server, port: number, host: string): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => { server.off('error', reject); resolve(); });
+  });
+}
+
+/** The plain-text page for a request refused before it became a stream (413 on Expect, 4xx from the parser). */
+export function refusal(status: number, reason: string, detail: string, code?: string): string {
+  const body = `${status} ${reason}: ${detail}\n`;
+  const extra = code === undefined ? '' : `x-switchboard-error: ${code}\r\n`;
+  return `HTTP/1.1 ${status} ${reason}\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\n${extra}connection: close\r\n\r\n${body}`;
+}

@@ -1,0 +1,253 @@
+// Where each stream goes (SPEC §4, §5.6): to a worker with free credit, or into the wait queue; again to another
+// worker when its own lost it and ProxyStream.mayResend() allows. Owns the queue, the streams waiting for a reply,
+// and the tick that times both out.
+import { RstStatus, encodeData, encodeRstStream, type DrainListener } from '@switchboard/protocol';
+import type { Logger } from 'pino';
+import { RouterError, type RouterErrorCode } from '../errors.js';
+import type { RouterOptions } from '../options.js';
+import { MINIMAL, type Peer, type WorkerLink } from '../workers/worker-link.js';
+import type { WorkerPool, WorkerState } from '../workers/worker-pool.js';
+import { Resend, StreamState, type ProxyStream } from './proxy-stream.js';
+import type { StreamTable } from './stream-table.js';
+import type { Upload } from './upload.js';
+
+// The tick runs only while something waits on a clock (queued or unanswered streams): an idle router never wakes.
+const TICK_MS = 100;
+
+/** What the dispatcher's tick asks of worker liveness (liveness.ts). */
+export interface WorkerCheck {
+  /** `worker`'s oldest unanswered stream was sent at `sentAt`. */
+  check(worker: WorkerState, sentAt: number, now: number): void;
+}
+
+/** The link as the dispatcher uses it. */
+export type DispatchLink = Pick<WorkerLink, 'send' | 'minimalPeers' | 'congested' | 'waitDrain'>;
+
+export type DispatchOptions = Pick<RouterOptions, 'maxQueue' | 'queueTimeout' | 'noWorkerTimeout' | 'workerTimeout'>;
+
+export class Dispatcher implements DrainListener {
+  readonly #table: StreamTable;
+  readonly #pool: WorkerPool;
+  readonly #link: DispatchLink;
+  readonly #upload: Upload;
+  readonly #liveness: WorkerCheck;
+  readonly #opts: DispatchOptions;
+  readonly #log: Logger;
+  readonly #queue: ProxyStream[] = [];
+  /** Streams sent and not answered yet (state SENT), for worker timeouts and liveness; pruned lazily by the tick. */
+  readonly #awaiting = new Set<ProxyStream>();
+  #tick: NodeJS.Timeout | undefined;
+  #closing = false;
+  /** A socket's outbox is congested: new streams wait until it drains (logged once per episode). */
+  #congested = false;
+
+  constructor(table: StreamTable, pool: WorkerPool, link: DispatchLink, upload: Upload, liveness: WorkerCheck, opts: DispatchOptions, log: Logger) {
+    this.#table = table;
+    this.#pool = pool;
+    this.#link = link;
+    this.#upload = upload;
+    this.#liveness = liveness;
+    this.#opts = opts;
+    this.#log = log;
+  }
+
+  /** The stream's request is ready to go (body complete, or streaming). */
+  dispatch(stream: ProxyStream): void {
+    if (this.#closing) return stream.fail(error('ROUTER_ERR_SHUTTING_DOWN', stream));
+    this.#table.add(stream);
+    stream.dispatched();
+    this.#route(stream);
+  }
+
+  /** Sends a stream to a worker with free credit, or queues it. */
+  #route(stream: ProxyStream): void {
+    const target = this.#pick(stream);
+    if (target !== undefined) return this.#send(stream, target);
+    if (this.#queue.length >= this.#opts.maxQueue) return stream.fail(error('ROUTER_ERR_QUEUE_FULL', stream));
+    this.#log.debug({ stream: stream.id }, 'stream queued');
+    stream.queued(Date.now() + (this.#pool.anyConnected(this.#link.minimalPeers) ? this.#opts.queueTimeout : this.#opts.noWorkerTimeout));
+    this.#queue.push(stream);
+    this.#startTick();
+  }
+
+  /** Where the stream may go now, if anywhere: a worker with credit whose socket is not congested. */
+  #pick(stream: ProxyStream): WorkerState | typeof MINIMAL | undefined {
+    const target = this.#pool.pick(this.#link.minimalPeers, stream.streamingBody);
+    if (target === undefined) return undefined;
+    const to = target === MINIMAL ? MINIMAL : target.id;
+    if (!this.#link.congested(to)) return target;
+    if (!this.#congested) this.#log.warn({ worker: target === MINIMAL ? 'minimal' : target.name }, 'worker socket congested: new streams wait');
+    this.#congested = true;
+    this.#link.waitDrain(to, this);
+    return undefined;
+  }
+
+  /** DrainListener: the congested socket drained. */
+  onOutboxDrain(): void {
+    this.#congested = false;
+    this.drainQueue();
+  }
+
+  /** Sends a stream's first message: SYN_STREAM plus the body read so far (SPEC §3.1). */
+  #send(stream: ProxyStream, target: WorkerState | typeof MINIMAL): void {
+    const to = target === MINIMAL ? MINIMAL : target.id;
+    const now = Date.now();
+    stream.sent(to, now, now + this.#opts.workerTimeout);
+    this.#log.debug({ stream: stream.id, worker: target === MINIMAL ? 'minimal' : target.name }, 'stream sent');
+    this.#awaiting.add(stream);
+    this.#startTick();
+    this.#link.send(to, stream.synStream, stream);
+    const chunks = stream.replay;
+    const finished = stream.bodyComplete && !stream.streamingBody;
+    for (let i = 0; i < chunks.length; i++) {
+      this.#link.send(to, encodeData(stream.id, chunks[i], finished && i === chunks.length - 1), stream);
+    }
+    if (target === MINIMAL) return;
+    target.streams.add(stream);
+    if (stream.streamingBody) this.#upload.start(stream, target.window);
+  }
+
+  /**
+   * Moves a stream its worker no longer has to `target`, or wherever #route finds room, if ProxyStream.mayResend()
+   * allows; otherwise fails it with `code` (what went wrong with the last worker).
+   */
+  resend(stream: ProxyStream, code: RouterErrorCode, target?: WorkerState | typeof MINIMAL): void {
+    const at = stream.worker;
+    if (at !== undefined && at !== MINIMAL) this.#pool.get(at)?.streams.delete(stream);
+    stream.withdrawn();
+    const verdict = stream.mayResend();
+    if (verdict === Resend.NO) return stream.fail(error(code, stream));
+    if (verdict === Resend.GIVE_UP) {
+      this.#log.warn({ stream: stream.id, sends: stream.sends, code }, 'stream given up: no worker answered it');
+      return stream.fail(new RouterError(code, { streamId: stream.id, detail: `sent to a worker ${stream.sends} times, answered by none` }));
+    }
+    this.#log.debug({ stream: stream.id }, 're-dispatching stream');
+    if (target === undefined) this.#route(stream);
+    else this.#send(stream, target);
+  }
+
+  /** A worker's connection is gone (it is out of the pool): its streams move or fail. */
+  workerLost(worker: WorkerState): void {
+    for (const stream of [...worker.streams]) {
+      worker.streams.delete(stream);
+      this.resend(stream, 'ROUTER_ERR_WORKER_LOST');
+    }
+    this.drainQueue();
+  }
+
+  /**
+   * A worker went quiet with a PING unanswered: moves its unanswered streams that may go elsewhere, but only to a
+   * worker that can take them now: with nowhere better to go, a stream stays with the one most likely to answer it
+   * (a starved machine makes every worker look unresponsive at times). Returns how many moved.
+   */
+  moveFrom(worker: WorkerState): number {
+    let moved = 0;
+    for (const stream of [...worker.streams]) {
+      if (stream.mayResend() === Resend.NO) continue;
+      const target = this.#pick(stream);
+      if (target === undefined) break;
+      // The worker may yet run it: CANCEL arrives before anything it could send later for the stream.
+      this.#link.send(worker.id, encodeRstStream(stream.id, RstStatus.CANCEL));
+      this.resend(stream, 'ROUTER_ERR_WORKER_TIMEOUT', target);
+      moved++;
+    }
+    return moved;
+  }
+
+  /** Frames for `peer` could not be sent: these streams' requests never reached it. */
+  undelivered(peer: Peer, streams: ProxyStream[]): void {
+    if (peer === MINIMAL) {
+      // No minimal worker took them: they were never sent, whatever their method, so they do not count as a send.
+      this.#log.debug({ streams: streams.length }, 'no minimal worker to take the streams: routing them again');
+      for (const stream of streams) {
+        if (!stream.heldBy(MINIMAL)) continue;
+        stream.undelivered(false);
+        this.resend(stream, 'ROUTER_ERR_NO_WORKER');
+      }
+      return;
+    }
+    const worker = this.#pool.get(peer);
+    if (worker === undefined) return;
+    for (const stream of streams) if (worker.streams.has(stream)) stream.undelivered(true);
+  }
+
+  /** The stream is over: forget it, free its worker's credit (RST_STREAM `rst` unless 0), take it off the queue. */
+  release(stream: ProxyStream, rst: number): void {
+    this.#table.delete(stream);
+    this.#awaiting.delete(stream);
+    const at = stream.worker;
+    if (at !== undefined && at !== MINIMAL) {
+      const worker = this.#pool.get(at);
+      if (worker !== undefined && worker.streams.delete(stream)) {
+        if (rst !== 0) this.#link.send(at, encodeRstStream(stream.id, rst));
+        this.drainQueue();
+      }
+    }
+    if (this.#queue.length > 0) {
+      const i = this.#queue.indexOf(stream);
+      if (i !== -1) this.#queue.splice(i, 1);
+    }
+  }
+
+  /** Sends queued streams while workers have credit. */
+  drainQueue(): void {
+    while (this.#queue.length > 0) {
+      const stream = this.#queue[0];
+      const target = this.#pick(stream);
+      if (target === undefined) return;
+      this.#queue.shift();
+      if (stream.state === StreamState.QUEUED) this.#send(stream, target);
+    }
+  }
+
+  #startTick(): void {
+    if (this.#tick !== undefined || this.#closing) return;
+    this.#tick = setInterval(() => this.#onTick(), TICK_MS);
+    this.#tick.unref();
+  }
+
+  #onTick(): void {
+    const now = Date.now();
+    while (this.#queue.length > 0 && this.#queue[0].deadline <= now) {
+      const stream = this.#queue.shift()!;
+      const code: RouterErrorCode = this.#pool.anyConnected(this.#link.minimalPeers) ? 'ROUTER_ERR_BUSY' : 'ROUTER_ERR_NO_WORKER';
+      stream.fail(error(code, stream));
+    }
+    // Liveness counts from each worker's oldest unanswered stream: new streams sent to a silent worker must not
+    // restart its clock, or a hung worker under steady load would keep its share until its credit ran out.
+    const oldestSent = new Map<WorkerState, number>();
+    for (const stream of this.#awaiting) {
+      if (!stream.awaitingReply) { this.#awaiting.delete(stream); continue; }
+      const worker = stream.worker === MINIMAL ? undefined : this.#pool.get(stream.worker!);
+      if (worker !== undefined) {
+        const oldest = oldestSent.get(worker);
+        if (oldest === undefined || stream.sentAt < oldest) oldestSent.set(worker, stream.sentAt);
+      }
+      if (stream.deadline > now || stream.uploading) continue;
+      stream.fail(error('ROUTER_ERR_WORKER_TIMEOUT', stream));
+    }
+    for (const [worker, sentAt] of oldestSent) if (this.#pool.get(worker.id) === worker) this.#liveness.check(worker, sentAt, now);
+    if (this.#queue.length === 0 && this.#awaiting.size === 0) this.#stopTick();
+  }
+
+  #stopTick(): void {
+    clearInterval(this.#tick);
+    this.#tick = undefined;
+  }
+
+  /** Refuses new streams from now on; those in flight go on (the router's grace period). */
+  refuseNew(): void {
+    this.#closing = true;
+  }
+
+  /** Fails the streams still live (the grace period is over) and stops the clock. */
+  close(): void {
+    this.#closing = true;
+    for (const stream of [...this.#table.values()]) stream.fail(error('ROUTER_ERR_SHUTTING_DOWN', stream));
+    this.#stopTick();
+  }
+}
+
+function error(code: RouterErrorCode, stream: ProxyStream): RouterError {
+  return new RouterError(code, { streamId: stream.id });
+}

@@ -1,0 +1,424 @@
+// One client request as a SPDY stream: everything the router knows about it, owned here and changed only through its
+// transitions. The request side: the body read so far (kept to be sent again), the streamed upload's credit, and the
+// one rule on whether the stream may be sent to a worker again. The reply side: the reply frames turned back into
+// the HTTP response (SPEC §4.3) under the response window (§5.5). The HTTP side is a ClientExchange; who moves the
+// stream between workers is the dispatcher (dispatcher.ts).
+import {
+  RstStatus, SendWindow, encodeSynStream, type DataFrame, type HeadersFrame, type ReceiveWindow, type SynReplyFrame,
+} from '@switchboard/protocol';
+import { isIdempotent, replyHead, requestPairs, trailerPairs, type ReplyHead } from '../http/headers.js';
+import type { ClientExchange } from '../http/client-exchange.js';
+import type { RouterError } from '../errors.js';
+import type { Peer } from '../workers/worker-link.js';
+
+export const enum StreamState {
+  /** Reading the request body before dispatch. */
+  READING,
+  /** Waiting for a worker with credit. */
+  QUEUED,
+  /** With a worker, no SYN_REPLY yet. */
+  SENT,
+  /** SYN_REPLY read; its head is held until the first body byte, trailers or the end, then DATA flows to the client. */
+  REPLYING,
+  /** Over, one way or another. */
+  DONE,
+}
+
+/** What mayResend() decides for a stream its worker no longer has. */
+export const enum Resend {
+  /** It must not be sent again: a worker may have run it, part of its reply went out, or its streamed body is gone. */
+  NO,
+  YES,
+  /** It may be, but it was sent MAX_SENDS times already: it fails instead. */
+  GIVE_UP,
+}
+
+// A stream sent this many times and answered by no worker is failed instead of sent again: a worker that refuses
+// every stream (REFUSED_STREAM), or workers that keep dying or hanging under it, must not keep its client waiting
+// forever while the router spins (measured before this bound: ~5,000 re-dispatches a second, and a client that hung).
+export const MAX_SENDS = 5;
+
+// Header bytes pass through unchanged both ways: the HTTP parsers hand over header bytes as latin1 strings (one char
+// per byte), and the codec writes and reads them the same way, whatever the bytes are (SPEC §3.3).
+const SYN_OPTIONS = { headerEncoding: 'latin1' } as const;
+const NO_CHUNKS: readonly Buffer[] = Object.freeze([]);
+
+/** What ProxyStream needs from the router, so the stream never reaches into sockets itself. */
+export interface StreamHost {
+  /** The stream is over: forget it, free the worker's credit, and RST_STREAM the worker with `rst` unless 0. */
+  release(stream: ProxyStream, rst: number): void;
+  /**
+   * The stream has response-window credit for its worker: send it (`takeCredit()`), once no frame the worker wrote
+   * before it could see that credit is left to read (SPEC §5.5).
+   */
+  credit(stream: ProxyStream): void;
+  /** The worker broke the protocol on this stream: fail it (502 or a cut), RST it with `rst` (PROTOCOL_ERROR) and log. */
+  rejectReply(stream: ProxyStream, detail: string, rst?: number): void;
+  /** The most response bytes a client may leave unread before it is cut (--max-client-buffer). */
+  readonly maxClientBuffer: number;
+  /** The stream's client was cut for leaving more than maxClientBuffer unread: log it. */
+  clientTooSlow(stream: ProxyStream, buffered: number): void;
+}
+
+export class ProxyStream {
+  #state = StreamState.READING;
+  /** Where the stream is: MINIMAL (request endpoint), a worker id, or undefined before dispatch and between workers. */
+  #worker: Peer | undefined;
+  /** SYN_STREAM frame, encoded once at dispatch and reused on every send. */
+  #syn: Buffer | undefined;
+  /** The replay buffer: body chunks read before the first send, kept until the reply starts so the request can be
+   * sent again. A streamed body gives them up when it starts flowing. */
+  #replay: Buffer[] | readonly Buffer[] = NO_CHUNKS;
+  #bodyBytes = 0;
+  #bodyComplete = false;
+  /** The body exceeds the buffering limit and streams under the worker's window (SPEC §5.7). */
+  #streaming = false;
+  /** Body bytes handed to a worker without being kept (streamed bodies only): once any are, no re-send. */
+  #bodySent = 0;
+  /** A streamed body's request credit from the worker, and the chunks waiting for more of it (SPEC §5.7). */
+  #upload: SendWindow | undefined;
+  /** When the current wait (queue or worker) ends, ms since epoch. */
+  #deadline = 0;
+  /** When it was last sent to a worker, ms since epoch: the worker's liveness clock starts no earlier. */
+  #sentAt = 0;
+  /** How many times it was sent to a worker (re-sends included). */
+  #sends = 0;
+  /** The request surely never ran where it was sent: its message was not delivered, or the worker refused it. */
+  #unprocessed = false;
+  /** The SYN_REPLY's head, held until the first body byte, trailers or the end: until then an error is still a 502. */
+  #head: ReplyHead | undefined;
+  /** A HEADERS frame (trailers) arrived: no DATA may follow. */
+  #trailed = false;
+  /** The response window (extended workers; undefined: a minimal worker, not flow-controlled). */
+  #window: ReceiveWindow | undefined;
+  /** A grant waits in #window for the host to send it (takeCredit). */
+  #creditDue = false;
+  /** Response bytes written to the client and not yet taken by its socket: granted back once they are. */
+  #awaitingDrain = 0;
+
+  constructor(
+    readonly id: number,
+    readonly exchange: ClientExchange,
+    readonly host: StreamHost,
+  ) {}
+
+  get state(): StreamState {
+    return this.#state;
+  }
+
+  /** The client is still there and nothing final happened. */
+  get live(): boolean {
+    return this.#state !== StreamState.DONE;
+  }
+
+  /** Sent and not answered yet: the worker timeout and its worker's liveness clock run. */
+  get awaitingReply(): boolean {
+    return this.#state === StreamState.SENT;
+  }
+
+  /** A worker has it (sent, or replying): more of a streamed body goes straight to it. */
+  get withWorker(): boolean {
+    return this.#state === StreamState.SENT || this.#state === StreamState.REPLYING;
+  }
+
+  get replyStarted(): boolean {
+    return this.#state === StreamState.REPLYING || this.exchange.headersSent;
+  }
+
+  /** Where the stream is: MINIMAL, a worker id, or undefined before dispatch and between workers. */
+  get worker(): Peer | undefined {
+    return this.#worker;
+  }
+
+  /** Whether `peer` holds the stream now: only then may frames carrying its request go to it. */
+  heldBy(peer: Peer): boolean {
+    return this.#state !== StreamState.DONE && this.#worker === peer;
+  }
+
+  // ---- the request ---------------------------------------------------------------------------------
+
+  /** A body chunk read before the stream went to a worker: kept for its first message (and any re-send). */
+  readBody(chunk: Buffer): void {
+    if (this.#replay === NO_CHUNKS) this.#replay = [];
+    (this.#replay as Buffer[]).push(chunk);
+    this.#bodyBytes += chunk.length;
+  }
+
+  /** Body bytes read before the stream went to a worker. */
+  get bodyBytes(): number {
+    return this.#bodyBytes;
+  }
+
+  /** The body is past the buffering limit: it streams to an extended worker under its window (SPEC §5.7). */
+  streamBody(): void {
+    this.#streaming = true;
+  }
+
+  /** The body streams to an extended worker instead of going whole in the first message (SPEC §5.7). */
+  get streamingBody(): boolean {
+    return this.#streaming;
+  }
+
+  /** The whole request body has been read. */
+  endBody(): void {
+    this.#bodyComplete = true;
+  }
+
+  /** The client sent the whole body. */
+  get bodyComplete(): boolean {
+    return this.#bodyComplete;
+  }
+
+  /** The request head goes to the workers now: encoded once (every send reuses it), and let go by the exchange. */
+  dispatched(): void {
+    if (this.#syn !== undefined) return;
+    this.#syn = encodeSynStream(this.id, requestPairs(this.exchange, 'http'), this.#bodyComplete && this.#bodyBytes === 0, SYN_OPTIONS);
+    this.exchange.forgetHeaders(); // a held stream should not keep its request head alive
+  }
+
+  /** The SYN_STREAM of a dispatched stream. */
+  get synStream(): Buffer {
+    return this.#syn!;
+  }
+
+  /** The body chunks a first message carries after the SYN_STREAM. */
+  get replay(): readonly Buffer[] {
+    return this.#replay;
+  }
+
+  /** Waits for a worker with credit until `deadline`. */
+  queued(deadline: number): void {
+    this.#state = StreamState.QUEUED;
+    this.#deadline = deadline;
+  }
+
+  /** When the current wait (queue or worker) ends, ms since epoch. */
+  get deadline(): number {
+    return this.#deadline;
+  }
+
+  /** Its first message goes to `to` now, answered by `deadline` or the worker timeout fires. */
+  sent(to: Peer, now: number, deadline: number): void {
+    this.#worker = to;
+    this.#sends++;
+    this.#state = StreamState.SENT;
+    this.#sentAt = now;
+    this.#deadline = deadline;
+    this.#unprocessed = false;
+  }
+
+  /** When it was last sent, ms since epoch: its worker's liveness clock starts no earlier. */
+  get sentAt(): number {
+    return this.#sentAt;
+  }
+
+  /** The whole request is with the worker: its timeout runs from now, a handler may well read the body first. */
+  requestSent(deadline: number): void {
+    this.#deadline = deadline;
+  }
+
+  /** The message that carried it never left (`counted`: the send still counts against MAX_SENDS). */
+  undelivered(counted: boolean): void {
+    this.#unprocessed = true;
+    if (!counted) this.#sends--;
+  }
+
+  /** The worker refused it with REFUSED_STREAM: it promises it did not process it (SPEC §5.6). */
+  refused(): void {
+    this.#unprocessed = true;
+  }
+
+  /** It left its worker (to be sent again, or failed). */
+  withdrawn(): void {
+    this.#worker = undefined;
+  }
+
+  /** Times sent to a worker, re-sends included. */
+  get sends(): number {
+    return this.#sends;
+  }
+
+  /**
+   * Whether a stream its worker no longer has may go to another: the one rule of failover (SPEC §5.6). Not once its
+   * reply has started, nor once a streamed body's bytes are gone; not a non-idempotent request that may have run
+   * (idempotent ones may run twice); never more than MAX_SENDS times.
+   */
+  mayResend(): Resend {
+    if (this.replyStarted || (this.#streaming && this.#bodySent > 0)) return Resend.NO;
+    if (!this.#unprocessed && !isIdempotent(this.exchange.method)) return Resend.NO;
+    return this.#sends >= MAX_SENDS ? Resend.GIVE_UP : Resend.YES;
+  }
+
+  // ---- a streamed body (SPEC §5.7) ------------------------------------------------------------------
+
+  /** A streamed body starts flowing to the worker that took the first message, under its `window`. */
+  startUpload(window: number): void {
+    this.#bodySent = this.#bodyBytes;
+    this.#replay = NO_CHUNKS; // a streamed body cannot be replayed: this stream is not re-sendable any more
+    this.#upload = new SendWindow(window);
+  }
+
+  /** The upload's request credit and the chunks waiting for it; undefined until startUpload(). */
+  get upload(): SendWindow | undefined {
+    return this.#upload;
+  }
+
+  /** `n` more body bytes went to the worker. */
+  uploaded(n: number): void {
+    this.#bodySent += n;
+  }
+
+  /** The upload still flows: the client is still sending, or chunks wait for credit. No worker timeout meanwhile. */
+  get uploading(): boolean {
+    return this.#streaming && (!this.#bodyComplete || (this.#upload !== undefined && this.#upload.queuedBytes > 0));
+  }
+
+  // ---- the reply (SPEC §4.3, §5.5) ------------------------------------------------------------------
+
+  /** `window`: the response window for an extended worker; undefined for a minimal one (not flow-controlled). */
+  onSynReply(frame: SynReplyFrame, window: ReceiveWindow | undefined): void {
+    if (this.#state !== StreamState.SENT) return this.host.rejectReply(this, 'SYN_REPLY on a stream that already has one');
+    const head = replyHead(frame.headers);
+    if (typeof head === 'string') return this.host.rejectReply(this, head);
+    this.#state = StreamState.REPLYING;
+    this.#window = window;
+    this.#forgetRequest(); // it can no longer be sent elsewhere
+    this.#head = head;
+    if (frame.fin) this.#end();
+  }
+
+  /** Hands the held head to the exchange; false when the stream failed instead. */
+  #writeHead(): boolean {
+    const head = this.#head!;
+    this.#head = undefined;
+    try {
+      this.exchange.writeHead(head.status, head.headers);
+      return true;
+    } catch (err) {
+      this.host.rejectReply(this, `unusable response headers: ${(err as Error).message}`);
+      return false;
+    }
+  }
+
+  onData(frame: DataFrame): void {
+    if (this.#state !== StreamState.REPLYING || this.#trailed) {
+      return this.host.rejectReply(this, this.#trailed ? 'DATA after trailers' : 'DATA before SYN_REPLY');
+    }
+    const len = frame.data.length;
+    const window = this.#window;
+    if (window !== undefined && !window.receive(len)) {
+      return this.host.rejectReply(this, `flow-control window exceeded by ${-window.available} bytes`, RstStatus.FLOW_CONTROL_ERROR);
+    }
+    if (this.#head !== undefined && !this.#writeHead()) return;
+    if (len > 0) {
+      // The frame is a view into the ZeroMQ message: writing it hands the bytes to the socket without a copy.
+      const exchange = this.exchange;
+      const flushed = exchange.write(frame.data);
+      if (!flushed && exchange.buffered > this.host.maxClientBuffer) return this.#tooSlow();
+      if (window !== undefined) {
+        if (flushed && this.#awaitingDrain === 0) this.#ack(len, true);
+        else this.#awaitingDrain += len;
+      }
+    }
+    if (frame.fin) this.#end();
+  }
+
+  onTrailers(frame: HeadersFrame): void {
+    if (this.#state !== StreamState.REPLYING) return this.host.rejectReply(this, 'HEADERS before SYN_REPLY');
+    if (this.#head !== undefined && !this.#writeHead()) return;
+    this.#trailed = true;
+    this.exchange.addTrailers(trailerPairs(frame.headers));
+    if (frame.fin) this.#end();
+  }
+
+  /** The client caught up with what the exchange could not send at once. */
+  drained(): void {
+    const bytes = this.#awaitingDrain;
+    this.#awaitingDrain = 0;
+    if (bytes > 0 && this.#state === StreamState.REPLYING) this.#ack(bytes, false);
+  }
+
+  /**
+   * `bytes` reached the client. A grant is due per half window consumed, not per frame: each is a ZeroMQ message.
+   * `keptUp`: the client's socket took them at once: the window may grow (doubling, up to the maximum, while the
+   * router-wide allowance lasts). A slow client's never does, and the allowance bounds what clients that slow down
+   * later can make the router hold.
+   */
+  #ack(bytes: number, keptUp: boolean): void {
+    const window = this.#window!;
+    window.consume(bytes);
+    if (window.pendingGrant(keptUp) === 0 || this.#creditDue) return;
+    this.#creditDue = true;
+    this.host.credit(this);
+  }
+
+  /**
+   * The credit granted since the last call, now usable by the worker, for the host to send as one WINDOW_UPDATE.
+   * Applied only now: frames the worker wrote before it could see the credit must still fit the window they had.
+   */
+  takeCredit(): number {
+    this.#creditDue = false;
+    return this.#window === undefined ? 0 : this.#window.commitGrant();
+  }
+
+  // ---- the end ----------------------------------------------------------------------------------------
+
+  /** The client went away before the reply was complete. */
+  clientGone(): void {
+    if (this.#state === StreamState.DONE) return;
+    this.#done();
+    this.host.release(this, RstStatus.CANCEL);
+  }
+
+  #end(): void {
+    if (this.#head !== undefined && !this.#writeHead()) return;
+    this.#done();
+    this.exchange.end();
+    this.host.release(this, 0);
+  }
+
+  /** The client left more than maxClientBuffer unread: cut it rather than hold the rest (a minimal worker is not
+   * flow-controlled; an extended one is, but the bound applies all the same). */
+  #tooSlow(): void {
+    this.#done();
+    this.host.clientTooSlow(this, this.exchange.buffered);
+    this.exchange.destroy();
+    this.host.release(this, RstStatus.CANCEL);
+  }
+
+  /** Ends the stream with an error: a status page when nothing was sent yet, else a cut connection. */
+  fail(err: RouterError): void {
+    if (this.#state === StreamState.DONE) return;
+    this.#done();
+    this.#head = undefined; // a held head never went out: the error page replaces it
+    const exchange = this.exchange;
+    if (exchange.headersSent) {
+      exchange.destroy();
+    } else {
+      const body = `${err.httpStatus} ${err.message}\n`;
+      const headers = ['content-type', 'text/plain; charset=utf-8', 'content-length', String(Buffer.byteLength(body)), 'x-switchboard-error', err.code];
+      if (err.retryAfter !== undefined) headers.push('retry-after', String(err.retryAfter));
+      // An unread request body would otherwise be drained for keep-alive; a refused one closes the connection.
+      if (!exchange.complete) headers.push('connection', 'close');
+      exchange.writeHead(err.httpStatus, headers);
+      exchange.write(Buffer.from(body));
+      exchange.end();
+    }
+    this.host.release(this, err.rstStatus);
+  }
+
+  /** The one way to DONE, before anything the exchange does could call back: let go of what only a live stream
+   * needs and give back the window's growth. The caller then tells the host (release). */
+  #done(): void {
+    this.#state = StreamState.DONE;
+    this.#forgetRequest();
+    this.#upload?.clear();
+    this.#window?.close();
+  }
+
+  /** Drops what a re-send needed: a long-held response should not keep its request's bytes alive. */
+  #forgetRequest(): void {
+    this.#replay = NO_CHUNKS;
+    this.#syn = undefined;
+  }
+}
