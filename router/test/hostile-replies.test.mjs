@@ -166,6 +166,11 @@ for (const front of ['llhttp', 'node']) t.test(`hostile replies (${front} front)
     t.same(await resetsOf(t, router, worker, await streamOf(worker, '/data-after-trailers')), [RstStatus.PROTOCOL_ERROR], 'one RST_STREAM PROTOCOL_ERROR');
   });
 
+  t.test('a reply frame that does not decode gets a 502 and exactly one RST_STREAM PROTOCOL_ERROR', async (t) => {
+    badReply(t, await get(router, '/bad-block'), 'a SYN_REPLY whose header block does not decode');
+    t.same(await resetsOf(t, router, worker, await streamOf(worker, '/bad-block')), [RstStatus.PROTOCOL_ERROR], 'one RST_STREAM PROTOCOL_ERROR');
+  });
+
   t.test('a window overrun gets exactly one RST_STREAM FLOW_CONTROL_ERROR, also when credit was granted mid-message', async (t) => {
     const one = await get(router, '/overrun?frames=one');
     badReply(t, one, 'one DATA frame past the window');

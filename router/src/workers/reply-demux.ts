@@ -129,10 +129,8 @@ export class ReplyDemux implements FrameVisitor {
     const from = this.#from;
     this.#log.warn({ worker: this.#workerName(from), code: err.code, stream: err.streamId || undefined, reason: err.message }, 'malformed frame from worker');
     const stream = err.streamId ? this.#owned(from, err.streamId) : undefined;
-    if (stream) {
-      stream.fail(new RouterError('ROUTER_ERR_BAD_REPLY', { streamId: stream.id, detail: err.message }));
-      if (from !== MINIMAL) this.#link.send(from, encodeRstStream(stream.id, err.rstStatus));
-    }
+    // The failed stream's release sends the one RST_STREAM, with the status the decoder named.
+    stream?.fail(new RouterError('ROUTER_ERR_BAD_REPLY', { streamId: stream.id, detail: err.message, rstStatus: err.rstStatus }));
   }
 
   #onFrame(from: Peer, frame: Frame): void {

@@ -13,6 +13,7 @@
 //                               not carry; with announce a Trailer header, with cl a content-length
 //   /data-after-trailers        DATA "ab", HEADERS (no FIN), DATA "cd" FIN
 //   /overrun?frames=one|two     one DATA frame of window + 4464 bytes, or a full window and 10 bytes in two frames
+//   /bad-block                  a SYN_REPLY whose header block does not decode (its Adler-32 is wrong)
 import { Dealer, Router } from 'zeromq';
 import { decodeFrames, encodeControl, encodeData, encodeHeaders, encodePing, encodeSynReply } from '@switchboard/protocol';
 
@@ -64,6 +65,11 @@ function answer(id, headers) {
       return q('frames') === 'one'
         ? [reply([]), encodeData(id, x(window + 4464), true)]
         : [reply([]), encodeData(id, x(window)), encodeData(id, x(10), true)];
+    case '/bad-block': {
+      const frame = reply([], true);
+      frame[frame.length - 1] ^= 0xff;
+      return [frame];
+    }
     default:
       return [encodeSynReply(id, [':status', '404'], true)];
   }
