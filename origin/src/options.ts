@@ -73,5 +73,5 @@ function ms(value: number, name: string, min: number): number {
 }
 
 function invalid(message: string): never {
-  throw new OriginError('ORIGIN_ERR_INVALID_OPTION', message);
+  throw new OriginError('ORIGIN_ERR_INVALID_OPTION', `invalid origin option: ${message}`);
 }

@@ -4,6 +4,7 @@
 then one line per event a test waits for. Stops on SIGTERM.
 
   GET  /hello                "hello from python\n"
+  GET  /sleep?ms=N           "slept N ms\n" after N ms
   GET  /headers              the request line and headers as JSON
   POST /echo                 streams the request body back as it reads it (Content-Length or chunked request)
   GET  /bytes/N              N bytes of a repeating pattern, in 64 KiB writes
@@ -76,6 +77,10 @@ class Handler(BaseHTTPRequestHandler):
         path = self.path.split("?")[0]
         if path == "/hello":
             self.reply(200, b"hello from python\n")
+        elif path == "/sleep":
+            ms = int(self.path.split("ms=")[1])
+            threading.Event().wait(ms / 1000)
+            self.reply(200, b"slept %d ms\n" % ms)
         elif path == "/headers":
             body = json.dumps({"method": self.command, "path": self.path, "headers": [[k, v] for k, v in self.headers.items()]})
             self.reply(200, body.encode(), "application/json")
