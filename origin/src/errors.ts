@@ -55,16 +55,18 @@ const BAD_RESPONSE = new Set(['UND_ERR_RES_CONTENT_LENGTH_MISMATCH', 'UND_ERR_HE
 const BAD_REQUEST = new Set(['UND_ERR_INVALID_ARG', 'UND_ERR_NOT_SUPPORTED', 'UND_ERR_REQ_CONTENT_LENGTH_MISMATCH']);
 
 /**
- * What an error from undici means for the client. Parser errors (`HPE_*`) are a malformed response; anything else
- * (`UND_ERR_SOCKET`, `ECONNRESET`, `EPIPE`, ...) is the connection failing under the exchange.
+ * What an error from undici means for the client. Parser errors (`HTTPParserError`, `HPE_*`, some without a code) are
+ * a malformed response; anything else (`UND_ERR_SOCKET`, `ECONNRESET`, `EPIPE`, ...) is the connection failing under
+ * the exchange.
  */
 export function backendError(err: unknown, streamId: number): OriginError {
   const code = String((err as { code?: unknown } | null)?.code ?? '');
+  const parser = (err as { name?: unknown } | null)?.name === 'HTTPParserError' || code.startsWith('HPE_');
   const detail = `${(err as Error | null)?.message ?? String(err)}${code ? ` (${code})` : ''}`;
   let ours: OriginErrorCode = 'ORIGIN_ERR_RESET';
   if (CONNECT.has(code)) ours = 'ORIGIN_ERR_CONNECT';
   else if (TIMEOUT.has(code)) ours = 'ORIGIN_ERR_TIMEOUT';
-  else if (BAD_RESPONSE.has(code) || code.startsWith('HPE_')) ours = 'ORIGIN_ERR_BAD_RESPONSE';
+  else if (BAD_RESPONSE.has(code) || parser) ours = 'ORIGIN_ERR_BAD_RESPONSE';
   else if (BAD_REQUEST.has(code)) ours = 'ORIGIN_ERR_BAD_REQUEST';
   return new OriginError(ours, `${CODES[ours].message}: ${detail}`, { streamId, cause: err });
 }
