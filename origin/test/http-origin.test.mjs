@@ -182,6 +182,12 @@ t.test('http-origin in front of a Python http.server backend', async (t) => {
     t.equal(res.statusCode, 400);
     t.equal(res.headers['x-switchboard-error'], 'ORIGIN_ERR_BAD_REQUEST');
   });
+
+  t.test('SIGTERM: the origin worker closes gracefully and exits 0', async (t) => {
+    const { code } = await origin.kill('SIGTERM');
+    t.equal(code, 0);
+    t.ok(origin.lines.some((e) => e.msg === 'worker closed'), '"worker closed" logged');
+  });
 });
 
 t.test('--host-header backend: the backend gets its own host:port, the client\'s stays in X-Forwarded-Host', async (t) => {
