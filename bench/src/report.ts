@@ -66,9 +66,10 @@ export function renderMarkdown(run: Run): string {
 }
 
 function goals(results: ScenarioResult[]): string[] {
-  const find = <T>(scenario: string, kind: string) =>
-    results.find((r) => r.scenario.name === scenario)?.summaries.find((s) => s.label.startsWith('router') && s.kind === kind) as T | undefined;
+  const find = <T>(scenario: string, kind: string, label = 'router ×') =>
+    results.find((r) => r.scenario.name === scenario)?.summaries.find((s) => s.label.startsWith(label) && s.kind === kind) as T | undefined;
   const hello50 = find<LoadSummary>('hello-50', 'load');
+  const origin50 = find<LoadSummary>('hello-50', 'load', 'router + http-origin');
   const hello1 = find<LoadSummary>('hello-1', 'load');
   const held = find<HeldSummary>('held', 'held');
   const rows: [string, string, string][] = [];
@@ -76,8 +77,9 @@ function goals(results: ScenarioResult[]): string[] {
   if (hello1) rows.push(['router p50 ÷ nginx p50, 1 connection', ratio(hello1.p50VsNginx), '≤ 1.5×']);
   if (hello50) rows.push(['router CPU per request, 50 connections', `${fixed(sum(hello50.cpuUsPerRequest, 'proxy'), 1)} µs`, '≤ 40 µs']);
   if (held) rows.push([`router RSS per held connection (${held.opened} held)`, `${fixed(held.perConnectionKiB, 2)} KiB`, '≤ 4 KiB']);
+  if (origin50) rows.push(['router + http-origin req/s ÷ nginx → node:http, 50 connections (issue 13)', ratio(origin50.vsNginx), '≥ 0.8×']);
   if (rows.length === 0) return [];
-  return ['## Goals (issue 5)', '', '| figure | measured | goal |', '|---|---|---|', ...rows.map((r) => `| ${r.join(' | ')} |`), ''];
+  return ['## Goals (issues 5 and 13)', '', '| figure | measured | goal |', '|---|---|---|', ...rows.map((r) => `| ${r.join(' | ')} |`), ''];
 }
 
 function loadTable(rows: LoadSummary[]): string[] {

@@ -2,7 +2,7 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { waitForHttp } from './http-check.js';
-import { CLI, startRouterProcesses } from './router-process.js';
+import { CLI, startRouterProcesses, type RouterProcesses, type WorkerCommand } from './router-process.js';
 import type { App, Target, TargetSpec } from './types.js';
 
 const ROUTER_DIST = fileURLToPath(new URL('../../router/dist/cli.js', import.meta.url));
@@ -26,16 +26,22 @@ function workerCommand(app: App, name: string, size: number | undefined): string
 /** Generous: a Node process can take 10 s to start on this 2-core VM while another test is running. */
 const START_MS = 40_000;
 
+/** The router and these CLI workers, once the router answers HTTP (the router and origin targets). */
+export async function startServingRouter(commands: WorkerCommand[]): Promise<RouterProcesses> {
+  const processes = await startRouterProcesses([], commands, START_MS);
+  try {
+    await waitForHttp(`${processes.origin}/`, processes.router, START_MS);
+  } catch (err) {
+    await processes.stop();
+    throw err;
+  }
+  return processes;
+}
+
 export async function startRouter(spec: TargetSpec, _tmpDir: string): Promise<Target> {
   const names = Array.from({ length: spec.workers ?? 1 }, (_, i) => `w${i + 1}`);
   const commands = names.map((name) => ({ name, args: workerCommand(spec.app, name, spec.size) }));
-  const { router, workers, origin, stop } = await startRouterProcesses([], commands, START_MS);
-  try {
-    await waitForHttp(`${origin}/`, router, START_MS);
-  } catch (err) {
-    await stop();
-    throw err;
-  }
+  const { router, workers, origin, stop } = await startServingRouter(commands);
   return {
     spec,
     origin,

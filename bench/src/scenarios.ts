@@ -18,9 +18,11 @@ function everyTarget(o: BenchOptions, app: App, size?: number): TargetSpec[] {
 
 export function scenarios(o: BenchOptions): Scenario[] {
   const mib = Math.round((o.streamBytes / 2 ** 20) * 10) / 10;
+  // The hello scenarios also measure the router with an http-origin worker in front of node:http (issue 13).
+  const hello = [...everyTarget(o, 'hello'), { kind: 'origin', app: 'hello' } as const];
   const all: Scenario[] = [
-    { name: 'hello-1', title: 'Hello, 1 connection', kind: 'load', app: 'hello', connections: 1, targets: everyTarget(o, 'hello') },
-    { name: 'hello-50', title: 'Hello, 50 connections', kind: 'load', app: 'hello', connections: 50, targets: everyTarget(o, 'hello') },
+    { name: 'hello-1', title: 'Hello, 1 connection', kind: 'load', app: 'hello', connections: 1, targets: hello },
+    { name: 'hello-50', title: 'Hello, 50 connections', kind: 'load', app: 'hello', connections: 50, targets: hello },
     {
       name: 'workers-2',
       title: 'Router with 2 workers, hello, 50 connections',

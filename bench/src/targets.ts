@@ -1,6 +1,7 @@
 // What the bench measures: a target is one way of serving the same app over HTTP on loopback.
 import { backendPath, startBackend } from './backend.js';
 import { startNginx, nginxMissing } from './nginx-target.js';
+import { originMissing, startOrigin } from './origin-target.js';
 import { startPushpin, pushpinMissing } from './pushpin-target.js';
 import { startRouter, routerMissing } from './router-target.js';
 import type { Target, TargetKind, TargetSpec } from './types.js';
@@ -17,6 +18,7 @@ export function targetKey(spec: TargetSpec): string {
 
 export function targetLabel(spec: TargetSpec): string {
   if (spec.kind === 'router') return `router ×${spec.workers ?? 1}`;
+  if (spec.kind === 'origin') return 'router + http-origin → node:http';
   return spec.kind === 'direct' ? 'direct node:http' : `${spec.kind} → node:http`;
 }
 
@@ -25,11 +27,13 @@ export function missing(kind: TargetKind): string | undefined {
   if (kind === 'nginx') return nginxMissing();
   if (kind === 'pushpin') return pushpinMissing();
   if (kind === 'router') return routerMissing();
+  if (kind === 'origin') return originMissing();
   return undefined;
 }
 
 export function startTarget(spec: TargetSpec, tmpDir: string): Promise<Target> {
   if (spec.kind === 'router') return startRouter(spec, tmpDir);
+  if (spec.kind === 'origin') return startOrigin(spec, tmpDir);
   if (spec.kind === 'nginx') return startNginx(spec, tmpDir);
   if (spec.kind === 'pushpin') return startPushpin(spec, tmpDir);
   return startDirect(spec);

@@ -4,7 +4,8 @@ import type { HeldRole, HeldSample, LoadSample, TransferSample } from './measure
 import type { Skipped } from './pool.js';
 import type { ProcRef } from './procstat.js';
 
-export type TargetKind = 'router' | 'direct' | 'nginx' | 'pushpin';
+/** `origin`: the router with one `switchboard http-origin` worker in front of node:http. */
+export type TargetKind = 'router' | 'origin' | 'direct' | 'nginx' | 'pushpin';
 
 /** What the app behind the target serves: the hello body, a long byte stream, or held event streams. */
 export type App = 'hello' | 'bytes' | 'hold';

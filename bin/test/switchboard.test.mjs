@@ -16,7 +16,7 @@ function optionEntries(help) {
   return section.split(/\n(?=  -)/).map((entry) => entry.replace(/\s+/g, ' ').trim());
 }
 
-const COMMANDS = ['router', 'hello', 'stream', 'demo', 'keygen', 'conformance'];
+const COMMANDS = ['router', 'hello', 'stream', 'http-origin', 'demo', 'keygen', 'conformance'];
 
 t.test('the program has the same commands as before the packages split them', async (t) => {
   t.setTimeout(60_000);
@@ -31,8 +31,10 @@ t.test('--help of every command shows a default for each option that takes a val
   for (const command of COMMANDS) {
     const { code, text } = await run(t, [command, '--help']);
     t.equal(code, 0, `${command} --help`);
-    // Flags without a value (--minimal, --help) are off unless given; --bind is required by conformance.
-    const valued = optionEntries(text).filter((entry) => /^--\S+ </.test(entry) && !(command === 'conformance' && entry.startsWith('--bind ')));
+    // Flags without a value (--minimal, --help) are off unless given; --bind is required by conformance, --to by
+    // http-origin.
+    const required = { conformance: '--bind ', 'http-origin': '--to ' }[command];
+    const valued = optionEntries(text).filter((entry) => /^--\S+ </.test(entry) && !(required && entry.startsWith(required)));
     for (const entry of valued) t.match(entry, /default: /, `${command} ${entry.split(' ')[0]}`);
   }
 });
@@ -53,6 +55,25 @@ t.test('worker flags reach the SDK: --connect repeats (replacing its default), -
   const started = await worker.waitFor((e) => e.msg === 'worker started', 60_000, '"worker started"');
   t.same(started.connect, ['tcp://127.0.0.1:1', 'tcp://127.0.0.1:3']);
   const bad = await run(t, ['hello', 'w2', '--concurrency', '0']);
+  t.equal(bad.code, 1);
+  t.match(bad.text, /^switchboard: .*concurrency must be an integer in 1\.\./m);
+});
+
+t.test('http-origin: worker flags reach the SDK, origin flags reach createOrigin, and each checks its own', async (t) => {
+  t.setTimeout(60_000);
+  const worker = spawnLogged(t, process.execPath, [CLI, 'http-origin', '--to', 'http://127.0.0.1:1', '--connect', 'tcp://127.0.0.1:1', '--connect', 'tcp://127.0.0.1:3', '--host-header', 'backend'], { name: 'http-origin' });
+  const started = await worker.waitFor((e) => e.msg === 'worker started', 60_000, '"worker started"');
+  t.same(started.connect, ['tcp://127.0.0.1:1', 'tcp://127.0.0.1:3']);
+  t.equal(started.to, 'http://127.0.0.1:1');
+  t.equal(started.hostHeader, 'backend');
+  t.match(started.worker, /^origin-\d+$/, 'named after its pid by default');
+  const to = await run(t, ['http-origin', '--to', 'https://127.0.0.1:3000']);
+  t.equal(to.code, 1);
+  t.match(to.text, /^switchboard: invalid origin option: to must be an http:\/\/ URL/m);
+  const missing = await run(t, ['http-origin']);
+  t.equal(missing.code, 1);
+  t.match(missing.text, /required option '--to <url>' not specified/);
+  const bad = await run(t, ['http-origin', '--to', 'http://127.0.0.1:3000', '--concurrency', '0']);
   t.equal(bad.code, 1);
   t.match(bad.text, /^switchboard: .*concurrency must be an integer in 1\.\./m);
 });

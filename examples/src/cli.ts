@@ -54,7 +54,12 @@ const repeated = (value: string, previous: string[] | undefined): string[] =>
 
 /** A command taking a worker name and the flags every example worker has. */
 function workerCommand(program: Command, name: string, description: string): Command {
-  return program.command(`${name} <name>`).description(description)
+  return workerFlags(program.command(`${name} <name>`).description(description));
+}
+
+/** Adds the flags every worker command has (`http-origin` too): endpoints, protocol, concurrency, CurveZMQ keys. */
+export function workerFlags(command: Command): Command {
+  return command
     .addOption(new Option('--connect <endpoint>', 'router request endpoint (repeat for several routers)').argParser(repeated).default(DEFAULT_CONNECT, ROUTER_DEFAULTS.bind))
     .option('--control <endpoint>', 'router control endpoint (default: request endpoint port + 1)', repeated)
     .option('--minimal', 'speak only the minimal protocol (one ROUTER socket)')
@@ -63,8 +68,8 @@ function workerCommand(program: Command, name: string, description: string): Com
     .option('--curve-key-file <file>', "this worker's key pair, from switchboard keygen (default: plain)");
 }
 
-/** The worker's options from the flags; the SDK checks them (a missing key included). */
-function workerOptions(name: string, o: Record<string, unknown>): ExampleOptions {
+/** The worker's options from the flags of workerFlags(); the SDK checks them (a missing key included). */
+export function workerOptions(name: string, o: Record<string, unknown>): ExampleOptions {
   let curve: WorkerOptions['curve'];
   if (o.curveKeyFile || o.curveServerKey) {
     const keys = o.curveKeyFile ? readKeyFile(o.curveKeyFile as string) : {};
