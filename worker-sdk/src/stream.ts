@@ -64,7 +64,17 @@ export class Stream implements DrainListener, DataSink {
     return this.#abort.signal;
   }
 
+  /** Why the stream was aborted, once it was. */
+  get abortReason(): Error | null {
+    return this.#abortReason;
+  }
+
   // ---- response ---------------------------------------------------------------------------------
+
+  /** Response body bytes waiting for the router's window. */
+  get queuedBytes(): number {
+    return this.#sendWindow.queuedBytes;
+  }
 
   /** Sends SYN_REPLY; with `fin` the response ends there (no body). */
   reply(headers: HeaderPairs, fin: boolean): void {
