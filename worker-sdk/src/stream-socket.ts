@@ -225,18 +225,20 @@ export class StreamSocket extends EventEmitter implements BodySink, StreamOwner 
     process.nextTick(afterResponse, this);
   }
 
+  // In node:http's order: the socket closes, the response closes with it, the request is aborted and destroyed.
   onStreamAbort(reason: Error): void {
     this.readable = false;
     this.writable = false;
     this.destroyed = true;
     this.#runCallbacks(reason);
+    this.emit('close', false);
+    emitClose(this.res);
     const req = this.req;
-    if (!req.complete) {
+    if (!req.readableEnded || !req.complete) {
       req.aborted = true;
       req.emit('aborted');
     }
     req.destroy(reason);
-    process.nextTick(afterAbort, this);
   }
 
   #runCallbacks(err: Error | null): void {
@@ -296,11 +298,6 @@ function afterResponse(socket: StreamSocket): void {
   // The router sends no more of the body once the response ended, so an incomplete one ends here.
   if (!req.complete) req.destroy();
   else if (!req._consuming) req._dump();
-}
-
-function afterAbort(socket: StreamSocket): void {
-  socket.emit('close', false);
-  emitClose(socket.res);
 }
 
 /** node:http's emitCloseNT. */
