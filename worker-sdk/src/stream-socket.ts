@@ -220,8 +220,17 @@ export class StreamSocket extends EventEmitter implements BodySink, StreamOwner 
     this.res.emit('drain');
   }
 
+  // node:http reports a write done once the socket took it, a tick or more later: 'finish' and the callbacks waiting
+  // for it run in the next tick, 'close' in the one after (node:http's order; a write after end() still sees 'error').
   onStreamFinish(): void {
-    this.#runCallbacks(null);
+    process.nextTick(finishResponse, this);
+  }
+
+  /** The response is over: what waited for it runs now. */
+  finished(): void {
+    const callbacks = this.#callbacks;
+    this.#callbacks = null;
+    if (callbacks !== null) for (const cb of callbacks) cb();
     process.nextTick(afterResponse, this);
   }
 
@@ -288,6 +297,10 @@ export class StreamSocket extends EventEmitter implements BodySink, StreamOwner 
     if (pending.length === 0 && this.#bodyEnded) req.push(null);
     this.stream.onBodyRead();
   }
+}
+
+function finishResponse(socket: StreamSocket): void {
+  socket.finished();
 }
 
 /** node:http after a response: 'close' on res, and the request is done with (an unread body is dumped). */
