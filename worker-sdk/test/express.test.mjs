@@ -10,9 +10,8 @@ import { gunzipSync } from 'node:zlib';
 import express from 'express';
 import compression from 'compression';
 import cookieParser from 'cookie-parser';
-import { ServeGrip } from '@fanoutio/serve-grip';
 import { request } from '../../router/test/lib/harness.mjs';
-import { abortAfterFirstChunk, serve, within } from './lib/apps.mjs';
+import { abortAfterFirstChunk, holdIfProxied, serve, serveGrip, within } from './lib/apps.mjs';
 
 const dir = mkdtempSync(join(tmpdir(), 'sb-express-'));
 t.teardown(() => rmSync(dir, { recursive: true, force: true }));
@@ -39,7 +38,7 @@ app.get('/fail', () => { throw new Error('route failed'); });
 app.get('/fail-async', async () => { throw Object.assign(new Error('teapot'), { status: 418 }); });
 app.get('/client', (req, res) => res.json({
   ip: req.ip, ips: req.ips, protocol: req.protocol, secure: req.secure, hostname: req.hostname,
-  remoteAddress: req.socket.remoteAddress, sameConnection: req.connection === req.socket,
+  remoteAddress: req.socket.remoteAddress, sameConnection: req.connection === req.socket, signal: req.signal.aborted,
 }));
 app.get('/compressed', compression({ threshold: 0 }), (req, res) => res.json({ words: Array(500).fill('compressible') }));
 app.get('/trailers', (req, res) => {
@@ -57,19 +56,9 @@ app.post('/upload', (req, res) => {
   req.on('data', (c) => hash.update(c));
   req.on('end', () => res.send(hash.digest('hex')));
 });
-// serve-grip's README example, as written there (with req and res in the right order).
-const serveGrip = new ServeGrip({ grip: { control_uri: 'http://127.0.0.1:5561/' } });
+// serve-grip's README example.
 app.use('/grip', serveGrip);
-app.use('/grip', (req, res) => {
-  if (req.grip.isProxied) {
-    const gripInstruct = res.grip.startInstruct();
-    gripInstruct.addChannel('test');
-    gripInstruct.setHoldStream();
-    res.end('[stream open]\n');
-  } else {
-    res.end('not proxied\n');
-  }
-});
+app.use('/grip', holdIfProxied);
 const plain = express(); // no trust proxy: X-Forwarded-For is the client's word only
 plain.set('trust proxy', false);
 plain.get('/client', (req, res) => res.json({ ip: req.ip, protocol: req.protocol }));
@@ -143,7 +132,7 @@ t.test('req.ip and X-Forwarded-* with trust proxy', async (t) => {
   const trusted = JSON.parse((await request(`${url}/client`, { headers: { 'x-forwarded-for': '203.0.113.9' } })).body);
   t.same(trusted, {
     ip: '203.0.113.9', ips: ['203.0.113.9', '127.0.0.1'], protocol: 'http', secure: false, hostname: '127.0.0.1',
-    remoteAddress: '127.0.0.1', sameConnection: true,
+    remoteAddress: '127.0.0.1', sameConnection: true, signal: false,
   }, 'trusting loopback, the client\'s X-Forwarded-For is believed');
   const direct = JSON.parse((await request(`${url}/client`)).body);
   t.equal(direct.ip, '127.0.0.1', 'without one, req.ip is the client\'s address');

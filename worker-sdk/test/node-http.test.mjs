@@ -3,13 +3,11 @@
 import t from 'tap';
 import http from 'node:http';
 import { once } from 'node:events';
-import { ServeGrip } from '@fanoutio/serve-grip';
 import { request } from '../../router/test/lib/harness.mjs';
-import { serve, within } from './lib/apps.mjs';
+import { holdIfProxied, serve, serveGrip, within } from './lib/apps.mjs';
 import { queue } from './lib/peer.mjs';
 
 const seen = queue(); // what handlers report back to the test
-const serveGrip = new ServeGrip({ grip: { control_uri: 'http://127.0.0.1:5561/' } });
 
 /** Records what a handler sees of req and res, for comparing the SDK with node:http serving the same handler. */
 function lifecycle(req, res, report) {
@@ -53,15 +51,7 @@ const routes = {
   },
   // serve-grip's README example for handlers that run it themselves.
   '/grip': async (req, res) => {
-    if (!(await serveGrip.run(req, res))) return;
-    if (req.grip.isProxied) {
-      const gripInstruct = res.grip.startInstruct();
-      gripInstruct.addChannel('test');
-      gripInstruct.setHoldStream();
-      res.end('[stream open]\n');
-    } else {
-      res.end('not proxied\n');
-    }
+    if (await serveGrip.run(req, res)) holdIfProxied(req, res);
   },
   '/lifecycle': (req, res) => lifecycle(req, res, seen),
   '/careless-header': (req, res) => {

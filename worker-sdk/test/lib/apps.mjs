@@ -1,8 +1,9 @@
 // Existing apps served through the SDK and a real router: `switchboard router` as a process, the app in this process
 // behind `new Worker().handle(app)`, real HTTP in front. Everything stops at the test's teardown.
 import http from 'node:http';
+import { ServeGrip } from '@fanoutio/serve-grip';
 import { Worker } from '@switchboard/worker-sdk';
-import { startRouter } from '../../../router/test/lib/harness.mjs';
+import { request, startRouter } from '../../../router/test/lib/harness.mjs';
 import { memoryLogger } from './peer.mjs';
 
 /** Starts a router and a worker serving `app` (anything handle() takes); resolves once the router counts the worker. */
@@ -49,4 +50,50 @@ export function abortAfterFirstChunk(url) {
     });
     req.on('error', reject);
   }), 'first chunk of a response');
+}
+
+/** serve-grip's middleware, configured for a GRIP proxy on loopback that it never needs to reach here. */
+export const serveGrip = new ServeGrip({ grip: { control_uri: 'http://127.0.0.1:5561/' } });
+
+/** The handler of serve-grip's README example (with req and res in the right order): hold the request as a stream. */
+export function holdIfProxied(req, res) {
+  if (req.grip.isProxied) {
+    const gripInstruct = res.grip.startInstruct();
+    gripInstruct.addChannel('test');
+    gripInstruct.setHoldStream();
+    res.end('[stream open]\n');
+  } else {
+    res.end('not proxied\n');
+  }
+}
+
+/**
+ * What a Fastify and a Koa app both serve, checked the same way: GET /items/:id → { id, q, ip, protocol },
+ * POST /items (JSON) → 201 { created }, /teapot → 418, /broken → 500, /stream → 'one two three' as text/plain.
+ */
+export function frameworkContract(t, url) {
+  t.test('a route with params, query and the client address', async (t) => {
+    const res = await request(`${url}/items/abc?q=1`, { headers: { 'x-forwarded-for': '198.51.100.4' } });
+    t.equal(res.status, 200);
+    t.same(JSON.parse(res.body), { id: 'abc', q: '1', ip: '198.51.100.4', protocol: 'http' });
+  });
+
+  t.test('a JSON body', async (t) => {
+    const res = await request(`${url}/items`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"name":"x"}' });
+    t.equal(res.status, 201);
+    t.same(JSON.parse(res.body), { created: { name: 'x' } });
+  });
+
+  t.test('errors', async (t) => {
+    t.equal((await request(`${url}/teapot`)).status, 418);
+    t.equal((await request(`${url}/broken`)).status, 500);
+    t.equal((await request(`${url}/nowhere`)).status, 404);
+  });
+
+  t.test('a streamed response', async (t) => {
+    const res = await request(`${url}/stream`);
+    t.equal(res.status, 200);
+    t.match(res.headers['content-type'], /^text\/plain/);
+    t.equal(res.body.toString(), 'one two three');
+  });
 }
