@@ -5,6 +5,7 @@
 // It is ours alone: frameworks swap the prototypes of req and res (Express does), never this one.
 import { EventEmitter } from 'node:events';
 import { isIP } from 'node:net';
+import { getDefaultHighWaterMark } from 'node:stream';
 import { ServerResponse, validateHeaderName, validateHeaderValue } from 'node:http';
 import { RstStatus, type HeaderPairs } from '@switchboard/protocol';
 import { WorkerError } from './errors.js';
@@ -84,8 +85,9 @@ export class StreamSocket extends EventEmitter implements BodySink, StreamOwner 
     return this.stream.queuedBytes;
   }
 
+  /** What node:http's own sockets report. */
   get writableHighWaterMark(): number {
-    return this.stream.link.sendWindow;
+    return getDefaultHighWaterMark(false);
   }
 
   /** Always corked: frames queued in one event-loop turn leave together (the outbox batches them), as a corked socket does. */
@@ -154,10 +156,8 @@ export class StreamSocket extends EventEmitter implements BodySink, StreamOwner 
   send(res: WorkerResponse, data: string | Uint8Array, encoding: BufferEncoding | null | undefined, callback: WriteCallback | null | undefined): boolean {
     const stream = this.stream;
     const bytes = typeof data === 'string' ? (data.length === 0 ? EMPTY : Buffer.from(data, encoding ?? 'utf8')) : data;
-    if (stream.closed) {
-      if (typeof callback === 'function') process.nextTick(callback, stream.abortReason);
-      return false;
-    }
+    // As node:http on a destroyed socket: nothing is written and nothing is called back (no 'finish' either).
+    if (stream.closed) return false;
     if (this.ending) {
       if (bytes.length > 0) {
         if (this.#last !== null) this.#sendNow(res, this.#last);

@@ -64,11 +64,6 @@ export class Stream implements DrainListener, DataSink {
     return this.#abort.signal;
   }
 
-  /** Why the stream was aborted, once it was. */
-  get abortReason(): Error | null {
-    return this.#abortReason;
-  }
-
   // ---- response ---------------------------------------------------------------------------------
 
   /** Response body bytes waiting for the router's window. */
