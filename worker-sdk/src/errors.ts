@@ -12,9 +12,7 @@ export type WorkerErrorCode =
   | 'WORKER_ERR_FLOW_CONTROL'
   | 'WORKER_ERR_HANDLER_FAILED'
   | 'WORKER_ERR_INVALID_REQUEST'
-  | 'WORKER_ERR_INVALID_RESPONSE'
-  | 'WORKER_ERR_HEADERS_SENT'
-  | 'WORKER_ERR_WRITE_AFTER_END';
+  | 'WORKER_ERR_INVALID_RESPONSE';
 
 interface CodeInfo { message: string; httpStatus: number; rstStatus: RstStatusCode }
 
@@ -32,8 +30,6 @@ const CODES: Readonly<Record<WorkerErrorCode, CodeInfo>> = Object.freeze({
   WORKER_ERR_HANDLER_FAILED: { message: 'the request handler failed', httpStatus: 500, rstStatus: RstStatus.INTERNAL_ERROR },
   WORKER_ERR_INVALID_REQUEST: { message: 'the request cannot be represented', httpStatus: 400, rstStatus: RstStatus.PROTOCOL_ERROR },
   WORKER_ERR_INVALID_RESPONSE: { message: 'the fetch handler did not return a Response', httpStatus: 500, rstStatus: RstStatus.INTERNAL_ERROR },
-  WORKER_ERR_HEADERS_SENT: { message: 'headers were already sent', httpStatus: 500, rstStatus: RstStatus.INTERNAL_ERROR },
-  WORKER_ERR_WRITE_AFTER_END: { message: 'write after end', httpStatus: 500, rstStatus: RstStatus.INTERNAL_ERROR },
 });
 
 const kWorkerError = Symbol.for('switchboard.WorkerError');

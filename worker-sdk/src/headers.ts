@@ -37,32 +37,3 @@ export function parseRequestHead(pairs: HeaderPairs): RequestHead {
   }
   return head;
 }
-
-/** Node's req.headers: lower-case names; set-cookie as an array, cookie joined with '; ', other repeats with ', '. */
-export function headersObject(raw: readonly string[]): Record<string, string | string[]> {
-  const out: Record<string, string | string[]> = Object.create(null);
-  for (let i = 0; i < raw.length; i += 2) {
-    const name = raw[i];
-    const value = raw[i + 1];
-    const prev = out[name];
-    if (prev === undefined) out[name] = name === 'set-cookie' ? [value] : value;
-    else if (Array.isArray(prev)) prev.push(value);
-    else out[name] = prev + (name === 'cookie' ? '; ' : ', ') + value;
-  }
-  return out;
-}
-
-export type OutgoingHeaderValue = string | number | readonly string[];
-
-/** Response pairs for SYN_REPLY: `:status` first, then headers (repeats become repeated pairs). */
-export function responsePairs(status: string, headers: Iterable<[string, OutgoingHeaderValue]> | null): HeaderPairs {
-  const pairs: HeaderPairs = [':status', status];
-  if (headers !== null) {
-    for (const [name, value] of headers) {
-      if (typeof value === 'string') pairs.push(name, value);
-      else if (typeof value === 'number') pairs.push(name, String(value));
-      else for (const v of value) pairs.push(name, v);
-    }
-  }
-  return pairs;
-}

@@ -4,4 +4,3 @@ export { WorkerError, type WorkerErrorCode, type WorkerErrorOptions } from './er
 export { WorkerRequest, WorkerResponse, type NodeHandler } from './node-style.js';
 export type { FetchHandler } from './fetch-style.js';
 export { createJsonLogger, type JsonLoggerOptions, type Logger, type LogLevel } from './logger.js';
-export type { OutgoingHeaderValue } from './headers.js';

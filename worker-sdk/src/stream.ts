@@ -66,6 +66,11 @@ export class Stream implements DrainListener, DataSink {
 
   // ---- response ---------------------------------------------------------------------------------
 
+  /** Response body bytes waiting for the router's window. */
+  get queuedBytes(): number {
+    return this.#sendWindow.queuedBytes;
+  }
+
   /** Sends SYN_REPLY; with `fin` the response ends there (no body). */
   reply(headers: HeaderPairs, fin: boolean): void {
     if (this.closed || this.replied) return;

@@ -2,6 +2,7 @@
 // control endpoint, identified by the worker id, with hello heartbeats. Minimal protocol (§1–§4):
 // one ROUTER connected to every request endpoint.
 import { randomBytes } from 'node:crypto';
+import type { Server } from 'node:http';
 import { Dealer, Router } from 'zeromq';
 import { encodeControl, encodeGoaway, GoawayStatus, Outbox, type ControlPayload, type WorkerHello } from '@switchboard/protocol';
 import { WorkerError } from './errors.js';
@@ -46,8 +47,12 @@ export class Worker {
     this.logger = this.options.logger;
   }
 
-  /** Serves requests with a node:http-style handler, and connects. Call once. */
-  handle(handler: NodeHandler): this {
+  /**
+   * Serves requests with a node:http handler, and connects. Call once. `handler`: a `(req, res)` function (an Express
+   * app, Koa's `app.callback()`, Fastify's `app.routing` after `await app.ready()`), or an `http.Server` that never
+   * listens: its 'request' listeners serve each request.
+   */
+  handle(handler: NodeHandler | Server): this {
     return this.#start(nodeAdapter(handler, this.logger));
   }
 

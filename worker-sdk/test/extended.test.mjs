@@ -145,9 +145,11 @@ t.test('§5.4 RST_STREAM CANCEL aborts the stream: signal, close events, and not
     const timer = setInterval(() => res.write('data: tick\n\n'), 20);
     req.on('close', () => events.push('req close'));
     res.on('close', () => events.push('res close'));
+    res.on('finish', () => events.push('res finish'));
     req.signal.addEventListener('abort', () => {
       clearInterval(timer);
       events.push(`abort ${req.signal.reason.code}`);
+      res.end('too late', () => events.push('end callback')); // as on a destroyed node:http socket: no effect
       aborted();
     });
   });
@@ -160,7 +162,7 @@ t.test('§5.4 RST_STREAM CANCEL aborts the stream: signal, close events, and not
   const cut = await peer.barrier();
   await laterStream(t, peer);
   t.same(peer.log.slice(cut).filter((e) => e.frame.streamId === 1), [], 'no frame for the stream after the cancel');
-  t.same(events.sort(), ['abort WORKER_ERR_STREAM_CANCELLED', 'req close', 'res close']);
+  t.same(events.sort(), ['abort WORKER_ERR_STREAM_CANCELLED', 'req close', 'res close'], "no 'finish', no end callback");
 });
 
 t.test('§5.4 the Fetch-style request.signal fires on cancel and the response body source is cancelled', async (t) => {
