@@ -41,6 +41,12 @@ export class WorkerRequest extends IncomingMessage {
     this.streamId = stream.id;
     Object.defineProperty(this, 'signal', SIGNAL);
   }
+
+  /** Body bytes that arrived from the router and wait for this stream to take them (with `readableLength` and
+   * `complete`, a relay tells an empty body from one still to be read). */
+  get bodyBuffered(): number {
+    return (this.socket as unknown as StreamSocket).bodyBuffered;
+  }
 }
 
 const SIGNAL: PropertyDescriptor = {
