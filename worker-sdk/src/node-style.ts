@@ -3,6 +3,7 @@
 import { Readable, Stream as LegacyStream } from 'node:stream';
 import { RstStatus, type HeaderPairs } from '@switchboard/protocol';
 import { WorkerError } from './errors.js';
+import { holdHeaders, type HoldOptions } from './grip.js';
 import { headersObject, responsePairs, type OutgoingHeaderValue } from './headers.js';
 import type { Logger } from './logger.js';
 import type { Stream } from './stream.js';
@@ -174,6 +175,17 @@ export class WorkerResponse extends LegacyStream implements StreamOwner {
   removeHeader(name: string): void {
     if (this.#stream.replied) throw new WorkerError('WORKER_ERR_HEADERS_SENT', `cannot remove ${name}: headers were already sent`);
     this.#headers?.delete(name.toLowerCase());
+  }
+
+  /**
+   * Asks the router to hold the client on channels (GRIP): sets Grip-Hold, Grip-Channel and, when given,
+   * Grip-Timeout and Grip-Keep-Alive. Then end the reply as usual: its status, headers and body are the timeout
+   * response (mode `response`) or the stream's start (mode `stream`). Throws WORKER_ERR_INVALID_HOLD.
+   */
+  hold(options: HoldOptions): this {
+    const headers = holdHeaders(options);
+    for (const name of Object.keys(headers)) this.setHeader(name, headers[name]);
+    return this;
   }
 
   /** Sends the status and headers now (SYN_REPLY). `headers`: an object or flat [name, value, ...] pairs. */
