@@ -99,6 +99,8 @@ export class ConformancePeer extends EventEmitter {
   #nextId = 1;
   #pings = 0;
   #closed = false;
+  /** The routing id of the control message being read: a `published` answer goes back to it. */
+  #controlFrom: Buffer | null = null;
   /** Log entries next() handed out already. */
   readonly #claimed = new WeakSet<Received>();
   /** Streams whose grant goes out with the message being read: committed once it is read (SPEC §5.5). */
@@ -310,7 +312,7 @@ export class ConformancePeer extends EventEmitter {
         const seq = ++this.#messages;
         const parts = control ? message.slice(1) : message;
         if (control) {
-          this.#fromControl(message[0]);
+          this.#controlFrom = message[0];
           this.controlMessages.push(at);
         }
         for (const part of parts) this.#frames(part, at, seq, control);
@@ -339,11 +341,14 @@ export class ConformancePeer extends EventEmitter {
   }
 
   #frame(frame: Frame, at: number, message: number, control: boolean): void {
+    // A publish alone does not make its sender the worker under test: a publisher may never say hello (SPEC §5.10).
+    const publish = frame.type === 'CONTROL' && frame.payload.t === 'publish';
+    if (control && !publish) this.#fromControl(this.#controlFrom!);
     this.log.push({ frame, at, message, control });
     switch (frame.type) {
       case 'CONTROL': {
         if (!control) return this.#problem('a CONTROL frame on the request endpoint');
-        if (frame.payload.t === 'publish') return this.#publish(frame.payload);
+        if (publish) return this.#publish(frame.payload);
         if (frame.payload.t !== 'hello') return;
         if (!isWorkerHello(frame.payload)) return this.#problem(`an invalid hello: ${JSON.stringify(frame.payload)}`);
         if (this.hellos.length === 0 && this.options.autoWelcome !== false) void this.welcome().catch(() => undefined);
@@ -424,7 +429,9 @@ export class ConformancePeer extends EventEmitter {
     this.publishes.push(payload);
     const answer = this.answerPublish(payload);
     if (answer === null) return;
-    void this.send([encodeControl({ t: 'published', ref: payload.ref, ...answer })]).catch(() => undefined);
+    const message = [this.#controlFrom!, encodeControl({ t: 'published', ref: payload.ref, ...answer })];
+    const sent = this.#queue.then(() => this.#router.send(message));
+    this.#queue = sent.catch(() => undefined);
   }
 
   #problem(why: string): void {
