@@ -81,20 +81,26 @@ t.test('holdHeaders: Grip-Hold, Grip-Channel, Grip-Timeout, Grip-Keep-Alive', as
   t.throws(() => holdHeaders(null), WorkerError);
 });
 
-t.test('res.hold() puts the Grip-* headers on a Node-style reply, whose body is the timeout response', async (t) => {
-  t.setTimeout(30000);
+/** A worker serving with `start(worker)` (handle or fetch), joined to a peer that plays its router. */
+async function serving(t, start) {
   const { peer, bind, control } = await startPeer();
   const worker = new Worker({ connect: bind, control, logger: memoryLogger() });
   t.teardown(async () => {
     await worker.close({ graceMs: 0 });
     peer.close();
   });
-  worker.handle((req, res) => {
+  start(worker);
+  await join(peer);
+  return peer;
+}
+
+t.test('res.hold() puts the Grip-* headers on a Node-style reply, whose body is the timeout response', async (t) => {
+  t.setTimeout(30000);
+  const peer = await serving(t, (worker) => worker.handle((req, res) => {
     if (req.url === '/bad') return res.hold({ channel: 'a b' });
     res.hold({ channel: 'counter', timeout: 30 }).setHeader('content-type', 'application/json');
     res.end('{}\n');
-  });
-  await join(peer);
+  }));
   await peer.send([synStream(1, { path: '/value/' })]);
   const res = await response(peer, 1);
   t.match(res.headers, { 'grip-hold': 'response', 'grip-channel': 'counter', 'grip-timeout': '30', 'content-type': 'application/json' });
@@ -105,16 +111,9 @@ t.test('res.hold() puts the Grip-* headers on a Node-style reply, whose body is 
 
 t.test('holdHeaders() in a Fetch-style Response', async (t) => {
   t.setTimeout(30000);
-  const { peer, bind, control } = await startPeer();
-  const worker = new Worker({ connect: bind, control, logger: memoryLogger() });
-  t.teardown(async () => {
-    await worker.close({ graceMs: 0 });
-    peer.close();
-  });
-  worker.fetch(() => new Response('data: hello\n\n', {
+  const peer = await serving(t, (worker) => worker.fetch(() => new Response('data: hello\n\n', {
     headers: { 'content-type': 'text/event-stream', ...holdHeaders({ channel: 'news', mode: 'stream', keepAlive: { data: ':\n\n', timeout: 20 } }) },
-  }));
-  await join(peer);
+  })));
   await peer.send([synStream(1, { path: '/events' })]);
   const res = await response(peer, 1);
   t.match(res.headers, { 'grip-hold': 'stream', 'grip-channel': 'news', 'grip-keep-alive': ':\\n\\n; format=cstring; timeout=20', 'content-type': 'text/event-stream' });
