@@ -1,6 +1,10 @@
 // SPEC §5.10 In-band publish: the `publish` and `published` CONTROL messages, Pushpin's publish items as msgpack maps.
 import t from 'tap';
 import { decodeFrames, encodeControl, isPublish, isPublished, packControl, publishItemProblem, unpackControl } from '@switchboard/protocol';
+import { hex } from './helpers.mjs';
+
+/** A string's bytes as hex, for the SPEC's quoted strings. */
+const ascii = (text) => Buffer.from(text).toString('hex');
 
 const item = {
   channel: 'news', id: '2', 'prev-id': '1', meta: { user: 'ann' },
@@ -72,6 +76,19 @@ t.test('SPEC §5.10 in-band publish: CONTROL messages', async (t) => {
       t.equal(publishItemProblem(bad), reason, name);
       t.notOk(isPublish({ ...publish, items: [item, bad] }), `${name}: the whole publish is refused`);
     }
+  });
+
+  t.test("SPEC's example: a publish of hi\\n on channel c and its answer, byte for byte", async (t) => {
+    t.same(encodeControl({ t: 'publish', ref: 1, items: [{ channel: 'c', formats: { 'http-stream': { content: 'hi\n' } } }] }), hex(`
+      80 03 f0 00 00 00 00 4c | CONTROL, flags 0, length 76
+      de 00 03 a1 74 a7 ${ascii('publish')} a3 ${ascii('ref')} 01
+      a5 ${ascii('items')} 91 de 00 02 a7 ${ascii('channel')} a1 ${ascii('c')}
+      a7 ${ascii('formats')} de 00 01 ab ${ascii('http-stream')}
+      de 00 01 a7 ${ascii('content')} a3 ${ascii('hi\n')}`));
+    t.same(encodeControl({ t: 'published', ref: 1, ok: true }), hex(`
+      80 03 f0 00 00 00 00 18
+      de 00 03 a1 74 a9 ${ascii('published')} a3 ${ascii('ref')} 01
+      a2 ${ascii('ok')} c3`));
   });
 
   t.test('close needs no content; headers as pairs and body bytes are fine', async (t) => {
