@@ -3,4 +3,4 @@
 export { CONFORMANCE_DEFAULTS, line, runConformance, type CheckStatus, type ConformanceCheck, type ConformanceOptions, type ConformanceReport } from './checker.js';
 export type { CheckLevel } from './checks.js';
 export { ConformanceError, type ConformanceErrorCode } from './errors.js';
-export { ConformancePeer, header, headerValues, type PeerOptions, type Received, type RequestSpec, type StreamRecord, type WorkerProtocol } from './peer.js';
+export { acceptPublish, ConformancePeer, header, headerValues, type PeerOptions, type PublishAnswer, type Received, type RequestSpec, type StreamRecord, type WorkerProtocol } from './peer.js';

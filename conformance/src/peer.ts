@@ -7,8 +7,8 @@ import { EventEmitter } from 'node:events';
 import { randomBytes } from 'node:crypto';
 import { Dealer, Router } from 'zeromq';
 import {
-  encodeControl, encodeData, encodePing, encodeRstStream, encodeSynStream, encodeWindowUpdate, isWorkerHello, readFrames, ReceiveWindow,
-  RstStatus, SendWindow, type Frame, type HeaderPairs, type WorkerHello,
+  encodeControl, encodeData, encodePing, encodeRstStream, encodeSynStream, encodeWindowUpdate, isPublish, isWorkerHello, readFrames, ReceiveWindow,
+  RstStatus, SendWindow, type ControlPayload, type Frame, type HeaderPairs, type WorkerHello,
 } from '@switchboard/protocol';
 
 /** Which socket the worker speaks on: the request endpoint (minimal) or the control endpoint (extended). */
@@ -38,6 +38,14 @@ export interface StreamRecord {
   granted: number;
   /** Extended protocol, a request left open: the credit the worker granted for more body (SPEC §5.7). */
   credit?: SendWindow;
+}
+
+/** How the peer answers a worker's `publish` (SPEC §5.10): accepted, refused with a router's code, or not at all (null). */
+export type PublishAnswer = { ok: true } | { ok: false; code: string; reason: string } | null;
+
+/** A router's answer: accepted when well formed, else refused as ROUTER_ERR_BAD_PUBLISH. */
+export function acceptPublish(payload: ControlPayload): PublishAnswer {
+  return isPublish(payload) ? { ok: true } : { ok: false, code: 'ROUTER_ERR_BAD_PUBLISH', reason: 'malformed publish message' };
 }
 
 export interface PeerOptions {
@@ -79,6 +87,10 @@ export class ConformancePeer extends EventEmitter {
   /** Connections on the request endpoint and on the control endpoint. */
   connections = { request: 0, control: 0 };
   readonly streams = new Map<number, StreamRecord>();
+  /** Extended protocol: every `publish` the worker sent, as received. */
+  readonly publishes: ControlPayload[] = [];
+  /** Decides the answer to each `publish`; a test may swap it (refuse, stay silent). */
+  answerPublish: (payload: ControlPayload) => PublishAnswer = acceptPublish;
   #dealer: Dealer;
   #router: Router;
   // Not an Outbox: a check sends exactly the messages it builds (their boundaries are what it checks), one at a time.
@@ -87,6 +99,8 @@ export class ConformancePeer extends EventEmitter {
   #nextId = 1;
   #pings = 0;
   #closed = false;
+  /** The routing id of the control message being read: a `published` answer goes back to it. */
+  #controlFrom: Buffer | null = null;
   /** Log entries next() handed out already. */
   readonly #claimed = new WeakSet<Received>();
   /** Streams whose grant goes out with the message being read: committed once it is read (SPEC §5.5). */
@@ -298,7 +312,7 @@ export class ConformancePeer extends EventEmitter {
         const seq = ++this.#messages;
         const parts = control ? message.slice(1) : message;
         if (control) {
-          this.#fromControl(message[0]);
+          this.#controlFrom = message[0];
           this.controlMessages.push(at);
         }
         for (const part of parts) this.#frames(part, at, seq, control);
@@ -327,10 +341,14 @@ export class ConformancePeer extends EventEmitter {
   }
 
   #frame(frame: Frame, at: number, message: number, control: boolean): void {
+    // A publish alone does not make its sender the worker under test: a publisher may never say hello (SPEC §5.10).
+    const publish = frame.type === 'CONTROL' && frame.payload.t === 'publish';
+    if (control && !publish) this.#fromControl(this.#controlFrom!);
     this.log.push({ frame, at, message, control });
     switch (frame.type) {
       case 'CONTROL': {
         if (!control) return this.#problem('a CONTROL frame on the request endpoint');
+        if (publish) return this.#publish(frame.payload);
         if (frame.payload.t !== 'hello') return;
         if (!isWorkerHello(frame.payload)) return this.#problem(`an invalid hello: ${JSON.stringify(frame.payload)}`);
         if (this.hellos.length === 0 && this.options.autoWelcome !== false) void this.welcome().catch(() => undefined);
@@ -405,6 +423,15 @@ export class ConformancePeer extends EventEmitter {
     record.granted += delta;
     this.#granting.add(record);
     void this.send([encodeWindowUpdate(record.id, delta)]).catch(() => undefined);
+  }
+
+  #publish(payload: ControlPayload): void {
+    this.publishes.push(payload);
+    const answer = this.answerPublish(payload);
+    if (answer === null) return;
+    const message = [this.#controlFrom!, encodeControl({ t: 'published', ref: payload.ref, ...answer })];
+    const sent = this.#queue.then(() => this.#router.send(message));
+    this.#queue = sent.catch(() => undefined);
   }
 
   #problem(why: string): void {

@@ -1,22 +1,26 @@
 #!/usr/bin/python3
 """A Switchboard worker in Python, written from protocol/SPEC.md (minimal protocol, SPEC §1-4).
 
-    python3 hello.py NAME [--connect tcp://127.0.0.1:8000]...
+    python3 hello.py NAME [--connect tcp://127.0.0.1:8000]... [--control tcp://127.0.0.1:8001]...
 
 Serves the conformance paths (SPEC §7): `/` answers "Hello from NAME", `/echo` echoes the request
 body and its x-echo-* headers, `/stream?count=N&interval=MS` sends a chunk every MS milliseconds.
+With --control (a router's control endpoint), `POST /publish?channel=C` publishes the request body
+in-band on channel C to those routers (SPEC §5.10, publish.py).
 Needs pyzmq (Debian: python3-zmq); the wire format is in spdy.py, standard library only.
 """
 import argparse, heapq, itertools, sys, time
 from urllib.parse import parse_qs, urlsplit
 import zmq
+from publish import PublishError, Publisher
 from spdy import SYN_REPLY, ProtocolError, data_frame, headers_frame, read_frames, rst_stream
 
 # ---- the worker (SPEC §2, §4): a ROUTER socket connected to every router --------------------------
 
 class Worker:
-    def __init__(self, name, endpoints):
+    def __init__(self, name, endpoints, control=()):
         self.name, self.requests, self.streams, self.timers, self.seq = name, {}, {}, [], itertools.count()
+        self.publisher = Publisher(control) if control else None
         self.sock = zmq.Context.instance().socket(zmq.ROUTER)
         self.sock.setsockopt(zmq.ROUTER_MANDATORY, 1)  # an unroutable reply raises instead of vanishing
         self.sock.setsockopt(zmq.LINGER, 0)
@@ -69,6 +73,8 @@ class Worker:
         elif url.path == '/echo':
             extra = [(n, v) for n, v in headers if n.startswith('x-echo-')]
             ctype = h.get('content-type', 'application/octet-stream')
+        elif url.path == '/publish' and self.publisher and h.get(':method') == 'POST':
+            status, body = self.publish(parse_qs(url.query).get('channel', [''])[0], bytes(body))
         elif url.path == '/stream':
             q = {k: int(v[0]) for k, v in parse_qs(url.query).items() if k in ('count', 'interval') and v[0].isdigit()}
             self.send(router, headers_frame(SYN_REPLY, sid, [(':status', '200'), ('content-type', 'text/plain')], fin=head))
@@ -83,6 +89,16 @@ class Worker:
         if not head:  # HEAD: the headers GET would give, no body
             frames += [data_frame(sid, bytes(body[i:i + 65536]), i + 65536 >= len(body)) for i in range(0, len(body), 65536)]
         self.send(router, *frames)
+
+    def publish(self, channel, body):
+        """Publishes `body` to held long-polls and streams on `channel`. It waits for the routers' answers (at most
+        the publisher's timeout, 5 s) with other requests waiting: fine for an example, not for a busy worker."""
+        try:
+            n = self.publisher.publish(channel, {'http-response': {'body': body}, 'http-stream': {'content': body}})
+            return '200', b'published to %d router(s)\n' % n
+        except PublishError as e:
+            log('publish failed: %s' % e)
+            return '502', ('%s\n' % e).encode()
 
     def next_chunk(self, key, stream, i):
         if self.streams.get(key) is not stream:
@@ -112,9 +128,11 @@ if __name__ == '__main__':
     cli = argparse.ArgumentParser(description='A Switchboard hello worker (minimal protocol).')
     cli.add_argument('name')
     cli.add_argument('--connect', action='append', metavar='ENDPOINT', help='a router endpoint (repeatable)')
+    cli.add_argument('--control', action='append', metavar='ENDPOINT', default=[],
+                     help='a router control endpoint to publish to, for POST /publish (repeatable)')
     args = cli.parse_args()
     endpoints = args.connect or ['tcp://127.0.0.1:8000']
-    worker = Worker(args.name, endpoints)
+    worker = Worker(args.name, endpoints, args.control)
     log('%s connected to %s' % (args.name, ' '.join(endpoints)))
     try:
         worker.run()

@@ -46,3 +46,154 @@ export function isWorkerHello(p: ControlPayload): p is WorkerHello {
   return p.t === 'hello' && typeof p.id === 'string' && Number.isInteger(p.maxStreams) && (p.maxStreams as number) > 0 &&
     Number.isInteger(p.window) && (p.window as number) > 0;
 }
+
+// ---- In-band publishing (SPEC §5.10): a worker publishes over its control socket ----
+
+/** A header list as Pushpin takes it: a map, or a list of [name, value] pairs. */
+export type PublishHeaders = Record<string, string> | Array<[string, string]>;
+
+/** Pushpin's `http-response` format: the response a held long-poll gets. Bytes ride as `body-bin`. */
+export interface HttpResponseFormat {
+  code?: number;
+  reason?: string;
+  headers?: PublishHeaders;
+  body?: string;
+  'body-bin'?: Uint8Array;
+  action?: 'send' | 'hint' | 'close' | 'refresh';
+}
+
+/** Pushpin's `http-stream` format: content appended to held streams, or `close` to end them. */
+export interface HttpStreamFormat {
+  content?: string;
+  'content-bin'?: Uint8Array;
+  action?: 'send' | 'hint' | 'close' | 'refresh';
+}
+
+/** Pushpin's `ws-message` format. */
+export interface WsMessageFormat {
+  content?: string;
+  'content-bin'?: Uint8Array;
+  type?: 'text' | 'binary' | 'ping' | 'pong';
+  action?: 'send' | 'hint' | 'close' | 'refresh';
+  code?: number;
+}
+
+export interface PublishFormats {
+  'http-response'?: HttpResponseFormat;
+  'http-stream'?: HttpStreamFormat;
+  'ws-message'?: WsMessageFormat;
+}
+
+/** One publish item, exactly Pushpin's (publishitem.cpp), as a map. */
+export interface PublishItem {
+  channel: string;
+  id?: string;
+  'prev-id'?: string;
+  meta?: Record<string, string>;
+  formats: PublishFormats;
+}
+
+/** Worker → router: deliver `items`; the router answers `published` with the same `ref`. */
+export interface PublishMessage extends ControlPayload {
+  t: 'publish';
+  /** The worker's counter (uint32), echoed in the answer. */
+  ref: number;
+  items: PublishItem[];
+}
+
+/** Router → worker: every item of publish `ref` is queued for delivery (`ok`), or none is (`code`, `reason`). */
+export type PublishedMessage = ControlPayload & { t: 'published'; ref: number } & (
+  | { ok: true }
+  | { ok: false; code: string; reason: string }
+);
+
+const ACTIONS = new Set(['send', 'hint', 'close', 'refresh']);
+const WS_TYPES = new Set(['text', 'binary', 'ping', 'pong']);
+
+function isMap(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Uint8Array);
+}
+
+function isUint32(v: unknown): v is number {
+  return Number.isInteger(v) && (v as number) >= 0 && (v as number) <= 0xffffffff;
+}
+
+function optionalString(map: Record<string, unknown>, key: string): boolean {
+  return map[key] === undefined || typeof map[key] === 'string';
+}
+
+/** Why the headers of an `http-response` are malformed, or null. */
+function headersProblem(headers: unknown): string | null {
+  if (Array.isArray(headers)) {
+    const ok = headers.every((h) => Array.isArray(h) && h.length === 2 && typeof h[0] === 'string' && typeof h[1] === 'string');
+    return ok ? null : "'headers' must hold [name, value] string pairs";
+  }
+  if (isMap(headers)) return Object.values(headers).every((v) => typeof v === 'string') ? null : "'headers' values must be strings";
+  return "'headers' must be a map or a list of pairs";
+}
+
+/** Why one format is malformed, or null: Pushpin's rules (publishformat.cpp), `body`/`content` named by `bodyKey`. */
+function formatProblem(name: string, f: unknown, bodyKey: 'body' | 'content'): string | null {
+  if (!isMap(f)) return `${name} is not a map`;
+  if (f.action !== undefined && !ACTIONS.has(f.action as string)) return `${name} has an unknown 'action'`;
+  const bin = `${bodyKey}-bin`;
+  if (f[bodyKey] !== undefined && typeof f[bodyKey] !== 'string' && !(f[bodyKey] instanceof Uint8Array)) return `${name} has '${bodyKey}' of the wrong type`;
+  if (f[bin] !== undefined && !(f[bin] instanceof Uint8Array)) return `${name} has '${bin}' that is not bytes`;
+  if ((f.action ?? 'send') === 'send' && f[bodyKey] === undefined && f[bin] === undefined) return `${name} has neither '${bodyKey}' nor '${bin}'`;
+  return null;
+}
+
+/**
+ * Why a publish item is malformed, or null when it is well formed. The structural rules of Pushpin's
+ * publish item (publishitem.cpp, publishformat.cpp); limits such as size are the receiver's.
+ */
+export function publishItemProblem(item: unknown): string | null {
+  if (!isMap(item)) return 'item is not a map';
+  if (typeof item.channel !== 'string' || item.channel === '') return "item has no 'channel' string";
+  if (!optionalString(item, 'id') || !optionalString(item, 'prev-id')) return "'id' and 'prev-id' must be strings";
+  if (item.meta !== undefined && !(isMap(item.meta) && Object.values(item.meta).every((v) => typeof v === 'string'))) {
+    return "'meta' must map names to strings";
+  }
+  const formats = item.formats;
+  if (!isMap(formats) || Object.keys(formats).length === 0) return 'no formats specified';
+  for (const key of Object.keys(formats)) {
+    if (key !== 'http-response' && key !== 'http-stream' && key !== 'ws-message') return `unknown format '${key}'`;
+  }
+  const response = formats['http-response'];
+  if (response !== undefined) {
+    const problem = formatProblem('http-response', response, 'body');
+    if (problem !== null) return problem;
+    const r = response as Record<string, unknown>;
+    if (r.code !== undefined && !(Number.isInteger(r.code) && (r.code as number) >= 0 && (r.code as number) <= 999)) return "http-response has an invalid 'code'";
+    if (!optionalString(r, 'reason')) return "http-response has a 'reason' that is not a string";
+    if (r.headers !== undefined) {
+      const h = headersProblem(r.headers);
+      if (h !== null) return `http-response ${h}`;
+    }
+  }
+  if (formats['http-stream'] !== undefined) {
+    const problem = formatProblem('http-stream', formats['http-stream'], 'content');
+    if (problem !== null) return problem;
+  }
+  const ws = formats['ws-message'];
+  if (ws !== undefined) {
+    const problem = formatProblem('ws-message', ws, 'content');
+    if (problem !== null) return problem;
+    const type = (ws as Record<string, unknown>).type;
+    if (type !== undefined && !WS_TYPES.has(type as string)) return "ws-message has an unknown 'type'";
+  }
+  return null;
+}
+
+/** A well-formed `publish`: a uint32 `ref` and a non-empty list of well-formed items. */
+export function isPublish(p: ControlPayload): p is PublishMessage {
+  return p.t === 'publish' && isUint32(p.ref) && Array.isArray(p.items) && p.items.length > 0 &&
+    p.items.every((item) => publishItemProblem(item) === null);
+}
+
+/** A well-formed `published`: `ref`, and `ok: true`, or `ok: false` with a string `code` and `reason`. */
+export function isPublished(p: ControlPayload): p is PublishedMessage {
+  if (p.t !== 'published' || !isUint32(p.ref)) return false;
+  if (p.ok === true) return true;
+  return p.ok === false && typeof p.code === 'string' && typeof p.reason === 'string';
+}

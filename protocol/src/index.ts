@@ -2,7 +2,11 @@ export * from './constants.js';
 export { ProtocolError, type ProtocolErrorCode } from './errors.js';
 export { adler32, decodeHeaderBlock, decodeNameValues, encodeHeaderBlock, encodeNameValues, type HeaderEncoding, type HeaderPairs } from './header-block.js';
 export { SPDY3_DICTIONARY, SPDY3_DICTIONARY_ID } from './dictionary.js';
-export { isWorkerHello, packControl, unpackControl, type ControlPayload, type WorkerHello } from './control.js';
+export {
+  isPublish, isPublished, isWorkerHello, packControl, publishItemProblem, unpackControl,
+  type ControlPayload, type HttpResponseFormat, type HttpStreamFormat, type PublishedMessage, type PublishFormats,
+  type PublishHeaders, type PublishItem, type PublishMessage, type WorkerHello, type WsMessageFormat,
+} from './control.js';
 export * from './frames.js';
 export * from './endpoints.js';
 export {

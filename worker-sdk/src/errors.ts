@@ -12,7 +12,14 @@ export type WorkerErrorCode =
   | 'WORKER_ERR_FLOW_CONTROL'
   | 'WORKER_ERR_HANDLER_FAILED'
   | 'WORKER_ERR_INVALID_REQUEST'
-  | 'WORKER_ERR_INVALID_RESPONSE';
+  | 'WORKER_ERR_INVALID_RESPONSE'
+  | 'WORKER_ERR_NO_CONTROL'
+  | 'WORKER_ERR_NOT_CONNECTED'
+  | 'WORKER_ERR_INVALID_PUBLISH'
+  | 'WORKER_ERR_PUBLISH_REFUSED'
+  | 'WORKER_ERR_PUBLISH_TIMEOUT'
+  | 'WORKER_ERR_PUBLISH_LOST'
+  | 'WORKER_ERR_INVALID_HOLD';
 
 interface CodeInfo { message: string; httpStatus: number; rstStatus: RstStatusCode }
 
@@ -30,11 +37,26 @@ const CODES: Readonly<Record<WorkerErrorCode, CodeInfo>> = Object.freeze({
   WORKER_ERR_HANDLER_FAILED: { message: 'the request handler failed', httpStatus: 500, rstStatus: RstStatus.INTERNAL_ERROR },
   WORKER_ERR_INVALID_REQUEST: { message: 'the request cannot be represented', httpStatus: 400, rstStatus: RstStatus.PROTOCOL_ERROR },
   WORKER_ERR_INVALID_RESPONSE: { message: 'the fetch handler did not return a Response', httpStatus: 500, rstStatus: RstStatus.INTERNAL_ERROR },
+  WORKER_ERR_NO_CONTROL: { message: 'publishing needs a control socket: this worker speaks the minimal protocol', httpStatus: 500, rstStatus: RstStatus.INTERNAL_ERROR },
+  WORKER_ERR_NOT_CONNECTED: { message: 'no router is connected', httpStatus: 503, rstStatus: RstStatus.INTERNAL_ERROR },
+  WORKER_ERR_INVALID_PUBLISH: { message: 'the publish item is malformed', httpStatus: 500, rstStatus: RstStatus.INTERNAL_ERROR },
+  WORKER_ERR_PUBLISH_REFUSED: { message: 'a router refused the publish', httpStatus: 502, rstStatus: RstStatus.INTERNAL_ERROR },
+  WORKER_ERR_PUBLISH_TIMEOUT: { message: 'a router did not answer the publish in time', httpStatus: 504, rstStatus: RstStatus.INTERNAL_ERROR },
+  WORKER_ERR_PUBLISH_LOST: { message: 'the connection to a router was lost before it answered the publish', httpStatus: 502, rstStatus: RstStatus.INTERNAL_ERROR },
+  WORKER_ERR_INVALID_HOLD: { message: 'the hold instruction is malformed', httpStatus: 500, rstStatus: RstStatus.INTERNAL_ERROR },
 });
 
 const kWorkerError = Symbol.for('switchboard.WorkerError');
 
-export interface WorkerErrorOptions { streamId?: number; workerId?: string; cause?: unknown }
+export interface WorkerErrorOptions {
+  streamId?: number;
+  workerId?: string;
+  cause?: unknown;
+  /** The router it concerns (its control endpoint), for publish errors. */
+  router?: string;
+  /** The router's own code (`ROUTER_ERR_*`) when it refused a publish. */
+  routerCode?: string;
+}
 
 /**
  * An error of the worker SDK. `httpStatus` is what a client should see for it; `rstStatus` is the
@@ -47,6 +69,8 @@ export class WorkerError extends Error {
   readonly rstStatus: RstStatusCode;
   readonly streamId: number;
   readonly workerId: string | undefined;
+  readonly router: string | undefined;
+  readonly routerCode: string | undefined;
 
   constructor(code: WorkerErrorCode, message?: string, options: WorkerErrorOptions = {}) {
     const info = CODES[code];
@@ -56,6 +80,8 @@ export class WorkerError extends Error {
     this.rstStatus = info.rstStatus;
     this.streamId = options.streamId ?? 0;
     this.workerId = options.workerId;
+    this.router = options.router;
+    this.routerCode = options.routerCode;
     (this as unknown as Record<symbol, boolean>)[kWorkerError] = true;
   }
 

@@ -1,4 +1,6 @@
-export { Worker, type CloseOptions } from './worker.js';
+export { Worker, type CloseOptions, type PublishCallOptions } from './worker.js';
+export type { HttpResponseInput, HttpStreamInput, PublishFormatsInput, PublishInput, PublishOptions, WsMessageInput } from './publish-item.js';
+export { gripChannelHeader, gripKeepAliveHeader, holdHeaders, type GripChannel, type GripKeepAlive, type HoldOptions } from './grip.js';
 export { DEFAULTS, type CurveOptions, type WorkerOptions } from './options.js';
 export { WorkerError, type WorkerErrorCode, type WorkerErrorOptions } from './errors.js';
 export { WorkerRequest, WorkerResponse, type NodeHandler } from './node-style.js';

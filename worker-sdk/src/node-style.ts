@@ -6,6 +6,7 @@
 import { IncomingMessage, ServerResponse, type Server } from 'node:http';
 import type { Socket } from 'node:net';
 import { WorkerError } from './errors.js';
+import { holdHeaders, type HoldOptions } from './grip.js';
 import type { Logger } from './logger.js';
 import type { Stream } from './stream.js';
 import { StreamSocket, type StoredHeaders } from './stream-socket.js';
@@ -86,6 +87,18 @@ export class WorkerResponse extends ServerResponse<WorkerRequest> {
     self.end = end;
     (this as { socket: Socket | null }).socket = socket as unknown as Socket;
     socket._httpMessage = this;
+  }
+
+  /**
+   * Asks the router to hold the client on channels (GRIP): sets Grip-Hold, Grip-Channel and, when given,
+   * Grip-Timeout and Grip-Keep-Alive. Then end the reply as usual: its status, headers and body are the timeout
+   * response (mode `response`) or the stream's start (mode `stream`). Throws WORKER_ERR_INVALID_HOLD. (A framework
+   * that swaps the prototype of `res`, as Express does, loses this method: `res.set(holdHeaders(options))` there.)
+   */
+  hold(options: HoldOptions): this {
+    const headers = holdHeaders(options);
+    for (const name of Object.keys(headers)) this.setHeader(name, headers[name]);
+    return this;
   }
 }
 

@@ -40,6 +40,8 @@ export interface WorkerOptions {
   curve?: CurveOptions;
   /** A pino-compatible logger. Default: warnings and errors as JSON lines on stderr. */
   logger?: Logger;
+  /** How long a router may take to answer a publish (`published`, SPEC §5.10), ms. Default 5000. */
+  publishTimeoutMs?: number;
 }
 
 export interface ResolvedOptions {
@@ -52,6 +54,7 @@ export interface ResolvedOptions {
   readonly minimal: boolean;
   readonly curve: CurveOptions | undefined;
   readonly logger: Logger;
+  readonly publishTimeoutMs: number;
 }
 
 export const DEFAULTS = Object.freeze({
@@ -61,6 +64,7 @@ export const DEFAULTS = Object.freeze({
   minimal: false,
   /** close(): how long in-flight streams may take to finish, ms. */
   graceMs: 10_000,
+  publishTimeoutMs: 5000,
 });
 
 export function resolveOptions(options: WorkerOptions): ResolvedOptions {
@@ -93,6 +97,7 @@ export function resolveOptions(options: WorkerOptions): ResolvedOptions {
     minimal,
     curve,
     logger: options.logger ?? createJsonLogger({ level: 'warn' }),
+    publishTimeoutMs: integer(options.publishTimeoutMs ?? DEFAULTS.publishTimeoutMs, 'publishTimeoutMs', 1, 600_000),
   });
 }
 

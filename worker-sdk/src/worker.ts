@@ -4,17 +4,24 @@
 import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
 import { Dealer, Router } from 'zeromq';
-import { encodeControl, encodeGoaway, GoawayStatus, Outbox, type ControlPayload, type WorkerHello } from '@switchboard/protocol';
+import { encodeControl, encodeGoaway, GoawayStatus, Outbox, type ControlPayload, type PublishItem, type WorkerHello } from '@switchboard/protocol';
 import { WorkerError } from './errors.js';
 import { fetchAdapter, type FetchHandler } from './fetch-style.js';
 import { Link } from './link.js';
 import type { Logger } from './logger.js';
 import { nodeAdapter, type NodeHandler } from './node-style.js';
 import { DEFAULTS, resolveOptions, type ResolvedOptions, type WorkerOptions } from './options.js';
+import { toPublishItem, type PublishFormatsInput, type PublishInput, type PublishOptions } from './publish-item.js';
+import { Publisher } from './publisher.js';
 import type { HandlerAdapter, LinkHost } from './types.js';
 
 /** ZMQ_LINGER, ms: how long closing may wait for queued frames to leave (bounds process exit too). */
 const LINGER_MS = 1000;
+
+export interface PublishCallOptions {
+  /** How long each router may take to answer, ms. Default: the worker's `publishTimeoutMs` (5000). */
+  timeoutMs?: number;
+}
 
 export interface CloseOptions {
   /** How long in-flight streams may take to finish before they are reset, ms. Default 10000. */
@@ -39,12 +46,14 @@ export class Worker {
   #closing = false;
   #closed: Promise<void> | null = null;
   #onIdle: (() => void) | null = null;
+  readonly #publisher: Publisher;
 
   constructor(options: WorkerOptions) {
     this.options = resolveOptions(options);
     this.id = randomBytes(8).toString('hex');
     this.name = this.options.name;
     this.logger = this.options.logger;
+    this.#publisher = new Publisher(this.logger, this.id);
   }
 
   /**
@@ -74,7 +83,38 @@ export class Worker {
     return (this.#closed ??= this.#shutdown(options.graceMs ?? DEFAULTS.graceMs));
   }
 
+  /**
+   * Publishes one item on `channel` to every router this worker is connected to, over its control sockets (SPEC
+   * §5.10). Resolves with the number of routers once each has accepted it (queued it for its held clients); rejects
+   * with a WorkerError: WORKER_ERR_PUBLISH_REFUSED (the router's `routerCode` and reason), _PUBLISH_TIMEOUT,
+   * _PUBLISH_LOST (a connection dropped first), _NOT_CONNECTED, _NO_CONTROL (minimal worker), _INVALID_PUBLISH.
+   */
+  publish(channel: string, formats: PublishFormatsInput, options: PublishOptions & PublishCallOptions = {}): Promise<number> {
+    const { timeoutMs, ...item } = options;
+    return this.publishBatch([{ channel, formats, ...item }], { timeoutMs });
+  }
+
+  /** publish() for several items in one message: each router accepts all of them or none. */
+  async publishBatch(inputs: PublishInput[], options: PublishCallOptions = {}): Promise<number> {
+    if (this.#closing) throw new WorkerError('WORKER_ERR_CLOSED', undefined, { workerId: this.id });
+    if (this.options.minimal) throw new WorkerError('WORKER_ERR_NO_CONTROL', undefined, { workerId: this.id });
+    if (!Array.isArray(inputs) || inputs.length === 0) throw new WorkerError('WORKER_ERR_INVALID_PUBLISH', 'publishBatch() needs a non-empty list of items');
+    const items: PublishItem[] = inputs.map(toPublishItem);
+    const timeoutMs = options.timeoutMs ?? this.options.publishTimeoutMs;
+    if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) throw new WorkerError('WORKER_ERR_INVALID_PUBLISH', 'timeoutMs must be a positive integer');
+    const links = this.#links.filter((link) => link.connected);
+    if (links.length === 0) {
+      const why = this.#host === null ? 'the worker connects on handle() or fetch(): call one first' : `none of ${this.options.control.join(', ')} is connected`;
+      throw new WorkerError('WORKER_ERR_NOT_CONNECTED', `no router is connected: ${why}`, { workerId: this.id });
+    }
+    return this.#publisher.publish(links, items, timeoutMs);
+  }
+
   #onControl(link: Link, payload: ControlPayload): void {
+    if (payload.t === 'published') {
+      this.#publisher.answer(link, payload);
+      return;
+    }
     if (payload.t !== 'welcome') {
       this.logger.debug({ router: link.label, t: payload.t }, 'control message ignored');
       return;
@@ -132,6 +172,7 @@ export class Worker {
       });
       dealer.events.on('disconnect', () => {
         link.connected = false;
+        this.#publisher.linkLost(link);
         this.logger.debug({ router: endpoint }, 'control connection lost');
       });
       dealer.connect(endpoint);
@@ -226,6 +267,7 @@ export class Worker {
       this.#onIdle = null;
     }
     const shutdown = new WorkerError('WORKER_ERR_SHUTDOWN', undefined, { workerId: this.id });
+    this.#publisher.abortAll(shutdown);
     for (const link of this.#allLinks()) link.resetAll(shutdown);
     if (this.#heartbeat !== null) clearInterval(this.#heartbeat);
     await Promise.race([Promise.all(this.#outboxes.map((o) => o.idle())), delay(LINGER_MS)]);
