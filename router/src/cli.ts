@@ -37,6 +37,12 @@ const OPTION_FLAGS: ReadonlyArray<readonly [flags: string, key: keyof RouterOpti
   ['--max-window-growth <bytes>', 'maxWindowGrowth', 'router-wide, the most all windows together may grow', size],
   ['--max-client-buffer <size>', 'maxClientBuffer', 'response bytes one client may leave unread before it is cut', size],
   ['--grace <ms>', 'gracePeriod', 'SIGTERM: time for in-flight requests', integer],
+  ['--publish-listen <host:port>', 'publishListen', 'GRIP publish API (POST /publish/); off unless given'],
+  ['--max-publish-size <size>', 'maxPublishSize', 'largest publish (then 413)', size],
+  ['--publish-key <key>', 'publishKey', 'publish API: require a Bearer JWT (HS256) signed with this key'],
+  ['--publish-basic <user:password>', 'publishBasic', 'publish API: accept this Basic auth'],
+  ['--grip-sig-iss <iss>', 'gripSigIss', "Grip-Sig's iss claim on requests to workers"],
+  ['--grip-sig-key <key>', 'gripSigKey', 'key Grip-Sig is signed with (HS256; default: random per router)'],
 ];
 
 /** Adds `switchboard router`. */

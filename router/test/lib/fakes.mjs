@@ -11,6 +11,7 @@ export function fakeExchange({ method = 'GET', url = '/', rawHeaders = ['Host', 
     head: undefined, body: [], trailers: [], ended: false, destroyed: false, forgotHeaders: false, paused: 0, resumed: 0,
     forgetHeaders() { this.forgotHeaders = true; },
     writeHead(status, headers) { this.head = { status, headers }; this.headersSent = true; },
+    flushHead() { this.flushed = true; },
     write(chunk) {
       this.body.push(Buffer.from(chunk));
       if (!this.writable) this.buffered += chunk.length;
