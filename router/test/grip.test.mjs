@@ -163,3 +163,51 @@ t.test('in-band publish: CONTROL publish reaches held clients; published ok, or 
   t.equal(refused.code, 'ROUTER_ERR_BAD_PUBLISH');
   t.match(refused.reason, /no formats specified/);
 });
+
+t.test("@fanoutio/grip's Publisher works unchanged: JWT (HS256) against --publish-key, Basic against --publish-basic", async (t) => {
+  const { Publisher } = await import('@fanoutio/grip');
+  const { router, held } = await setup(t, ['--publish-key', 'publish-secret', '--publish-basic', 'ann:pw']);
+  const pending = request(router.url + replyPath(['grip-hold:response', 'grip-channel:lib'], 'timeout'));
+  const [host, port] = router.listen.split(':');
+  const sock = connect(Number(port), host);
+  let text = '';
+  sock.on('data', (c) => { text += c.toString('latin1'); });
+  sock.write(`GET ${replyPath(['grip-hold:stream', 'grip-channel:lib'], '')} HTTP/1.1\r\nHost: a\r\n\r\n`);
+  await held(2);
+  const jwt = new Publisher({ control_uri: router.publishUrl, control_iss: 'me', key: 'publish-secret' });
+  await jwt.publishHttpStream('lib', 'streamed\n');
+  await jwt.publishHttpResponse('lib', 'long-polled\n');
+  t.equal((await pending).body.toString(), 'long-polled\n', 'publishHttpResponse');
+  await new Promise((resolve) => { const check = () => text.includes('streamed\n') && resolve(); sock.on('data', check); check(); });
+  t.pass('publishHttpStream');
+  sock.destroy();
+  const basic = new Publisher({ control_uri: router.publishUrl, user: 'ann', pass: 'pw' });
+  await basic.publishHttpStream('lib', 'x');
+  t.pass('Basic accepted');
+  const wrong = new Publisher({ control_uri: router.publishUrl, control_iss: 'me', key: 'not-the-key' });
+  await t.rejects(wrong.publishHttpStream('lib', 'x'), { context: { statusCode: 401 } }, 'a JWT signed with another key: 401');
+  const none = await request(`${router.publishUrl}/publish/`, { method: 'POST', body: '{"items":[]}' });
+  t.equal(none.status, 401, 'no credentials: 401');
+});
+
+t.test('a slow reader among stream subscribers is cut past --max-client-buffer and never slows the others', async (t) => {
+  const { router, held, publish } = await setup(t, ['--max-client-buffer', '256KiB']);
+  const [host, port] = router.listen.split(':');
+  const path = replyPath(['grip-hold:stream', 'grip-channel:fire'], 'go\n');
+  const slow = connect(Number(port), host);
+  slow.write(`GET ${path} HTTP/1.1\r\nHost: a\r\n\r\n`);
+  slow.once('data', () => slow.pause()); // reads the head, then nothing more
+  const fast = connect(Number(port), host);
+  let received = 0;
+  fast.on('data', (c) => { received += c.length; });
+  fast.write(`GET ${path} HTTP/1.1\r\nHost: a\r\n\r\n`);
+  await held(2);
+  const chunk = 'x'.repeat(200_000);
+  const total = 100;
+  for (let i = 0; i < total; i++) await publish([{ channel: 'fire', formats: { 'http-stream': { content: chunk } } }]);
+  await router.waitFor((e) => e.msg === 'held client too slow: buffered past --max-client-buffer', 30_000, 'the slow client cut');
+  await new Promise((resolve) => { const check = () => received >= total * chunk.length && resolve(); fast.on('data', check); check(); });
+  t.ok(received >= total * chunk.length, 'the fast client got every byte');
+  slow.destroy();
+  fast.destroy();
+});
