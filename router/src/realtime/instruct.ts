@@ -61,7 +61,8 @@ export function isGripReply(headers: readonly string[]): boolean {
 }
 
 /** One header value's comma-separated items, each as its `;`-separated [name, value] parameters; the first pair is
- * the item itself (value undefined unless written `k=v`). Quoted strings may hold `,`, `;` and `=`. */
+ * the item itself (value undefined unless written `k=v`). Quoted strings and a leading `<link>` may hold `,`, `;`
+ * and `=`. */
 export function parseParams(value: string): Array<Array<[string, string | undefined]>> {
   const items: Array<Array<[string, string | undefined]>> = [];
   let item: Array<[string, string | undefined]> = [];
@@ -82,7 +83,13 @@ export function parseParams(value: string): Array<Array<[string, string | undefi
       else if (c === '"') quoted = false;
       else token += c;
     } else if (c === '"') quoted = true;
-    else if (c === '=' && key === undefined) {
+    else if (c === '<' && key === undefined && token.trim() === '') {
+      // A Grip-Link target, `<url>`: its `=`, `;` and `,` belong to the URL.
+      const close = value.indexOf('>', i);
+      if (close === -1) throw new InstructError('unterminated <link> in a header parameter');
+      token = value.slice(i, close + 1);
+      i = close;
+    } else if (c === '=' && key === undefined) {
       key = token.trim();
       token = '';
     } else if (c === ';') endParam();
