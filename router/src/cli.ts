@@ -57,6 +57,9 @@ export function routerCommand(program: Command): void {
   command
     .option('--curve-secret-file <file>', 'encrypt worker sockets with CurveZMQ, with this key pair (default: plain)')
     .option('--allow-workers <file>', 'only workers with a public key listed here may connect (default: any worker)')
+    .option('--publish-pull-bind [endpoint]', 'ZeroMQ PULL publish input (J+JSON items); alone: tcp://127.0.0.1:5560')
+    .option('--publish-sub-bind [endpoint]', 'ZeroMQ SUB publish input, bound; alone: tcp://127.0.0.1:5562')
+    .option('--publish-sub-connect <endpoint>', "ZeroMQ SUB publish input connected to a publisher's PUB (repeatable)", (v: string, all: string[] = []) => [...all, v])
     .addOption(new Option('--http-front <kind>', "HTTP parsing: llhttp (Node's llhttp driven directly) or node (node:http)").default(DEFAULTS.httpFront))
     .addOption(new Option('--log-level <level>', 'log level: fatal, error, warn, info, debug, trace or silent').default(DEFAULTS.logLevel))
     .action((o: Record<string, unknown>) => {
@@ -70,6 +73,9 @@ export function routerCommand(program: Command): void {
         options.curveSecretKey = keys.secretKey;
         options.curvePublicKey = keys.publicKey;
       }
+      if (o.publishPullBind !== undefined) options.publishPullBind = o.publishPullBind === true ? 'tcp://127.0.0.1:5560' : o.publishPullBind;
+      if (o.publishSubBind !== undefined) options.publishSubBind = o.publishSubBind === true ? 'tcp://127.0.0.1:5562' : o.publishSubBind;
+      if (o.publishSubConnect !== undefined) options.publishSubConnect = o.publishSubConnect;
       if (o.allowWorkers) options.allowWorkers = readAllowList(o.allowWorkers as string);
       return runRouter(options as Partial<RouterOptions>);
     });

@@ -63,6 +63,12 @@ export interface RouterOptions {
   /** GRIP publish API: `host:port` for `POST /publish/` (off unless given; give a loopback address unless the network
    * before it is trusted). */
   publishListen?: string;
+  /** ZeroMQ PULL publish input: endpoint to bind, one `J`+JSON item per message (the CLI's default: port 5560). */
+  publishPullBind?: string;
+  /** ZeroMQ SUB publish input: endpoint to bind, [channel, `J`+JSON item] messages (the CLI's default: port 5562). */
+  publishSubBind?: string;
+  /** ZeroMQ SUB publish input: publishers' PUB endpoints to connect to (one publisher feeding many routers). */
+  publishSubConnect?: string[];
   /** Largest publish, bytes (default 1,000,000, as Pushpin): an HTTP publish body past it gets 413, an in-band one
    * `ROUTER_ERR_PUBLISH_TOO_LARGE`. */
   maxPublishSize: number;
@@ -146,6 +152,9 @@ const CHECKS: Readonly<Record<keyof RouterOptions, Check>> = {
   httpFront: oneOf('llhttp', 'node'),
   logLevel: oneOf('fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'),
   publishListen: listen,
+  publishPullBind: endpoint,
+  publishSubBind: endpoint,
+  publishSubConnect: (v) => (Array.isArray(v) && v.every((e) => endpoint(e) === undefined) ? undefined : 'a list of ZeroMQ endpoints'),
   maxPublishSize: integer(1),
   publishKey: nonEmpty,
   publishBasic: (v) => (typeof v === 'string' && v.includes(':') ? undefined : 'user:password'),

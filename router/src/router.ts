@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { GripSigner } from './realtime/grip-sig.js';
 import { HttpPublish } from './realtime/http-publish.js';
 import { Realtime } from './realtime/realtime.js';
+import { ZmqInputs } from './realtime/zmq-input.js';
 import type { Logger } from 'pino';
 import { controlEndpointFor } from '@switchboard/protocol';
 import type { HttpFront } from './http/client-exchange.js';
@@ -25,7 +26,7 @@ import { ReplyDemux } from './workers/reply-demux.js';
 import { MINIMAL, WorkerLink, type LinkEvents } from './workers/worker-link.js';
 import { WorkerPool } from './workers/worker-pool.js';
 
-export interface RouterAddress { http: string; bind: string; control: string; publish?: string }
+export interface RouterAddress { http: string; bind: string; control: string; publish?: string; publishPull?: string; publishSub?: string }
 
 export class SwitchboardRouter {
   readonly opts: RouterOptions;
@@ -37,6 +38,7 @@ export class SwitchboardRouter {
   readonly #front: HttpFront;
   readonly #realtime: Realtime;
   readonly #publish: HttpPublish | undefined;
+  readonly #zmqInputs: ZmqInputs;
   #closing = false;
   /** Names this router's sockets to the allow list's ZAP handler, which every router in the process shares (set even
    * with no list: see worker-link.ts). */
@@ -75,8 +77,9 @@ export class SwitchboardRouter {
       lost: (worker) => dispatcher.workerLost(worker),
     }, log);
     const dispatcher: Dispatcher = (this.#dispatcher = new Dispatcher(table, pool, link, upload, liveness, opts, log));
-    const realtime = (this.#realtime = new Realtime(opts.maxClientBuffer, log));
     const publish = (items: Parameters<Realtime['publish']>[0], source: string): void => { realtime.publish(items, source); };
+    const zmqInputs = (this.#zmqInputs = new ZmqInputs(publish, opts, log));
+    const realtime = (this.#realtime = new Realtime(opts.maxClientBuffer, log, zmqInputs));
     if (opts.publishListen !== undefined) this.#publish = new HttpPublish(publish, opts, log);
     const signer = new GripSigner(opts.gripSigIss, opts.gripSigKey !== undefined ? Buffer.from(opts.gripSigKey) : randomBytes(32));
     const demux = new ReplyDemux({ table, pool, link, liveness, dispatcher, upload, publish }, opts, this.session, log);
@@ -120,6 +123,7 @@ export class SwitchboardRouter {
       const p = parseListen(this.opts.publishListen!);
       await this.#publish.listen(p.port, p.host);
     }
+    await this.#zmqInputs.start();
     return this.address;
   }
 
@@ -127,7 +131,9 @@ export class SwitchboardRouter {
     const a = this.#front.address();
     const p = this.#publish?.address();
     const name = (x: { family: string; address: string; port: number }): string => `${x.family === 'IPv6' ? `[${x.address}]` : x.address}:${x.port}`;
-    return { http: a ? name(a) : '', ...this.#link.endpoints, ...(p ? { publish: name(p) } : {}) };
+    const pull = this.#zmqInputs.pullEndpoint;
+    const sub = this.#zmqInputs.subEndpoint;
+    return { http: a ? name(a) : '', ...this.#link.endpoints, ...(p ? { publish: name(p) } : {}), ...(pull ? { publishPull: pull } : {}), ...(sub ? { publishSub: sub } : {}) };
   }
 
   get activeStreams(): number {
@@ -153,6 +159,7 @@ export class SwitchboardRouter {
     }
     this.#dispatcher.close();
     await this.#publish?.close();
+    this.#zmqInputs.close();
     this.#realtime.close();
     this.#front.closeAll();
     await closed;

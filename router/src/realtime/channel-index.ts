@@ -6,12 +6,24 @@ export interface Subscriber {
   deliver(item: PublishItem, channel: string): void;
 }
 
+/** Told when a channel gets its first local subscriber and when it loses its last (the ZeroMQ SUB input subscribes
+ * upstream to exactly those channels). */
+export interface ChannelWatcher {
+  added(channel: string): void;
+  removed(channel: string): void;
+}
+
 export class ChannelIndex {
   readonly #channels = new Map<string, Set<Subscriber>>();
 
+  constructor(readonly watcher?: ChannelWatcher) {}
+
   subscribe(channel: string, subscriber: Subscriber): void {
     let set = this.#channels.get(channel);
-    if (set === undefined) this.#channels.set(channel, (set = new Set()));
+    if (set === undefined) {
+      this.#channels.set(channel, (set = new Set()));
+      this.watcher?.added(channel);
+    }
     set.add(subscriber);
   }
 
@@ -19,7 +31,10 @@ export class ChannelIndex {
     const set = this.#channels.get(channel);
     if (set === undefined) return;
     set.delete(subscriber);
-    if (set.size === 0) this.#channels.delete(channel);
+    if (set.size === 0) {
+      this.#channels.delete(channel);
+      this.watcher?.removed(channel);
+    }
   }
 
   /** Hands `item` to every subscriber of its channel; returns how many there were. A subscriber may unsubscribe

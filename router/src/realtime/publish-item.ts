@@ -80,11 +80,12 @@ function content(v: unknown, what: string): { action: FormatAction; content: Buf
   return { action: a, content: c, v };
 }
 
-/** One item; throws PublishError with Pushpin's wording. */
-export function parseItem(v: unknown): PublishItem {
+/** One item; throws PublishError with Pushpin's wording. `channel`: the channel a ZeroMQ SUB message named in its
+ * first part, which the item then need not repeat. */
+export function parseItem(v: unknown, subChannel?: string): PublishItem {
   const what = 'publish item object';
   if (!isObject(v)) throw fail(`${what} is not an object`);
-  const channel = v.channel;
+  const channel = subChannel || v.channel;
   if (typeof channel !== 'string') throw fail(`${what} does not contain 'channel'`);
   if (channel === '') throw fail(`${what} contains 'channel' with invalid value`);
   const item: PublishItem = { channel, meta: {} };
@@ -119,5 +120,5 @@ export function parseItem(v: unknown): PublishItem {
 /** A list of items, all or none: one bad item refuses the whole publish, as Pushpin does. */
 export function parseItems(v: unknown): PublishItem[] {
   if (!Array.isArray(v)) throw fail("object contains 'items' with wrong type");
-  return v.map(parseItem);
+  return v.map((item) => parseItem(item));
 }

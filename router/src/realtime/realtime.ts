@@ -2,18 +2,20 @@
 // input (HTTP, in-band CONTROL) feeds. Owns every held session, so shutdown can end them all.
 import type { Logger } from 'pino';
 import type { ClientExchange } from '../http/client-exchange.js';
-import { ChannelIndex } from './channel-index.js';
+import { ChannelIndex, type ChannelWatcher } from './channel-index.js';
 import { HeldSession, type SessionHost } from './held-session.js';
 import type { Instruct } from './instruct.js';
 import type { PublishItem } from './publish-item.js';
 
 export class Realtime implements SessionHost {
-  readonly index = new ChannelIndex();
+  readonly index: ChannelIndex;
   readonly #sessions = new Set<HeldSession>();
   readonly #log: Logger;
 
-  constructor(readonly maxClientBuffer: number, log: Logger) {
+  /** `watcher`: told which channels have local subscribers (the ZeroMQ SUB input). */
+  constructor(readonly maxClientBuffer: number, log: Logger, watcher?: ChannelWatcher) {
     this.#log = log;
+    this.index = new ChannelIndex(watcher);
   }
 
   /** Holds `exchange`'s client as `instruct` says (a hold mode is set); returns the session, which the exchange's

@@ -28,6 +28,18 @@ t.test('the channel index: subscribers by channel; a subscriber may leave while 
   t.equal(index.publish(item('c', { 'http-stream': { content: 'x' } })), 0);
 });
 
+t.test('the channel watcher hears of a channel's first subscriber and of its last leaving', async (t) => {
+  const events = [];
+  const index = new ChannelIndex({ added: (c) => events.push(`+${c}`), removed: (c) => events.push(`-${c}`) });
+  const a = { deliver() {} };
+  const b = { deliver() {} };
+  index.subscribe('c', a);
+  index.subscribe('c', b);
+  index.unsubscribe('c', a);
+  index.unsubscribe('c', b);
+  t.same(events, ['+c', '-c']);
+});
+
 t.test('filters: skip-self, skip-users, require-sub (Pushpin filter.cpp)', async (t) => {
   t.notOk(passes(['skip-self'], { user: 'ann' }, { sender: 'ann' }, ['c']));
   t.ok(passes(['skip-self'], { user: 'ann' }, { sender: 'bob' }, ['c']));
