@@ -28,7 +28,7 @@ t.test('the channel index: subscribers by channel; a subscriber may leave while 
   t.equal(index.publish(item('c', { 'http-stream': { content: 'x' } })), 0);
 });
 
-t.test('the channel watcher hears of a channel's first subscriber and of its last leaving', async (t) => {
+t.test("the channel watcher hears of a channel's first subscriber and of its last leaving", async (t) => {
   const events = [];
   const index = new ChannelIndex({ added: (c) => events.push(`+${c}`), removed: (c) => events.push(`-${c}`) });
   const a = { deliver() {} };
