@@ -6,13 +6,13 @@
 // without it (bench/RESULTS.md). The bench starts the router with the flags of this line.
 import { Command } from 'commander';
 import { conformanceCommand } from '@switchboard/conformance/cli';
-import { demoCommand, helloCommand, streamCommand } from '@switchboard/examples/cli';
+import { counterCommand, demoCommand, helloCommand, streamCommand } from '@switchboard/examples/cli';
 import { keygenCommand, routerCommand } from '@switchboard/router/cli';
 
 const program = new Command('switchboard')
   .description('Zero-config reverse proxy: HTTP in, SPDY/3.1 streams over ZeroMQ to workers in any language')
   .showHelpAfterError();
-for (const add of [routerCommand, helloCommand, streamCommand, demoCommand, keygenCommand, conformanceCommand]) add(program);
+for (const add of [routerCommand, helloCommand, streamCommand, counterCommand, demoCommand, keygenCommand, conformanceCommand]) add(program);
 
 program.parseAsync(process.argv).catch((err) => {
   process.stderr.write(`switchboard: ${err.message}\n`);
