@@ -30,9 +30,10 @@ export class Realtime implements SessionHost {
 
   /** Delivers each item, in order, to the clients held on its channel; returns the deliveries made. */
   publish(items: readonly PublishItem[], source: string): number {
+    const start = performance.now();
     let receivers = 0;
     for (const item of items) receivers += this.index.publish(item);
-    this.#log.debug({ source, items: items.length, receivers }, 'published');
+    this.#log.debug({ source, items: items.length, receivers, ms: +(performance.now() - start).toFixed(2) }, 'published');
     return receivers;
   }
 
