@@ -49,7 +49,9 @@ interface Target {
 
 async function startRouter(): Promise<Target> {
   const router = new Child(process.execPath, [...CLI_NODE_FLAGS, CLI, 'router', '--listen', '127.0.0.1:0', '--bind', 'tcp://127.0.0.1:*',
-    '--control-bind', 'tcp://127.0.0.1:*', '--publish-listen', '127.0.0.1:0', '--log-level', 'debug'], { name: 'router' });
+    '--control-bind', 'tcp://127.0.0.1:*', '--publish-listen', '127.0.0.1:0', '--log-level', 'debug',
+    // Each long-poll round re-requests every client at once through one worker of concurrency 4: let them queue.
+    '--max-queue', '20000', '--queue-timeout', '120000'], { name: 'router' });
   const ready = JSON.parse(await router.waitForLine((l) => l.includes('"router listening"'), 30_000, 'router listening')) as Record<string, string>;
   const worker = new Child(process.execPath, [fileURLToPath(new URL('./grip-worker.js', import.meta.url)), ready.control, ready.bind], { name: 'worker' });
   await router.waitForLine((l) => l.includes('"worker joined"'), 30_000, 'worker joined');
