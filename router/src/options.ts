@@ -78,7 +78,8 @@ export interface RouterOptions {
   publishBasic?: string;
   /** Grip-Sig's `iss` claim on requests to workers (default "switchboard"). */
   gripSigIss: string;
-  /** Key Grip-Sig is signed with (HS256); default: a random key per router (workers then cannot verify it). */
+  /** Key Grip-Sig is signed with (HS256). Given, every request to a worker carries Grip-Sig and Grip-Feature (GRIP
+   * libraries then know they are behind a GRIP proxy); not given, neither (the default). */
   gripSigKey?: string;
 }
 

@@ -81,7 +81,9 @@ export class SwitchboardRouter {
     const zmqInputs = (this.#zmqInputs = new ZmqInputs(publish, opts, log));
     const realtime = (this.#realtime = new Realtime(opts.maxClientBuffer, log, zmqInputs));
     if (opts.publishListen !== undefined) this.#publish = new HttpPublish(publish, opts, log);
-    const signer = new GripSigner(opts.gripSigIss, opts.gripSigKey !== undefined ? Buffer.from(opts.gripSigKey) : randomBytes(32));
+    // Off unless a key is given: requests keep the exact bytes SPEC §6 shows, and a worker can verify what it gets.
+    const signer = opts.gripSigKey !== undefined ? new GripSigner(opts.gripSigIss, Buffer.from(opts.gripSigKey)) : undefined;
+    const NO_PAIRS: readonly string[] = [];
     const demux = new ReplyDemux({ table, pool, link, liveness, dispatcher, upload, publish }, opts, this.session, log);
     const sink: RequestSink = {
       nextStreamId: () => table.nextId(),
@@ -95,7 +97,7 @@ export class SwitchboardRouter {
       clientTooSlow: (stream, buffered) => demux.clientTooSlow(stream, buffered),
       maxClientBuffer: opts.maxClientBuffer,
       hold: (exchange, instruct) => realtime.hold(exchange, instruct),
-      gripPairs: () => signer.pairs(),
+      gripPairs: () => signer?.pairs() ?? NO_PAIRS,
     };
     const intake = new RequestIntake(sink, opts);
     const llhttp = opts.httpFront === 'node' ? undefined : loadLlhttp();

@@ -38,6 +38,9 @@ export function fakeHost({ maxClientBuffer = 1 << 20 } = {}) {
       stream.fail(new RouterError('ROUTER_ERR_BAD_REPLY', { streamId: stream.id, detail, rstStatus: rst }));
     },
     clientTooSlow() { this.tooSlow++; },
+    held: [],
+    hold(exchange, instruct) { this.held.push(instruct); return { clientGone() {}, drained() {} }; },
+    gripPairs() { return ['grip-sig', 'test-sig']; },
   };
 }
 
