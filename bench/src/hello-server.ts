@@ -2,6 +2,7 @@
 //   GET /bytes/N  streams N bytes in 64 KiB chunks, waiting for 'drain' (the streamed-response scenario)
 //   GET /hold     starts an event stream and keeps it open (held connections); behind Pushpin (which signs requests
 //                 with Grip-Sig) it answers in full with Grip-Hold instead, so that Pushpin holds the client itself
+//   GET /poll     a GRIP long poll on channel "bench" (fanout.ts)
 //   anything else "Hello from direct\n", or --size bytes of it
 // Prints one JSON line {"msg":"listening","port":N} once it accepts connections.
 import { createServer } from 'node:http';
@@ -43,6 +44,12 @@ const server = createServer((req, res) => {
     res.writeHead(200, holdHeaders);
     if (req.headers['grip-sig'] === undefined) res.write(HOLD_OPEN);
     else res.end(HOLD_OPEN); // GRIP: the held response's initial body; Pushpin keeps the client connection open
+    return;
+  }
+  if (url === '/poll') {
+    // GRIP long poll (fanout.ts, behind Pushpin): held on "bench" until a publish, `{}` after the timeout.
+    res.writeHead(200, { 'content-type': 'application/json', 'grip-hold': 'response', 'grip-channel': 'bench', 'grip-timeout': '120' });
+    res.end('{}\n');
     return;
   }
   res.writeHead(200, helloHeaders);

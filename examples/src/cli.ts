@@ -29,6 +29,17 @@ export function streamCommand(program: Command): void {
     });
 }
 
+/** Adds `switchboard counter`: seed 004's counter API over GRIP. */
+export function counterCommand(program: Command): void {
+  workerCommand(program, 'counter', "example worker: seed 004's counter API (GET /counter/value/?last=N long-polls, POST increments)")
+    .option('--publish-url <url>', "the router's publish API (its --publish-listen)", 'http://127.0.0.1:5561')
+    .option('--timeout <s>', 'long-poll timeout', integer, 55)
+    .action(async (name: string, o) => {
+      const { runCounter } = await import('./counter.js');
+      runCounter({ ...workerOptions(name, o), publishUrl: o.publishUrl, timeout: o.timeout });
+    });
+}
+
 /** Adds `switchboard demo`: what `npm start` runs. */
 export function demoCommand(program: Command): void {
   program.command('demo')

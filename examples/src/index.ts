@@ -1,3 +1,4 @@
 export { runHello, type HelloOptions } from './hello.js';
 export { runStream, type StreamOptions } from './stream.js';
+export { runCounter, type CounterOptions } from './counter.js';
 export { announce, createExampleWorker, type ExampleOptions } from './run-worker.js';

@@ -18,7 +18,7 @@ export function size(value: string): number {
 }
 
 /** The flags of `switchboard router` that are RouterOptions, in help order; each shows the option's default. */
-const OPTION_FLAGS: ReadonlyArray<readonly [flags: string, key: keyof RouterOptions, help: string, parse?: (value: string) => number]> = [
+const OPTION_FLAGS: ReadonlyArray<readonly [flags: string, key: keyof RouterOptions, help: string, parse?: (value: string) => number, unset?: string]> = [
   ['--listen <host:port>', 'listen', 'HTTP listen address'],
   ['--bind <endpoint>', 'bind', 'request endpoint for workers (ZeroMQ DEALER)'],
   ['--control-bind <endpoint>', 'controlBind', 'control endpoint (ZeroMQ ROUTER; default: --bind port + 1)'],
@@ -37,13 +37,19 @@ const OPTION_FLAGS: ReadonlyArray<readonly [flags: string, key: keyof RouterOpti
   ['--max-window-growth <bytes>', 'maxWindowGrowth', 'router-wide, the most all windows together may grow', size],
   ['--max-client-buffer <size>', 'maxClientBuffer', 'response bytes one client may leave unread before it is cut', size],
   ['--grace <ms>', 'gracePeriod', 'SIGTERM: time for in-flight requests', integer],
+  ['--publish-listen <host:port>', 'publishListen', 'GRIP publish API (POST /publish/)'],
+  ['--max-publish-size <size>', 'maxPublishSize', 'largest publish (then 413)', size],
+  ['--publish-key <key>', 'publishKey', 'publish API: require a Bearer JWT (HS256) signed with this key'],
+  ['--publish-basic <user:password>', 'publishBasic', 'publish API: accept this Basic auth'],
+  ['--grip-sig-iss <iss>', 'gripSigIss', "Grip-Sig's iss claim on requests to workers"],
+  ['--grip-sig-key <key>', 'gripSigKey', 'sign requests to workers with Grip-Sig (HS256, this key) and send Grip-Feature', undefined, 'off'],
 ];
 
 /** Adds `switchboard router`. */
 export function routerCommand(program: Command): void {
   const command = program.command('router').description('run the router: HTTP on --listen, workers connect to --bind');
-  const flags = OPTION_FLAGS.map(([name, key, help, parse]) => {
-    const option = new Option(name, help).default(DEFAULTS[key]);
+  const flags = OPTION_FLAGS.map(([name, key, help, parse, unset = 'off']) => {
+    const option = DEFAULTS[key] === undefined ? new Option(name, `${help} (default: ${unset})`) : new Option(name, help).default(DEFAULTS[key]);
     if (parse) option.argParser(parse);
     command.addOption(option);
     return [option.attributeName(), key] as const;
@@ -51,6 +57,10 @@ export function routerCommand(program: Command): void {
   command
     .option('--curve-secret-file <file>', 'encrypt worker sockets with CurveZMQ, with this key pair (default: plain)')
     .option('--allow-workers <file>', 'only workers with a public key listed here may connect (default: any worker)')
+    .option('--publish-pull-bind [endpoint]', 'ZeroMQ PULL publish input (J+JSON items); alone: tcp://127.0.0.1:5560')
+    .option('--publish-sub-bind [endpoint]', 'ZeroMQ SUB publish input, bound; alone: tcp://127.0.0.1:5562')
+    .option('--publish-sub-connect <endpoint>', "ZeroMQ SUB publish input connected to a publisher's PUB, repeatable (default: none)",
+      (v: string, all: string[] | undefined) => [...(all ?? []), v])
     .addOption(new Option('--http-front <kind>', "HTTP parsing: llhttp (Node's llhttp driven directly) or node (node:http)").default(DEFAULTS.httpFront))
     .addOption(new Option('--log-level <level>', 'log level: fatal, error, warn, info, debug, trace or silent').default(DEFAULTS.logLevel))
     .action((o: Record<string, unknown>) => {
@@ -64,6 +74,9 @@ export function routerCommand(program: Command): void {
         options.curveSecretKey = keys.secretKey;
         options.curvePublicKey = keys.publicKey;
       }
+      if (o.publishPullBind !== undefined) options.publishPullBind = o.publishPullBind === true ? 'tcp://127.0.0.1:5560' : o.publishPullBind;
+      if (o.publishSubBind !== undefined) options.publishSubBind = o.publishSubBind === true ? 'tcp://127.0.0.1:5562' : o.publishSubBind;
+      if (o.publishSubConnect !== undefined) options.publishSubConnect = o.publishSubConnect;
       if (o.allowWorkers) options.allowWorkers = readAllowList(o.allowWorkers as string);
       return runRouter(options as Partial<RouterOptions>);
     });

@@ -13,7 +13,9 @@ export type RouterErrorCode =
   | 'ROUTER_ERR_BAD_REQUEST'
   | 'ROUTER_ERR_REQUEST_TIMEOUT'
   | 'ROUTER_ERR_SHUTTING_DOWN'
-  | 'ROUTER_ERR_INVALID_OPTION';
+  | 'ROUTER_ERR_INVALID_OPTION'
+  | 'ROUTER_ERR_BAD_PUBLISH'
+  | 'ROUTER_ERR_PUBLISH_TOO_LARGE';
 
 interface ErrorSpec { status: number; message: string; rst: number; retryAfter?: number }
 
@@ -30,6 +32,8 @@ const TABLE: Record<RouterErrorCode, ErrorSpec> = {
   ROUTER_ERR_REQUEST_TIMEOUT: { status: 408, message: 'the client did not send its request in time', rst: RstStatus.CANCEL },
   ROUTER_ERR_SHUTTING_DOWN: { status: 503, message: 'the router is shutting down', rst: RstStatus.CANCEL, retryAfter: 1 },
   ROUTER_ERR_INVALID_OPTION: { status: 500, message: 'invalid router option', rst: RstStatus.INTERNAL_ERROR },
+  ROUTER_ERR_BAD_PUBLISH: { status: 400, message: 'the publish is malformed', rst: RstStatus.CANCEL },
+  ROUTER_ERR_PUBLISH_TOO_LARGE: { status: 413, message: 'the publish is larger than --max-publish-size', rst: RstStatus.CANCEL },
 };
 
 const kRouterError = Symbol.for('switchboard.RouterError');

@@ -60,6 +60,27 @@ export interface RouterOptions {
   httpFront: 'llhttp' | 'node';
   /** pino log level (default info). */
   logLevel: string;
+  /** GRIP publish API: `host:port` for `POST /publish/` (off unless given; give a loopback address unless the network
+   * before it is trusted). */
+  publishListen?: string;
+  /** ZeroMQ PULL publish input: endpoint to bind, one `J`+JSON item per message (the CLI's default: port 5560). */
+  publishPullBind?: string;
+  /** ZeroMQ SUB publish input: endpoint to bind, [channel, `J`+JSON item] messages (the CLI's default: port 5562). */
+  publishSubBind?: string;
+  /** ZeroMQ SUB publish input: publishers' PUB endpoints to connect to (one publisher feeding many routers). */
+  publishSubConnect?: string[];
+  /** Largest publish, bytes (default 1,000,000, as Pushpin): an HTTP publish body past it gets 413, an in-band one
+   * `ROUTER_ERR_PUBLISH_TOO_LARGE`. */
+  maxPublishSize: number;
+  /** Publish API auth: requests must carry `Authorization: Bearer` with a JWT (HS256) signed with this key. */
+  publishKey?: string;
+  /** Publish API auth: `user:password` accepted as `Authorization: Basic`. */
+  publishBasic?: string;
+  /** Grip-Sig's `iss` claim on requests to workers (default "switchboard"). */
+  gripSigIss: string;
+  /** Key Grip-Sig is signed with (HS256). Given, every request to a worker carries Grip-Sig and Grip-Feature (GRIP
+   * libraries then know they are behind a GRIP proxy); not given, neither (the default). */
+  gripSigKey?: string;
 }
 
 export const DEFAULTS: Readonly<RouterOptions> = Object.freeze({
@@ -83,6 +104,8 @@ export const DEFAULTS: Readonly<RouterOptions> = Object.freeze({
   gracePeriod: 10_000,
   httpFront: 'llhttp',
   logLevel: 'info',
+  maxPublishSize: 1_000_000,
+  gripSigIss: 'switchboard',
 });
 
 /** Says what a value should be, or undefined when it is fine. */
@@ -94,6 +117,7 @@ const oneOf = (...values: string[]): Check => (v) => (values.includes(v as strin
 const endpoint: Check = (v) => (typeof v === 'string' && /^(tcp|ipc|inproc):\/\/./.test(v) ? undefined : 'a ZeroMQ endpoint like tcp://127.0.0.1:8000');
 const Z85_KEY = /^[0-9a-zA-Z.\-:+=^!/*?&<>()[\]{}@%$#]{40}$/;
 const z85Key: Check = (v) => (typeof v === 'string' && Z85_KEY.test(v) ? undefined : 'a 40-character Z85 key');
+const nonEmpty: Check = (v) => (typeof v === 'string' && v.length > 0 ? undefined : 'a non-empty string');
 const listen: Check = (v) => {
   try {
     const { port } = parseListen(v as string);
@@ -128,6 +152,15 @@ const CHECKS: Readonly<Record<keyof RouterOptions, Check>> = {
   allowWorkers: (v) => (Array.isArray(v) && v.every((key) => z85Key(key) === undefined) ? undefined : 'a list of 40-character Z85 public keys'),
   httpFront: oneOf('llhttp', 'node'),
   logLevel: oneOf('fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'),
+  publishListen: listen,
+  publishPullBind: endpoint,
+  publishSubBind: endpoint,
+  publishSubConnect: (v) => (Array.isArray(v) && v.every((e) => endpoint(e) === undefined) ? undefined : 'a list of ZeroMQ endpoints'),
+  maxPublishSize: integer(1),
+  publishKey: nonEmpty,
+  publishBasic: (v) => (typeof v === 'string' && v.includes(':') ? undefined : 'user:password'),
+  gripSigIss: nonEmpty,
+  gripSigKey: nonEmpty,
 };
 
 /** The defaults with `partial` on top, every value checked; an undefined value keeps its default. */

@@ -3,7 +3,13 @@
 //   streams/dispatcher sends it to a worker from workers/worker-pool, or queues it; streams/upload streams a large body;
 //   workers/worker-link carries the frames out and the worker's back; workers/reply-demux hands each reply frame to
 //   its stream, which writes the HTTP response; workers/liveness watches the workers meanwhile.
+//   A reply carrying GRIP instructions hands its client to realtime/ (held until a publish or its timeout); publishes
+//   come in through realtime/http-publish (--publish-listen) or in-band on the control socket (reply-demux).
 import { randomBytes } from 'node:crypto';
+import { GripSigner } from './realtime/grip-sig.js';
+import { HttpPublish } from './realtime/http-publish.js';
+import { Realtime } from './realtime/realtime.js';
+import { ZmqInputs } from './realtime/zmq-input.js';
 import type { Logger } from 'pino';
 import { controlEndpointFor } from '@switchboard/protocol';
 import type { HttpFront } from './http/client-exchange.js';
@@ -20,7 +26,7 @@ import { ReplyDemux } from './workers/reply-demux.js';
 import { MINIMAL, WorkerLink, type LinkEvents } from './workers/worker-link.js';
 import { WorkerPool } from './workers/worker-pool.js';
 
-export interface RouterAddress { http: string; bind: string; control: string }
+export interface RouterAddress { http: string; bind: string; control: string; publish?: string; publishPull?: string; publishSub?: string }
 
 export class SwitchboardRouter {
   readonly opts: RouterOptions;
@@ -30,6 +36,9 @@ export class SwitchboardRouter {
   readonly #link: WorkerLink;
   readonly #dispatcher: Dispatcher;
   readonly #front: HttpFront;
+  readonly #realtime: Realtime;
+  readonly #publish: HttpPublish | undefined;
+  readonly #zmqInputs: ZmqInputs;
   #closing = false;
   /** Names this router's sockets to the allow list's ZAP handler, which every router in the process shares (set even
    * with no list: see worker-link.ts). */
@@ -68,7 +77,14 @@ export class SwitchboardRouter {
       lost: (worker) => dispatcher.workerLost(worker),
     }, log);
     const dispatcher: Dispatcher = (this.#dispatcher = new Dispatcher(table, pool, link, upload, liveness, opts, log));
-    const demux = new ReplyDemux({ table, pool, link, liveness, dispatcher, upload }, opts, this.session, log);
+    const publish = (items: Parameters<Realtime['publish']>[0], source: string): void => { realtime.publish(items, source); };
+    const zmqInputs = (this.#zmqInputs = new ZmqInputs(publish, opts, log));
+    const realtime = (this.#realtime = new Realtime(opts.maxClientBuffer, log, zmqInputs));
+    if (opts.publishListen !== undefined) this.#publish = new HttpPublish(publish, opts, log);
+    // Off unless a key is given: requests keep the exact bytes SPEC §6 shows, and a worker can verify what it gets.
+    const signer = opts.gripSigKey !== undefined ? new GripSigner(opts.gripSigIss, Buffer.from(opts.gripSigKey)) : undefined;
+    const NO_PAIRS: readonly string[] = [];
+    const demux = new ReplyDemux({ table, pool, link, liveness, dispatcher, upload, publish }, opts, this.session, log);
     const sink: RequestSink = {
       nextStreamId: () => table.nextId(),
       dispatch: (stream) => dispatcher.dispatch(stream),
@@ -80,6 +96,8 @@ export class SwitchboardRouter {
       rejectReply: (stream, detail, rst) => demux.rejectReply(stream, detail, rst),
       clientTooSlow: (stream, buffered) => demux.clientTooSlow(stream, buffered),
       maxClientBuffer: opts.maxClientBuffer,
+      hold: (exchange, instruct) => realtime.hold(exchange, instruct),
+      gripPairs: () => signer?.pairs() ?? NO_PAIRS,
     };
     const intake = new RequestIntake(sink, opts);
     const llhttp = opts.httpFront === 'node' ? undefined : loadLlhttp();
@@ -103,16 +121,30 @@ export class SwitchboardRouter {
     }
     const { host, port } = parseListen(this.opts.listen);
     await this.#front.listen(port, host);
+    if (this.#publish !== undefined) {
+      const p = parseListen(this.opts.publishListen!);
+      await this.#publish.listen(p.port, p.host);
+    }
+    await this.#zmqInputs.start();
     return this.address;
   }
 
   get address(): RouterAddress {
     const a = this.#front.address();
-    return { http: a ? `${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}` : '', ...this.#link.endpoints };
+    const p = this.#publish?.address();
+    const name = (x: { family: string; address: string; port: number }): string => `${x.family === 'IPv6' ? `[${x.address}]` : x.address}:${x.port}`;
+    const pull = this.#zmqInputs.pullEndpoint;
+    const sub = this.#zmqInputs.subEndpoint;
+    return { http: a ? name(a) : '', ...this.#link.endpoints, ...(p ? { publish: name(p) } : {}), ...(pull ? { publishPull: pull } : {}), ...(sub ? { publishSub: sub } : {}) };
   }
 
   get activeStreams(): number {
     return this.#table.size;
+  }
+
+  /** Clients held by GRIP instructions now. */
+  get heldClients(): number {
+    return this.#realtime.held;
   }
 
   /** Stops taking requests, lets in-flight ones finish for up to `grace` ms, then closes everything. */
@@ -128,6 +160,9 @@ export class SwitchboardRouter {
       });
     }
     this.#dispatcher.close();
+    await this.#publish?.close();
+    this.#zmqInputs.close();
+    this.#realtime.close();
     this.#front.closeAll();
     await closed;
     this.#link.close();

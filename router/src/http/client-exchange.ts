@@ -20,6 +20,8 @@ export interface ClientExchange {
   readonly headersSent: boolean;
   /** Status and flat [name, value, ...] headers; throws on a header that cannot be sent. */
   writeHead(status: number, headers: string[]): void;
+  /** Sends a written head now rather than with the first body bytes (a GRIP stream hold whose body starts empty). */
+  flushHead(): void;
   /** False when the client is not keeping up: the exchange calls `stream.drained()` once it has. */
   write(chunk: Buffer): boolean;
   /** Response bytes written and not yet taken by the client's socket: what a writer checks against maxClientBuffer. */

@@ -11,8 +11,9 @@ function connectionTokens(value: string, into: Set<string> = new Set()): Set<str
   return into;
 }
 
-/** The SYN_STREAM header pairs for a client request. */
-export function requestPairs(req: ClientExchange, scheme: string): HeaderPairs {
+/** The SYN_STREAM header pairs for a client request, `extra` (the router's Grip-Sig and Grip-Feature) appended. A
+ * client's own Grip-* headers never reach a worker: a forged Grip-Sig would pass for the router's. */
+export function requestPairs(req: ClientExchange, scheme: string, extra: readonly string[] = []): HeaderPairs {
   const raw = req.rawHeaders;
   let host: string | undefined;
   let drop: Set<string> | undefined;
@@ -30,7 +31,7 @@ export function requestPairs(req: ClientExchange, scheme: string): HeaderPairs {
   let forwardedFor: string | undefined;
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i].toLowerCase();
-    if (HOP_BY_HOP.has(name) || (drop !== undefined && drop.has(name))) continue;
+    if (HOP_BY_HOP.has(name) || (drop !== undefined && drop.has(name)) || name.startsWith('grip-')) continue;
     if (name === 'x-forwarded-for') { forwardedFor = forwardedFor === undefined ? raw[i + 1] : `${forwardedFor}, ${raw[i + 1]}`; continue; }
     if (name === 'x-forwarded-proto' || name === 'x-forwarded-host') continue; // ours replace the client's
     pairs.push(name, raw[i + 1]);
@@ -39,6 +40,7 @@ export function requestPairs(req: ClientExchange, scheme: string): HeaderPairs {
   pairs.push('x-forwarded-for', forwardedFor === undefined ? client : `${forwardedFor}, ${client}`);
   pairs.push('x-forwarded-proto', scheme);
   if (host) pairs.push('x-forwarded-host', host);
+  for (let i = 0; i < extra.length; i++) pairs.push(extra[i]);
   return pairs;
 }
 

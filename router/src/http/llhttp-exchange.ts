@@ -121,6 +121,12 @@ export class LlhttpExchange implements ClientExchange {
     this.owner.streaming();
   }
 
+  flushHead(): void {
+    const head = this.#head;
+    this.#head = '';
+    if (head.length > 0 && !this.#done) this.owner.send(head);
+  }
+
   write(chunk: Buffer): boolean {
     if (this.#done || chunk.length === 0) return true;
     switch (this.#framing) {

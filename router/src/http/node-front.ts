@@ -38,6 +38,10 @@ class NodeExchange implements ClientExchange {
     if (!this.res.destroyed) this.res.writeHead(status, headers);
   }
 
+  flushHead(): void {
+    if (!this.res.destroyed) this.res.flushHeaders();
+  }
+
   write(chunk: Buffer): boolean {
     if (this.res.destroyed) return true;
     if (this.res.write(chunk)) return true;

@@ -9,6 +9,8 @@ import {
 import { isIdempotent, replyHead, requestPairs, trailerPairs, type ReplyHead } from '../http/headers.js';
 import type { ClientExchange } from '../http/client-exchange.js';
 import type { RouterError } from '../errors.js';
+import { InstructError, isGripReply, parseInstruct, type Instruct } from '../realtime/instruct.js';
+import { respondWhole } from '../realtime/respond.js';
 import type { Peer } from '../workers/worker-link.js';
 
 export const enum StreamState {
@@ -43,6 +45,15 @@ export const MAX_SENDS = 5;
 const SYN_OPTIONS = { headerEncoding: 'latin1' } as const;
 const NO_CHUNKS: readonly Buffer[] = Object.freeze([]);
 
+/** Pushpin's MAX_ACCEPT_RESPONSE_BODY: the most body a reply carrying GRIP instructions may have, bytes. */
+export const MAX_INSTRUCT_BODY = 100_000;
+
+/** A held client, as its stream sees it once the realtime layer has it: the exchange's events go there. */
+export interface HeldClient {
+  clientGone(): void;
+  drained(): void;
+}
+
 /** What ProxyStream needs from the router, so the stream never reaches into sockets itself. */
 export interface StreamHost {
   /** The stream is over: forget it, free the worker's credit, and RST_STREAM the worker with `rst` unless 0. */
@@ -58,6 +69,10 @@ export interface StreamHost {
   readonly maxClientBuffer: number;
   /** The stream's client was cut for leaving more than maxClientBuffer unread: log it. */
   clientTooSlow(stream: ProxyStream, buffered: number): void;
+  /** The reply's GRIP instructions hold the client: the realtime layer takes the exchange. */
+  hold(exchange: ClientExchange, instruct: Instruct): HeldClient;
+  /** Header pairs every request to a worker carries (Grip-Sig, Grip-Feature). */
+  gripPairs(): readonly string[];
 }
 
 export class ProxyStream {
@@ -95,6 +110,11 @@ export class ProxyStream {
   #creditDue = false;
   /** Response bytes written to the client and not yet taken by its socket: granted back once they are. */
   #awaitingDrain = 0;
+  /** The reply carries GRIP instructions: its body is read whole (the chunks, copied) before anything goes out. */
+  #grip: Buffer[] | undefined;
+  #gripBytes = 0;
+  /** The realtime layer holds the client: the exchange's events go to it. */
+  #held: HeldClient | undefined;
 
   constructor(
     readonly id: number,
@@ -172,7 +192,7 @@ export class ProxyStream {
   /** The request head goes to the workers now: encoded once (every send reuses it), and let go by the exchange. */
   dispatched(): void {
     if (this.#syn !== undefined) return;
-    this.#syn = encodeSynStream(this.id, requestPairs(this.exchange, 'http'), this.#bodyComplete && this.#bodyBytes === 0, SYN_OPTIONS);
+    this.#syn = encodeSynStream(this.id, requestPairs(this.exchange, 'http', this.host.gripPairs()), this.#bodyComplete && this.#bodyBytes === 0, SYN_OPTIONS);
     this.exchange.forgetHeaders(); // a held stream should not keep its request head alive
   }
 
@@ -284,6 +304,7 @@ export class ProxyStream {
     this.#window = window;
     this.#forgetRequest(); // it can no longer be sent elsewhere
     this.#head = head;
+    if (isGripReply(head.headers)) this.#grip = [];
     if (frame.fin) this.#end();
   }
 
@@ -309,6 +330,7 @@ export class ProxyStream {
     if (window !== undefined && !window.receive(len)) {
       return this.host.rejectReply(this, `flow-control window exceeded by ${-window.available} bytes`, RstStatus.FLOW_CONTROL_ERROR);
     }
+    if (this.#grip !== undefined) return this.#gripData(frame, len);
     if (this.#head !== undefined && !this.#writeHead()) return;
     if (len > 0) {
       // The frame is a view into the ZeroMQ message: writing it hands the bytes to the socket without a copy.
@@ -325,14 +347,54 @@ export class ProxyStream {
 
   onTrailers(frame: HeadersFrame): void {
     if (this.#state !== StreamState.REPLYING) return this.host.rejectReply(this, 'HEADERS before SYN_REPLY');
+    if (this.#grip !== undefined) {
+      if (frame.fin) this.#end(); // trailers mean nothing to GRIP
+      return;
+    }
     if (this.#head !== undefined && !this.#writeHead()) return;
     this.#trailed = true;
     this.exchange.addTrailers(trailerPairs(frame.headers));
     if (frame.fin) this.#end();
   }
 
+  /** A DATA frame of a GRIP reply: kept (copied: the frame is a view into the ZeroMQ message) until the end. */
+  #gripData(frame: DataFrame, len: number): void {
+    this.#gripBytes += len;
+    if (this.#gripBytes > MAX_INSTRUCT_BODY) return this.host.rejectReply(this, `GRIP instruct response larger than ${MAX_INSTRUCT_BODY} bytes`);
+    if (len > 0) {
+      this.#grip!.push(Buffer.from(frame.data));
+      if (this.#window !== undefined) this.#ack(len, true);
+    }
+    if (frame.fin) this.#end();
+  }
+
+  /** The GRIP reply is complete: its instructions decide. The worker's part is over either way (its credit comes
+   * back); a hold hands the client to the realtime layer, no hold sends the response without its Grip-* headers. */
+  #gripEnd(): void {
+    const head = this.#head!;
+    const body = Buffer.concat(this.#grip!);
+    this.#head = undefined;
+    this.#grip = undefined;
+    let instruct: Instruct;
+    try {
+      instruct = parseInstruct(head.status, head.headers, body);
+    } catch (err) {
+      if (!(err instanceof InstructError)) throw err;
+      return this.host.rejectReply(this, `GRIP instructions: ${err.message}`);
+    }
+    this.#done();
+    if (instruct.hold === undefined) {
+      const { status, headers, body: responseBody } = instruct.response;
+      respondWhole(this.exchange, status, headers, responseBody);
+    } else {
+      this.#held = this.host.hold(this.exchange, instruct);
+    }
+    this.host.release(this, 0);
+  }
+
   /** The client caught up with what the exchange could not send at once. */
   drained(): void {
+    if (this.#held !== undefined) return this.#held.drained();
     const bytes = this.#awaitingDrain;
     this.#awaitingDrain = 0;
     if (bytes > 0 && this.#state === StreamState.REPLYING) this.#ack(bytes, false);
@@ -365,12 +427,14 @@ export class ProxyStream {
 
   /** The client went away before the reply was complete. */
   clientGone(): void {
+    if (this.#held !== undefined) return this.#held.clientGone();
     if (this.#state === StreamState.DONE) return;
     this.#done();
     this.host.release(this, RstStatus.CANCEL);
   }
 
   #end(): void {
+    if (this.#grip !== undefined) return this.#gripEnd();
     if (this.#head !== undefined && !this.#writeHead()) return;
     this.#done();
     this.exchange.end();
@@ -391,6 +455,7 @@ export class ProxyStream {
     if (this.#state === StreamState.DONE) return;
     this.#done();
     this.#head = undefined; // a held head never went out: the error page replaces it
+    this.#grip = undefined;
     const exchange = this.exchange;
     if (exchange.headersSent) {
       exchange.destroy();

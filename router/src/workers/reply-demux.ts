@@ -7,7 +7,8 @@ import {
   type WorkerHello,
 } from '@switchboard/protocol';
 import type { Logger } from 'pino';
-import { RouterError } from '../errors.js';
+import { RouterError, type RouterErrorCode } from '../errors.js';
+import { PublishError, parseItems, type PublishItem } from '../realtime/publish-item.js';
 import type { RouterOptions } from '../options.js';
 import { Resend, type ProxyStream } from '../streams/proxy-stream.js';
 import type { StreamTable } from '../streams/stream-table.js';
@@ -28,7 +29,7 @@ function isOwnId(helloId: string, from: Peer): boolean {
   return helloId === from || Buffer.from(helloId).equals(Buffer.from(from, 'latin1'));
 }
 
-export type DemuxOptions = Pick<RouterOptions, 'streamWindow' | 'maxStreamWindow' | 'maxWindowGrowth' | 'maxClientBuffer' | 'heartbeatMs'>;
+export type DemuxOptions = Pick<RouterOptions, 'streamWindow' | 'maxStreamWindow' | 'maxWindowGrowth' | 'maxClientBuffer' | 'heartbeatMs' | 'maxPublishSize'>;
 
 export interface DemuxParts {
   table: StreamTable;
@@ -37,6 +38,8 @@ export interface DemuxParts {
   liveness: Pick<Liveness, 'heard'>;
   dispatcher: Pick<Dispatcher, 'resend' | 'drainQueue'>;
   upload: Pick<Upload, 'credit'>;
+  /** Where an in-band publish goes: the realtime layer's one publish path. */
+  publish(items: PublishItem[], source: string): void;
 }
 
 export class ReplyDemux implements FrameVisitor {
@@ -46,6 +49,7 @@ export class ReplyDemux implements FrameVisitor {
   readonly #liveness: DemuxParts['liveness'];
   readonly #dispatcher: DemuxParts['dispatcher'];
   readonly #upload: DemuxParts['upload'];
+  readonly #publish: DemuxParts['publish'];
   readonly #opts: DemuxOptions;
   readonly #session: string;
   readonly #log: Logger;
@@ -55,6 +59,8 @@ export class ReplyDemux implements FrameVisitor {
   readonly maxClientBuffer: number;
   /** Where the frames readFrames hands this visitor come from: set for each message. */
   #from: Peer = MINIMAL;
+  /** Bytes of the message part being read: an in-band publish is bounded by it. */
+  #partBytes = 0;
   /** True while a worker's message is read: credit granted meanwhile waits in #credited until its end. */
   #reading = false;
   readonly #credited: ProxyStream[] = [];
@@ -66,6 +72,7 @@ export class ReplyDemux implements FrameVisitor {
     this.#liveness = parts.liveness;
     this.#dispatcher = parts.dispatcher;
     this.#upload = parts.upload;
+    this.#publish = parts.publish;
     this.#opts = opts;
     this.#session = session;
     this.#log = log;
@@ -80,7 +87,10 @@ export class ReplyDemux implements FrameVisitor {
     this.#from = from;
     this.#reading = true;
     try {
-      for (let i = first; i < msg.length; i++) readFrames(msg[i], this, READ_OPTIONS);
+      for (let i = first; i < msg.length; i++) {
+        this.#partBytes = msg[i].length;
+        readFrames(msg[i], this, READ_OPTIONS);
+      }
     } finally {
       this.#reading = false;
       const credited = this.#credited;
@@ -161,7 +171,9 @@ export class ReplyDemux implements FrameVisitor {
         return;
       }
       case 'CONTROL':
-        if (from !== MINIMAL && isWorkerHello(frame.payload)) this.#onHello(from, frame.payload);
+        if (from === MINIMAL) return;
+        if (isWorkerHello(frame.payload)) this.#onHello(from, frame.payload);
+        else if (frame.payload.t === 'publish') this.#onPublish(from, frame.payload);
         return;
       case 'PING':
         // Echo only the worker's own PINGs (even ids); odd ids are the router's coming back (SPEC §3.2).
@@ -213,6 +225,33 @@ export class ReplyDemux implements FrameVisitor {
     }
     // New credit, from a new worker or a raised limit, takes queued streams now rather than when a stream ends.
     if (worker.maxStreams > before) this.#dispatcher.drainQueue();
+  }
+
+  /**
+   * An in-band publish (the CONTROL `publish` message): the same items, rules and size bound as the HTTP publish API,
+   * then the same publish path. Answered with `published`, `ok` once every item is accepted, or the refusal's code.
+   */
+  #onPublish(from: Peer, payload: Record<string, unknown>): void {
+    const ref = payload.ref;
+    if (!Number.isInteger(ref) || (ref as number) < 0 || (ref as number) > 0xffffffff) {
+      this.#log.warn({ worker: this.#workerName(from) }, 'in-band publish without a uint32 ref: ignored');
+      return;
+    }
+    const refuse = (code: RouterErrorCode, detail: string): void => {
+      const err = new RouterError(code, { detail });
+      this.#log.info({ worker: this.#workerName(from), code, reason: err.message }, 'in-band publish refused');
+      this.#link.send(from, encodeControl({ t: 'published', ref, ok: false, code, reason: err.message }));
+    };
+    if (this.#partBytes > this.#opts.maxPublishSize) return refuse('ROUTER_ERR_PUBLISH_TOO_LARGE', `${this.#partBytes} > ${this.#opts.maxPublishSize} bytes`);
+    let items: PublishItem[];
+    try {
+      items = parseItems(payload.items);
+    } catch (err) {
+      if (!(err instanceof PublishError)) throw err;
+      return refuse('ROUTER_ERR_BAD_PUBLISH', err.message);
+    }
+    this.#link.send(from, encodeControl({ t: 'published', ref, ok: true }));
+    this.#publish(items, 'in-band');
   }
 
   #workerName(peer: Peer | undefined): string {

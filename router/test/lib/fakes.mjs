@@ -11,6 +11,7 @@ export function fakeExchange({ method = 'GET', url = '/', rawHeaders = ['Host', 
     head: undefined, body: [], trailers: [], ended: false, destroyed: false, forgotHeaders: false, paused: 0, resumed: 0,
     forgetHeaders() { this.forgotHeaders = true; },
     writeHead(status, headers) { this.head = { status, headers }; this.headersSent = true; },
+    flushHead() { this.flushed = true; },
     write(chunk) {
       this.body.push(Buffer.from(chunk));
       if (!this.writable) this.buffered += chunk.length;
@@ -37,6 +38,9 @@ export function fakeHost({ maxClientBuffer = 1 << 20 } = {}) {
       stream.fail(new RouterError('ROUTER_ERR_BAD_REPLY', { streamId: stream.id, detail, rstStatus: rst }));
     },
     clientTooSlow() { this.tooSlow++; },
+    held: [],
+    hold(exchange, instruct) { this.held.push(instruct); return { clientGone() {}, drained() {} }; },
+    gripPairs() { return ['grip-sig', 'test-sig']; },
   };
 }
 

@@ -99,6 +99,8 @@ export async function startRouter(t, extraArgs = [], addresses, { nodeArgs = [] 
   const ready = await proc.waitFor((e) => e.msg === 'router listening', 60_000, '"router listening"');
   return {
     ...proc, listen: ready.http, bind: ready.bind, control: ready.control, url: `http://${ready.http}`,
+    publishUrl: ready.publish ? `http://${ready.publish}` : undefined,
+    publishPull: ready.publishPull,
     joined: (n) => proc.waitFor(() => proc.count((e) => e.msg === 'worker joined') >= n, 60_000, `${n} workers joined`),
   };
 }

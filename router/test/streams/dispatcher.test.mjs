@@ -25,7 +25,7 @@ function setup(t, { opts = {}, minimalPeers = 0 } = {}) {
   const host = {
     maxClientBuffer: 1 << 20,
     release: (stream, rst) => dispatcher.release(stream, rst),
-    credit() {}, rejectReply() {}, clientTooSlow() {},
+    credit() {}, rejectReply() {}, clientTooSlow() {}, gripPairs: () => [],
   };
   /** A stream whose request is complete (`body`: chunks read before dispatch), dispatched now. */
   const request = ({ method = 'GET', body = [], streaming = false, complete = true } = {}) => {

@@ -26,7 +26,8 @@ function setup() {
   const dispatcher = { resend: (s, code) => moves.push(['resend', s.id, code]), drainQueue: () => moves.push(['drain']) };
   const credits = [];
   const upload = { credit: (s, delta) => credits.push([s.id, delta]) };
-  const demux = new ReplyDemux({ table, pool, link, liveness, dispatcher, upload }, OPTS, 'sess', log);
+  const published = [];
+  const demux = new ReplyDemux({ table, pool, link, liveness, dispatcher, upload, publish: (items, source) => published.push({ items, source }) }, OPTS, 'sess', log);
   const released = [];
   const host = {
     maxClientBuffer: OPTS.maxClientBuffer,
@@ -34,6 +35,7 @@ function setup() {
     credit: (s) => demux.credit(s),
     rejectReply: (s, detail, rst) => demux.rejectReply(s, detail, rst),
     clientTooSlow: (s, n) => demux.clientTooSlow(s, n),
+    gripPairs: () => [],
   };
   const hello = (id, maxStreams = 2) => encodeControl({ t: 'hello', id, name: id, maxStreams, window: 10, active: 0, heartbeatMs: 5000 });
   /** A stream sent to `to` (a worker greeted first when it is not MINIMAL). */

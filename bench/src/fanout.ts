@@ -1,0 +1,218 @@
+// The fan-out bench (issue 11): one publish to N held clients, long polls or SSE streams, behind the Switchboard
+// router or Pushpin (Debian's package). Measures the time from the publish call to the last client's bytes (p50 and
+// p99 over the publishes, and deliveries per second), and router memory per held client.
+//   node bench/dist/fanout.js [--target router|pushpin] [--mode sse|poll] [--clients 10000] [--publishes 20]
+//                             [--memory 15000]
+// Clients are raw sockets in this process; a client counts once its first bytes after the publish arrive. The router
+// logs each hold (debug), so the bench knows every client is held before it publishes; Pushpin does not, so behind
+// it long polls get 3 s to be held (SSE clients are held once their stream's head arrives, on both).
+import { connect, type Socket } from 'node:net';
+import http from 'node:http';
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { fileURLToPath } from 'node:url';
+import { startBackend } from './backend.js';
+import { waitForHttp } from './http-check.js';
+import { freePort } from './ports.js';
+import { Child, stopAll } from './proc.js';
+import { processTree, rssKiB } from './procstat.js';
+import { pushpinConfig } from './pushpin-target.js';
+import { CLI, CLI_NODE_FLAGS } from './router-process.js';
+import { which } from './which.js';
+
+const { values } = parseArgs({
+  options: {
+    target: { type: 'string', default: 'router' },
+    mode: { type: 'string', default: 'sse' },
+    clients: { type: 'string', default: '10000' },
+    publishes: { type: 'string', default: '20' },
+    memory: { type: 'string', default: '0' },
+  },
+});
+const N = Number(values.clients);
+const PUBLISHES = Number(values.publishes);
+const MODE = values.mode === 'poll' ? 'poll' : 'sse';
+const path = MODE === 'sse' ? '/hold' : '/poll';
+
+interface Target {
+  host: string;
+  port: number;
+  publishUrl: string;
+  pids: () => number[];
+  held?: (n: number) => Promise<void>;
+  /** Armed at the call: the router's own time to hand the next publish to every held client, ms (its debug line). */
+  lastPublish?: () => Promise<number>;
+  stop(): Promise<void>;
+}
+
+async function startRouter(): Promise<Target> {
+  const router = new Child(process.execPath, [...CLI_NODE_FLAGS, CLI, 'router', '--listen', '127.0.0.1:0', '--bind', 'tcp://127.0.0.1:*',
+    '--control-bind', 'tcp://127.0.0.1:*', '--publish-listen', '127.0.0.1:0', '--log-level', 'debug',
+    // Each long-poll round re-requests every client at once through one worker of concurrency 4: let them queue.
+    '--max-queue', '20000', '--queue-timeout', '120000'], { name: 'router' });
+  const ready = JSON.parse(await router.waitForLine((l) => l.includes('"router listening"'), 30_000, 'router listening')) as Record<string, string>;
+  const worker = new Child(process.execPath, [fileURLToPath(new URL('./grip-worker.js', import.meta.url)), ready.control, ready.bind], { name: 'worker' });
+  await router.waitForLine((l) => l.includes('"worker joined"'), 30_000, 'worker joined');
+  const [host, port] = ready.http.split(':');
+  return {
+    host, port: Number(port), publishUrl: `http://${ready.publish}/publish/`, pids: () => [router.pid],
+    held: async (n) => {
+      let count = 0;
+      let armed = false; // lines already in the tail were counted by an earlier round
+      const done = router.waitForLine((l) => armed && l.includes('"client held"') && ++count >= n, 120_000, `${n} holds`);
+      armed = true;
+      await done;
+    },
+    lastPublish: async () => {
+      let armed = false;
+      const line = router.waitForLine((l) => armed && l.includes('"published"'), 30_000, 'published line');
+      armed = true;
+      return (JSON.parse(await line) as { ms: number }).ms;
+    },
+    stop: async () => { await Promise.all([worker.stop(), router.stop()]); },
+  };
+}
+
+async function startPushpin(): Promise<Target> {
+  if (!which('pushpin')) throw new Error('pushpin is not installed (Debian: apt-get install pushpin)');
+  const dir = await mkdtemp(join(tmpdir(), 'fanout-pushpin-'));
+  await Promise.all([mkdir(join(dir, 'run')), mkdir(join(dir, 'log'))]);
+  const backend = await startBackend('node:http behind Pushpin', undefined);
+  const ports = { http: await freePort(), pushIn: await freePort(), pushInSub: await freePort(), pushInHttp: await freePort(), command: await freePort() };
+  await writeFile(join(dir, 'pushpin.conf'), pushpinConfig(dir, ports));
+  await writeFile(join(dir, 'routes'), `* 127.0.0.1:${backend.port}\n`);
+  const pushpin = new Child(which('pushpin')!, ['--config', join(dir, 'pushpin.conf')], { name: 'pushpin' });
+  await waitForHttp(`http://127.0.0.1:${ports.http}/`, pushpin, 30_000);
+  return {
+    host: '127.0.0.1', port: ports.http, publishUrl: `http://127.0.0.1:${ports.pushInHttp}/publish/`,
+    pids: () => processTree(pushpin.pid).map((p) => p.pid),
+    stop: async () => { await Promise.all([pushpin.stop(), backend.child.stop()]); },
+  };
+}
+
+/** N raw client sockets, each counting once per round at its first bytes. */
+class Clients {
+  readonly socks: Socket[] = [];
+  #round = 0;
+  #received = 0;
+  #want = 0;
+  #done: ((at: number) => void) | undefined;
+
+  async open(target: Target, n: number, request: string): Promise<void> {
+    const gotHead: Promise<void>[] = [];
+    for (let i = 0; i < n; i += 500) {
+      await Promise.all(Array.from({ length: Math.min(500, n - i) }, () => new Promise<void>((resolve, reject) => {
+        const sock = connect(target.port, target.host, () => { sock.write(request); resolve(); });
+        sock.once('error', reject);
+        (sock as Socket & { round: number }).round = 0;
+        if (MODE === 'sse') gotHead.push(new Promise((r) => sock.once('data', () => r())));
+        this.socks.push(sock);
+      })));
+    }
+    await Promise.all(gotHead);
+    for (const sock of this.socks) sock.on('data', () => this.#data(sock as Socket & { round: number }));
+  }
+
+  #data(sock: Socket & { round: number }): void {
+    if (sock.round === this.#round) return;
+    sock.round = this.#round;
+    if (++this.#received === this.#want) this.#done?.(performance.now());
+  }
+
+  /** Starts a round: resolves when every socket got bytes, with the time the last did. */
+  round(): Promise<number> {
+    this.#round++;
+    this.#received = 0;
+    this.#want = this.socks.length;
+    return new Promise((resolve) => { this.#done = resolve; });
+  }
+
+  close(): void {
+    for (const sock of this.socks) sock.destroy();
+  }
+}
+
+const agent = new http.Agent({ keepAlive: true });
+function publish(url: string, n: number): Promise<void> {
+  const formats = MODE === 'sse' ? { 'http-stream': { content: `data: ${n}\n\n` } } : { 'http-response': { body: `${n}\n` } };
+  const body = JSON.stringify({ items: [{ channel: 'bench', formats }] });
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, { method: 'POST', agent, headers: { 'content-type': 'application/json' } }, (res) => {
+      res.resume();
+      res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new Error(`publish: ${res.statusCode}`))));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+const rss = (t: Target): number => t.pids().reduce((sum, pid) => sum + (rssKiB(pid) ?? 0), 0);
+const pct = (sorted: number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+
+async function main(): Promise<void> {
+  const target = values.target === 'pushpin' ? await startPushpin() : await startRouter();
+  const request = `GET ${path} HTTP/1.1\r\nHost: bench\r\n\r\n`;
+  try {
+    const base = rss(target);
+    const clients = new Clients();
+    // Arm before the requests go out, resolve once n clients are held. SSE clients are held once their head arrived
+    // (Clients.open waits for it); long polls behind Pushpin get 3 s.
+    const armHeld = (n: number): (() => Promise<void>) => {
+      if (MODE === 'sse') return () => Promise.resolve();
+      if (target.held) {
+        const done = target.held(n);
+        return () => done;
+      }
+      return () => new Promise((r) => setTimeout(r, 3000));
+    };
+    const held = armHeld(N);
+    await clients.open(target, N, request);
+    await held();
+    const heldKiB = (rss(target) - base) / N;
+    const latencies: number[] = [];
+    const routerMs: number[] = [];
+    for (let i = 1; i <= PUBLISHES; i++) {
+      const arrived = clients.round();
+      const routerLine = target.lastPublish?.();
+      const t0 = performance.now();
+      await publish(target.publishUrl, i);
+      latencies.push((await arrived) - t0);
+      if (routerLine !== undefined) routerMs.push(await routerLine);
+      if (MODE === 'poll' && i < PUBLISHES) {
+        const again = armHeld(N);
+        for (const sock of clients.socks) sock.write(request);
+        await again();
+      }
+    }
+    clients.close();
+    const sorted = [...latencies].sort((a, b) => a - b);
+    const p50 = pct(sorted, 50);
+    console.log(JSON.stringify({
+      target: values.target, mode: MODE, clients: N, publishes: PUBLISHES,
+      p50Ms: +p50.toFixed(1), p99Ms: +pct(sorted, 99).toFixed(1), deliveriesPerS: Math.round(N / (p50 / 1000)),
+      heldKiBPerClient: +heldKiB.toFixed(2), all: latencies.map((l) => +l.toFixed(1)),
+      ...(routerMs.length > 0 ? { routerDeliverP50Ms: pct([...routerMs].sort((a, b) => a - b), 50) } : {}),
+    }));
+    if (Number(values.memory) > 0) {
+      const many = new Clients();
+      const before = rss(target);
+      const m = Number(values.memory);
+      const heldMany = armHeld(m);
+      await many.open(target, m, request);
+      await heldMany();
+      console.log(JSON.stringify({ target: values.target, mode: MODE, memoryClients: m, heldKiBPerClient: +((rss(target) - before) / m).toFixed(2) }));
+      many.close();
+    }
+  } finally {
+    await target.stop();
+    await stopAll();
+  }
+}
+
+main().catch(async (err: unknown) => {
+  console.error(err);
+  await stopAll();
+  process.exit(1);
+});
