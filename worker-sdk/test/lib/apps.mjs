@@ -8,7 +8,9 @@ import { memoryLogger } from './peer.mjs';
 
 /** Starts a router and a worker serving `app` (anything handle() takes); resolves once the router counts the worker. */
 export async function serve(t, app) {
-  const router = await startRouter(t);
+  // The router signs requests (so GRIP libraries see a GRIP proxy), publishes on a port of its own, and logs each
+  // held client (debug), as a test of a GRIP middleware needs.
+  const router = await startRouter(t, ['--grip-sig-key', 'apps-test-key', '--publish-listen', '127.0.0.1:0', '--log-level', 'debug']);
   const logger = memoryLogger();
   const worker = new Worker({ connect: router.bind, control: router.control, name: 'app', logger }).handle(app);
   t.teardown(() => worker.close({ graceMs: 0 }));
@@ -96,4 +98,15 @@ export function frameworkContract(t, url) {
     t.match(res.headers['content-type'], /^text\/plain/);
     t.equal(res.body.toString(), 'one two three');
   });
+}
+
+/** GETs `path`, which a GRIP middleware answers with a stream hold on `channel`: once the router holds the client, a
+ * publish closes the stream; resolves with the response (the router acted on the hold: no Grip-* header is left). */
+export async function heldStream(router, path, channel) {
+  const before = router.count((e) => e.msg === 'client held');
+  const pending = request(`${router.url}${path}`);
+  await router.waitFor(() => router.count((e) => e.msg === 'client held') > before, 15_000, 'the client held');
+  const items = [{ channel, formats: { 'http-stream': { action: 'close' } } }];
+  await request(`${router.publishUrl}/publish/`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ items }) });
+  return pending;
 }
