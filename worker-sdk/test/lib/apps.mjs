@@ -102,11 +102,19 @@ export function frameworkContract(t, url) {
 
 /** GETs `path`, which a GRIP middleware answers with a stream hold on `channel`: once the router holds the client, a
  * publish closes the stream; resolves with the response (the router acted on the hold: no Grip-* header is left). */
-export async function heldStream(router, path, channel) {
+async function heldStream(router, path, channel) {
   const before = router.count((e) => e.msg === 'client held');
   const pending = request(`${router.url}${path}`);
   await router.waitFor(() => router.count((e) => e.msg === 'client held') > before, 15_000, 'the client held');
   const items = [{ channel, formats: { 'http-stream': { action: 'close' } } }];
   await request(`${router.publishUrl}/publish/`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ items }) });
   return pending;
+}
+
+/** The check both serve-grip tests make: its Grip-Hold: stream on channel `test` (at /grip) held the client. */
+export async function gripStreamHeld(t, router) {
+  const res = await heldStream(router, '/grip', 'test');
+  t.equal(res.status, 200);
+  t.equal(res.body.toString(), '[stream open]\n', 'the stream opened with the handler\'s body, then closed by a publish');
+  t.notOk(Object.keys(res.headers).some((h) => h.startsWith('grip-')), 'the router acted on the Grip-* headers');
 }
