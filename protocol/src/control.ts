@@ -20,7 +20,15 @@ export interface WorkerHello extends ControlPayload {
   active: number;
   /** Interval at which it repeats this hello, ms. */
   heartbeatMs: number;
+  /**
+   * How it takes WebSockets (SPEC §5.2): `"http"` (the default when absent), each batch of a socket's events is a
+   * request (WebSocket-over-HTTP); `"stream"`, a socket handed to it lives on one long stream, events both ways.
+   */
+  websocket?: WebSocketMode;
 }
+
+/** The hello's `websocket` values. */
+export type WebSocketMode = 'http' | 'stream';
 
 // Plain maps only: no records/structures, so any msgpack library in any language reads them.
 const packr = new Packr({ useRecords: false, mapsAsObjects: true, int64AsType: 'number' });
@@ -44,7 +52,8 @@ export function unpackControl(bytes: Buffer): ControlPayload {
 
 export function isWorkerHello(p: ControlPayload): p is WorkerHello {
   return p.t === 'hello' && typeof p.id === 'string' && Number.isInteger(p.maxStreams) && (p.maxStreams as number) > 0 &&
-    Number.isInteger(p.window) && (p.window as number) > 0;
+    Number.isInteger(p.window) && (p.window as number) > 0 &&
+    (p.websocket === undefined || p.websocket === 'http' || p.websocket === 'stream');
 }
 
 // ---- In-band publishing (SPEC §5.10): a worker publishes over its control socket ----

@@ -5,7 +5,7 @@ export { SPDY3_DICTIONARY, SPDY3_DICTIONARY_ID } from './dictionary.js';
 export {
   isPublish, isPublished, isWorkerHello, packControl, publishItemProblem, unpackControl,
   type ControlPayload, type HttpResponseFormat, type HttpStreamFormat, type PublishedMessage, type PublishFormats,
-  type PublishHeaders, type PublishItem, type PublishMessage, type WorkerHello, type WsMessageFormat,
+  type PublishHeaders, type PublishItem, type PublishMessage, type WebSocketMode, type WorkerHello, type WsMessageFormat,
 } from './control.js';
 export * from './frames.js';
 export * from './endpoints.js';

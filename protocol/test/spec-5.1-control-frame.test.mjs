@@ -37,4 +37,11 @@ t.test('SPEC §5.1 CONTROL frame', async (t) => {
     t.notOk(isWorkerHello({ ...hello, id: 7 }));
     t.notOk(isWorkerHello({ ...hello, t: 'welcome' }));
   });
+
+  t.test('a hello may say how it takes WebSockets: "http" or "stream", nothing else', async (t) => {
+    t.ok(isWorkerHello({ ...hello, websocket: 'stream' }));
+    t.ok(isWorkerHello({ ...hello, websocket: 'http' }));
+    t.notOk(isWorkerHello({ ...hello, websocket: 'socket' }));
+    t.notOk(isWorkerHello({ ...hello, websocket: true }));
+  });
 });
