@@ -14,3 +14,7 @@ export {
   type DataSink, type GrowthAllowance, type ReceiveWindowOptions,
 } from './flow-control.js';
 export { Outbox, OUTBOX_HIGH_WATER, type DrainListener, type OutboxOptions } from './outbox.js';
+export {
+  closeContent, encodeEvent, EventParser, EventSyntaxError, WEBSOCKET_EVENTS_TYPE,
+  type EventVisitor, type WebSocketEventType,
+} from './websocket-events.js';

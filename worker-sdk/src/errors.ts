@@ -19,7 +19,11 @@ export type WorkerErrorCode =
   | 'WORKER_ERR_PUBLISH_REFUSED'
   | 'WORKER_ERR_PUBLISH_TIMEOUT'
   | 'WORKER_ERR_PUBLISH_LOST'
-  | 'WORKER_ERR_INVALID_HOLD';
+  | 'WORKER_ERR_INVALID_HOLD'
+  | 'WORKER_ERR_WS_NOT_OPEN'
+  | 'WORKER_ERR_WS_INVALID_CLOSE'
+  | 'WORKER_ERR_WS_BAD_EVENTS'
+  | 'WORKER_ERR_WS_CLOSE_TIMEOUT';
 
 interface CodeInfo { message: string; httpStatus: number; rstStatus: RstStatusCode }
 
@@ -44,6 +48,10 @@ const CODES: Readonly<Record<WorkerErrorCode, CodeInfo>> = Object.freeze({
   WORKER_ERR_PUBLISH_TIMEOUT: { message: 'a router did not answer the publish in time', httpStatus: 504, rstStatus: RstStatus.INTERNAL_ERROR },
   WORKER_ERR_PUBLISH_LOST: { message: 'the connection to a router was lost before it answered the publish', httpStatus: 502, rstStatus: RstStatus.INTERNAL_ERROR },
   WORKER_ERR_INVALID_HOLD: { message: 'the hold instruction is malformed', httpStatus: 500, rstStatus: RstStatus.INTERNAL_ERROR },
+  WORKER_ERR_WS_NOT_OPEN: { message: 'the WebSocket is not open', httpStatus: 500, rstStatus: RstStatus.INTERNAL_ERROR },
+  WORKER_ERR_WS_INVALID_CLOSE: { message: 'invalid close code or reason: a code is 1000 or 3000-4999, a reason at most 123 bytes', httpStatus: 500, rstStatus: RstStatus.INTERNAL_ERROR },
+  WORKER_ERR_WS_BAD_EVENTS: { message: 'the router sent WebSocket events that do not parse', httpStatus: 502, rstStatus: RstStatus.PROTOCOL_ERROR },
+  WORKER_ERR_WS_CLOSE_TIMEOUT: { message: 'the client did not answer the close in time', httpStatus: 504, rstStatus: RstStatus.CANCEL },
 });
 
 const kWorkerError = Symbol.for('switchboard.WorkerError');

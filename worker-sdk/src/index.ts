@@ -5,4 +5,5 @@ export { DEFAULTS, type CurveOptions, type WorkerOptions } from './options.js';
 export { WorkerError, type WorkerErrorCode, type WorkerErrorOptions } from './errors.js';
 export { WorkerRequest, WorkerResponse, type NodeHandler } from './node-style.js';
 export type { FetchHandler } from './fetch-style.js';
+export { WorkerWebSocket, WEBSOCKET_DEFAULTS, type WebSocketHandler, type WebSocketOptions } from './websocket.js';
 export { createJsonLogger, type JsonLoggerOptions, type Logger, type LogLevel } from './logger.js';

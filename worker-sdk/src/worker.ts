@@ -13,7 +13,9 @@ import { nodeAdapter, type NodeHandler } from './node-style.js';
 import { DEFAULTS, resolveOptions, type ResolvedOptions, type WorkerOptions } from './options.js';
 import { toPublishItem, type PublishFormatsInput, type PublishInput, type PublishOptions } from './publish-item.js';
 import { Publisher } from './publisher.js';
+import type { Stream } from './stream.js';
 import type { HandlerAdapter, LinkHost } from './types.js';
+import { isWebSocketStream, websocketAdapter, WorkerWebSocket, type WebSocketHandler, type WebSocketOptions } from './websocket.js';
 
 /** ZMQ_LINGER, ms: how long closing may wait for queued frames to leave (bounds process exit too). */
 const LINGER_MS = 1000;
@@ -34,8 +36,12 @@ export class Worker {
   readonly name: string;
   readonly options: ResolvedOptions;
   readonly logger: Logger;
-  /** What the links see of the worker (kept off the public surface); set by handle()/fetch(). */
+  /** What the links see of the worker (kept off the public surface); set by the first of handle()/fetch()/websocket(). */
   #host: LinkHost | null = null;
+  /** HTTP requests go here (handle() or fetch()); until one is set they get 404. */
+  #http: HandlerAdapter | null = null;
+  /** Stream-mode WebSockets go here (websocket()); its presence is what the hello announces. */
+  #websocket: HandlerAdapter | null = null;
   #sockets: Array<Dealer | Router> = [];
   #outboxes: Array<Outbox<Link>> = [];
   /** Extended: one per control endpoint. Minimal: one per router id seen, keyed by it (latin1). */
@@ -62,12 +68,30 @@ export class Worker {
    * listens: its 'request' listeners serve each request.
    */
   handle(handler: NodeHandler | Server): this {
-    return this.#start(nodeAdapter(handler, this.logger));
+    return this.#serveHttp(nodeAdapter(handler, this.logger));
   }
 
   /** Serves requests with a Fetch-style handler, and connects. Call once. */
   fetch(handler: FetchHandler): this {
-    return this.#start(fetchAdapter(handler, this.logger));
+    return this.#serveHttp(fetchAdapter(handler, this.logger));
+  }
+
+  /**
+   * Holds clients' WebSockets (stream mode, SPEC §5.2), and connects. Call once, alone or with handle()/fetch()
+   * (plain requests go there). The hello says `websocket: "stream"`: each socket the router hands this worker lives on
+   * one stream, and `handler(socket, req)` gets it once open, with a `ws`-like API. Not for a minimal worker
+   * (WORKER_ERR_NO_CONTROL).
+   */
+  websocket(handler: WebSocketHandler, options: WebSocketOptions = {}): this {
+    if (this.#closing) throw new WorkerError('WORKER_ERR_CLOSED');
+    if (this.options.minimal) throw new WorkerError('WORKER_ERR_NO_CONTROL', 'stream-mode WebSockets need the extended protocol: this worker is minimal');
+    if (typeof handler !== 'function') throw new WorkerError('WORKER_ERR_INVALID_OPTION', 'websocket() takes a (socket, req) function');
+    if (this.#websocket !== null) throw new WorkerError('WORKER_ERR_ALREADY_STARTED', 'a websocket handler is already set: call websocket() once');
+    this.#websocket = websocketAdapter(handler, options, this.logger);
+    // Routers already joined learn it now rather than at the next heartbeat.
+    for (const link of this.#links) if (link.connected) this.#hello(link);
+    this.#start();
+    return this;
   }
 
   /** Streams being served now. */
@@ -134,12 +158,23 @@ export class Worker {
 
   // ---- lifecycle ----
 
-  #start(adapter: HandlerAdapter): this {
+  #serveHttp(adapter: HandlerAdapter): this {
     if (this.#closing) throw new WorkerError('WORKER_ERR_CLOSED');
-    if (this.#host !== null) throw new WorkerError('WORKER_ERR_ALREADY_STARTED');
+    if (this.#http !== null) throw new WorkerError('WORKER_ERR_ALREADY_STARTED');
+    this.#http = adapter;
+    this.#start();
+    return this;
+  }
+
+  /** Connects, once: the first handler set starts the worker, later ones only add to what it serves. */
+  #start(): void {
+    if (this.#host !== null) return;
     this.#host = {
       logger: this.logger,
-      adapter,
+      adapter: {
+        open: (stream) => this.#adapterFor(stream).open(stream),
+        run: (stream) => (stream.owner instanceof WorkerWebSocket ? this.#websocket! : this.#http ?? NOT_FOUND).run(stream),
+      },
       recvWindow: this.options.window,
       accepting: () => !this.#closing && this.#active < this.options.concurrency,
       streamOpened: () => void this.#active++,
@@ -150,7 +185,11 @@ export class Worker {
     };
     if (this.options.minimal) this.#startMinimal();
     else this.#startExtended();
-    return this;
+  }
+
+  #adapterFor(stream: Stream): HandlerAdapter {
+    if (this.#websocket !== null && isWebSocketStream(stream)) return this.#websocket;
+    return this.#http ?? NOT_FOUND;
   }
 
   #socketOptions(): { linger: number; curveServerKey?: string; curvePublicKey?: string; curveSecretKey?: string } {
@@ -204,6 +243,7 @@ export class Worker {
     const hello: WorkerHello = {
       t: 'hello', id: this.id, name: this.name, maxStreams: this.options.concurrency,
       window: this.options.window, active: link.active, heartbeatMs: this.options.heartbeatMs,
+      ...(this.#websocket !== null ? { websocket: 'stream' as const } : {}),
     };
     link.send(encodeControl(hello));
   }
@@ -255,6 +295,10 @@ export class Worker {
     this.#closing = true;
     if (this.#host === null) return;
     for (const link of this.#links) link.send(encodeGoaway(0, GoawayStatus.OK));
+    // Held sockets would keep the grace period busy to its end: ask their clients to come back (1012, Service Restart).
+    for (const link of this.#allLinks()) {
+      for (const stream of link.streams.values()) if (stream.owner instanceof WorkerWebSocket) stream.owner.closeWith(1012, 'worker restarting');
+    }
     // Heartbeats go on while streams drain, so the router does not declare this worker dead meanwhile.
     if (this.#active > 0) {
       await new Promise<void>((resolve) => {
@@ -276,6 +320,16 @@ export class Worker {
     this.logger.info({ worker: this.name }, 'worker closed');
   }
 }
+
+// A worker serving only WebSockets answers plain requests with 404.
+const NOT_FOUND_BODY = Buffer.from('404 Not Found: this worker serves WebSockets only\n');
+const NOT_FOUND: HandlerAdapter = {
+  open() {},
+  run(stream) {
+    stream.reply([':status', '404', 'content-type', 'text/plain; charset=utf-8', 'content-length', String(NOT_FOUND_BODY.length)], false);
+    stream.write(NOT_FOUND_BODY, true);
+  },
+};
 
 function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms).unref());
