@@ -43,6 +43,9 @@ const OPTION_FLAGS: ReadonlyArray<readonly [flags: string, key: keyof RouterOpti
   ['--publish-basic <user:password>', 'publishBasic', 'publish API: accept this Basic auth'],
   ['--grip-sig-iss <iss>', 'gripSigIss', "Grip-Sig's iss claim on requests to workers"],
   ['--grip-sig-key <key>', 'gripSigKey', 'sign requests to workers with Grip-Sig (HS256, this key) and send Grip-Feature', undefined, 'off'],
+  ['--max-ws-message <size>', 'maxWsMessage', 'largest WebSocket message a client may send (then close 1009)', size],
+  ['--max-ws-buffer <size>', 'maxWsBuffer', 'bytes one WebSocket client may leave unread before it is cut', size],
+  ['--max-websockets <n>', 'maxWebSockets', 'most WebSockets open at once (then 503)', integer],
 ];
 
 /** Adds `switchboard router`. */

@@ -81,6 +81,13 @@ export interface RouterOptions {
   /** Key Grip-Sig is signed with (HS256). Given, every request to a worker carries Grip-Sig and Grip-Feature (GRIP
    * libraries then know they are behind a GRIP proxy); not given, neither (the default). */
   gripSigKey?: string;
+  /** Largest message a WebSocket client may send, bytes (default 1 MiB): past it, close 1009. */
+  maxWsMessage: number;
+  /** Bytes one WebSocket client may leave unread in the router, bytes (default 4 MiB): past it the socket is cut, and
+   * the others are not slowed. */
+  maxWsBuffer: number;
+  /** Most WebSockets open at once (default 16,000, within maxConnections): past it, the handshake gets 503. */
+  maxWebSockets: number;
 }
 
 export const DEFAULTS: Readonly<RouterOptions> = Object.freeze({
@@ -106,6 +113,9 @@ export const DEFAULTS: Readonly<RouterOptions> = Object.freeze({
   logLevel: 'info',
   maxPublishSize: 1_000_000,
   gripSigIss: 'switchboard',
+  maxWsMessage: 1024 * 1024,
+  maxWsBuffer: 4 * 1024 * 1024,
+  maxWebSockets: 16000,
 });
 
 /** Says what a value should be, or undefined when it is fine. */
@@ -161,6 +171,9 @@ const CHECKS: Readonly<Record<keyof RouterOptions, Check>> = {
   publishBasic: (v) => (typeof v === 'string' && v.includes(':') ? undefined : 'user:password'),
   gripSigIss: nonEmpty,
   gripSigKey: nonEmpty,
+  maxWsMessage: integer(1, 0x7fffffff),
+  maxWsBuffer: integer(1),
+  maxWebSockets: integer(0),
 };
 
 /** The defaults with `partial` on top, every value checked; an undefined value keeps its default. */

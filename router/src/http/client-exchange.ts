@@ -56,9 +56,11 @@ export function listenOn(server: Server, port: number, host: string): Promise<vo
   });
 }
 
-/** The plain-text page for a request refused before it became a stream (413 on Expect, 4xx from the parser). */
-export function refusal(status: number, reason: string, detail: string, code?: string): string {
+/** The plain-text page for a request refused before it became a stream (413 on Expect, 4xx from the parser, a bad
+ * WebSocket handshake), with any `headers` [name, value, ...] it needs. */
+export function refusal(status: number, reason: string, detail: string, code?: string, headers: readonly string[] = []): string {
   const body = `${status} ${reason}: ${detail}\n`;
-  const extra = code === undefined ? '' : `x-switchboard-error: ${code}\r\n`;
+  let extra = code === undefined ? '' : `x-switchboard-error: ${code}\r\n`;
+  for (let i = 0; i < headers.length; i += 2) extra += `${headers[i]}: ${headers[i + 1]}\r\n`;
   return `HTTP/1.1 ${status} ${reason}\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\n${extra}connection: close\r\n\r\n${body}`;
 }

@@ -11,6 +11,8 @@ import { RouterError } from '../errors.js';
 import { LlhttpExchange, type ExchangeOwner } from './llhttp-exchange.js';
 import type { RouterOptions } from '../options.js';
 import { MAX_HEADER_LINES, checkHead } from './request-head.js';
+import { isWebSocketUpgrade } from '../websocket/handshake.js';
+import type { UpgradeTarget } from '../websocket/hub.js';
 
 /** The parts of Node's internal HTTPParser this front uses (lib/_http_common.js, src/node_http_parser.cc). */
 interface Parser {
@@ -84,7 +86,10 @@ const enum Phase {
 const CONTINUE = 'HTTP/1.1 100 Continue\r\n\r\n';
 const kConnection = Symbol('switchboard.connection');
 
-export function createLlhttpFront(binding: Binding, intake: RequestIntake, opts: RouterOptions, log: Logger): HttpFront {
+/** A WebSocket handshake whose socket goes to the hub once llhttp has stopped after it. */
+interface Takeover { method: string; url: string; version: string; headers: string[] }
+
+export function createLlhttpFront(binding: Binding, intake: RequestIntake, opts: RouterOptions, log: Logger, upgrades?: UpgradeTarget): HttpFront {
   const { HTTPParser, methods } = binding;
   const connections = new Set<Connection>();
   let closing = false;
@@ -153,6 +158,8 @@ export function createLlhttpFront(binding: Binding, intake: RequestIntake, opts:
     #refusal: string | undefined;
     /** llhttp stopped after a request carrying Upgrade: parsing goes on with the bytes that followed it. */
     #upgraded = false;
+    /** That request is a WebSocket handshake: the socket leaves this front once the read is parsed. */
+    #takeover: Takeover | undefined;
 
     constructor(socket: Socket) {
       this.#socket = socket;
@@ -183,6 +190,7 @@ export function createLlhttpFront(binding: Binding, intake: RequestIntake, opts:
           if (this.#gone) return;
           this.onExecute(parser.execute(chunk), chunk);
         }
+        if (this.#parser !== parser) return; // a WebSocket handshake took the socket
       }
       parser.consume(this.#handle);
     }
@@ -236,6 +244,7 @@ export function createLlhttpFront(binding: Binding, intake: RequestIntake, opts:
 
     onExecute(ret: number | ParseError, data?: Buffer): void {
       if (typeof ret !== 'number') return this.#onParseError(ret);
+      if (this.#takeover !== undefined) return this.#handOver((data ?? this.#parser!.getCurrentBuffer()).subarray(ret));
       if (this.#upgraded) {
         // llhttp stops after a request carrying Upgrade, expecting another protocol to take the connection over. The
         // router serves it as a plain request (Upgrade is hop-by-hop), so what follows is parsed as HTTP/1.1 again.
@@ -260,6 +269,7 @@ export function createLlhttpFront(binding: Binding, intake: RequestIntake, opts:
       const version = minor === 1 ? '1.1' : minor === 0 ? '1.0' : `1.${minor}`;
       const refused = checkHead(name, url, version, headers, opts.maxHeaderSize);
       if (refused !== undefined) return this.#refuse(refused.status, refused.reason, refused.detail);
+      if (upgrade && upgrades !== undefined && isWebSocketUpgrade(headers)) return this.#upgrade(name, url, version, headers);
       const exchange = new LlhttpExchange(this, name, url, version, headers, this.#socket.remoteAddress ?? '', keepAlive);
       if (this.#exchanges.length === 0) this.#exchanges = [exchange];
       else this.#exchanges.push(exchange);
@@ -285,6 +295,36 @@ export function createLlhttpFront(binding: Binding, intake: RequestIntake, opts:
       exchange.complete = true;
       if (this.#exchanges.length === 1) this.#phase = Phase.ANSWERING;
       if (exchange.stream !== undefined && exchange.pending === undefined) intake.bodyEnd(exchange.stream);
+    }
+
+    /** A WebSocket handshake: checked now, handed over once llhttp stops after it (onExecute). */
+    #upgrade(method: string, url: string, version: string, headers: string[]): number {
+      if (this.#exchanges.length > 0) return this.#refuse(400, 'Bad Request', 'a WebSocket handshake pipelined behind another request');
+      const refused = upgrades!.check(method, version, headers);
+      if (refused !== undefined) {
+        log.debug({ status: refused.status, reason: refused.detail }, 'websocket handshake refused');
+        return this.#refuse(refused.status, refused.reason, refused.detail, undefined, refused.headers);
+      }
+      this.#takeover = { method, url, version, headers };
+      return 0;
+    }
+
+    /** The socket leaves this front for the WebSocket hub, with the bytes that followed the handshake in its read. */
+    #handOver(rest: Buffer): void {
+      const { method, url, version, headers } = this.#takeover!;
+      this.#takeover = undefined;
+      this.#gone = true;
+      connections.delete(this);
+      const parser = this.#parser!;
+      this.#parser = undefined;
+      parser.unconsume();
+      setImmediate(() => parser.close()); // not inside its own callback
+      const socket = this.#socket;
+      socket.removeListener('end', onSocketEnd);
+      socket.removeListener('close', onSocketClose);
+      socket.removeListener('drain', onSocketDrain);
+      socket.removeListener('error', onSocketError);
+      upgrades!.take(socket, method, url, version, headers, rest);
     }
 
     /** Starts an exchange whose head has arrived: answers Expect, then hands it to the intake with any body read. */
@@ -336,7 +376,7 @@ export function createLlhttpFront(binding: Binding, intake: RequestIntake, opts:
      * the worker's copy is reset, and the client gets the page unless its response has started. Otherwise the page
      * goes out once the requests ahead are answered (as nginx: 200, then 400), and the connection closes.
      */
-    #refuse(status: number, reason: string, detail: string, code?: string): number {
+    #refuse(status: number, reason: string, detail: string, code?: string, headers?: readonly string[]): number {
       if (this.#gone) return 1;
       this.#gone = true;
       this.#updateReading();
@@ -348,7 +388,7 @@ export function createLlhttpFront(binding: Binding, intake: RequestIntake, opts:
         }
         this.#exchanges.pop(); // pipelined, never opened
       }
-      const page = refusal(status, reason, detail, code);
+      const page = refusal(status, reason, detail, code, headers);
       if (this.#exchanges.length === 0) this.#end(page);
       else this.#refusal = page;
       return 1; // skip the body

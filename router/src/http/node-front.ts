@@ -10,6 +10,8 @@ import { RouterError } from '../errors.js';
 import type { RouterOptions } from '../options.js';
 import type { ProxyStream } from '../streams/proxy-stream.js';
 import { MAX_HEADER_LINES, checkHead } from './request-head.js';
+import { isWebSocketUpgrade } from '../websocket/handshake.js';
+import type { UpgradeTarget } from '../websocket/hub.js';
 
 /** A node:http request and response pair seen as a ClientExchange. */
 class NodeExchange implements ClientExchange {
@@ -104,14 +106,36 @@ type FrontSocket = Socket & { [kConnection]?: Connection; parser?: Parser | null
 /** The parts of node:http's parser (lib/_http_common.js) that resumeAfterUpgrade uses. */
 interface Parser { execute(data: Buffer): unknown; getCurrentBuffer(): Buffer; [callback: number]: unknown }
 
-/** The slot of node:http's parser callback that runs after each read it parsed, if this Node has it. */
-function executeCallbackSlot(): number | undefined {
+/** The slots of node:http's parser callbacks that run after each read it parsed and once a head is complete, if
+ * this Node has them. */
+function callbackSlots(): { execute?: number; headersComplete?: number } {
   try {
-    const slot = (createRequire(import.meta.url)('_http_common') as { HTTPParser?: { kOnExecute?: unknown } }).HTTPParser?.kOnExecute;
-    return typeof slot === 'number' ? slot : undefined;
+    const parser = (createRequire(import.meta.url)('_http_common') as { HTTPParser?: { kOnExecute?: unknown; kOnHeadersComplete?: unknown } }).HTTPParser;
+    const slot = (v: unknown): number | undefined => (typeof v === 'number' ? v : undefined);
+    return { execute: slot(parser?.kOnExecute), headersComplete: slot(parser?.kOnHeadersComplete) };
   } catch {
-    return undefined;
+    return {};
   }
+}
+
+const kWebSocketOnly = Symbol('switchboard.websocketOnly');
+type HeadersComplete = (this: Parser & { _headers?: string[] }, major: number, minor: number, headers: string[] | undefined, ...rest: unknown[]) => unknown;
+
+/**
+ * With an 'upgrade' listener, node:http hands every upgrade request to it; this router takes WebSocket ones only and
+ * serves the rest (h2c, say) as plain requests, as it did before. The head-complete callback is told "no upgrade" for
+ * those. node:http reuses parsers across connections, so a parser is wrapped once.
+ */
+function upgradeWebSocketOnly(parser: Parser, slot: number): void {
+  const original = parser[slot] as HeadersComplete | undefined;
+  if (typeof original !== 'function' || (original as unknown as Record<symbol, boolean>)[kWebSocketOnly]) return;
+  const wrapped: HeadersComplete = function (this, major, minor, headers, ...rest) {
+    // (method, url, statusCode, statusMessage, upgrade, shouldKeepAlive): upgrade is the fifth.
+    if (rest[4] === true && !isWebSocketUpgrade(headers ?? this._headers ?? [])) rest[4] = false;
+    return original.call(this, major, minor, headers, ...rest);
+  };
+  (wrapped as unknown as Record<symbol, boolean>)[kWebSocketOnly] = true;
+  parser[slot] = wrapped;
 }
 
 /**
@@ -136,7 +160,7 @@ function resumeAfterUpgrade(connection: Connection, parser: Parser, slot: number
   };
 }
 
-export function createNodeFront(intake: RequestIntake, opts: RouterOptions, log: Logger): HttpFront {
+export function createNodeFront(intake: RequestIntake, opts: RouterOptions, log: Logger, upgrades?: UpgradeTarget): HttpFront {
   const server = createServer({
     maxHeaderSize: opts.maxHeaderSize,
     headersTimeout: opts.headersTimeout,
@@ -153,12 +177,29 @@ export function createNodeFront(intake: RequestIntake, opts: RouterOptions, log:
   // One more than the router takes, so that a head with too many lines is seen, and refused, not cut short.
   server.maxHeadersCount = MAX_HEADER_LINES + 1;
 
-  const executeSlot = executeCallbackSlot();
+  const slots = callbackSlots();
   server.on('connection', (socket: FrontSocket) => {
     const connection = (socket[kConnection] = new Connection(socket));
     // node:http's own 'connection' listener, registered first, has given the socket its parser.
-    if (executeSlot !== undefined && socket.parser) resumeAfterUpgrade(connection, socket.parser, executeSlot);
+    if (slots.execute !== undefined && socket.parser) resumeAfterUpgrade(connection, socket.parser, slots.execute);
+    if (upgrades !== undefined && slots.headersComplete !== undefined && socket.parser) upgradeWebSocketOnly(socket.parser, slots.headersComplete);
   });
+  if (upgrades !== undefined) {
+    server.on('upgrade', (req: IncomingMessage, socket: FrontSocket, head: Buffer) => {
+      const connection = socket[kConnection];
+      const method = req.method ?? '';
+      const refused = checkHead(method, req.url ?? '', req.httpVersion, req.rawHeaders, opts.maxHeaderSize) ??
+        (connection !== undefined && connection.open > 0 ? { status: 400, reason: 'Bad Request', detail: 'a WebSocket handshake pipelined behind another request' } : undefined) ??
+        upgrades.check(method, req.httpVersion, req.rawHeaders);
+      if (refused !== undefined) {
+        log.debug({ status: refused.status, reason: refused.detail }, 'websocket handshake refused');
+        if (connection !== undefined) connection.refuse(refusal(refused.status, refused.reason, refused.detail, undefined, (refused as { headers?: string[] }).headers));
+        else socket.end(refusal(refused.status, refused.reason, refused.detail));
+        return;
+      }
+      upgrades.take(socket, method, req.url ?? '/', req.httpVersion, req.rawHeaders, head);
+    });
+  }
 
   /** Whether a request may go on: its connection still takes requests, and its head passes the checks both fronts make. */
   const admit = (req: IncomingMessage): Connection | undefined => {

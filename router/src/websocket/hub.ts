@@ -1,0 +1,116 @@
+// Every client WebSocket of the router: where the HTTP fronts hand over a checked upgrade, the limit on how many are
+// open, the mode each gets (mode.ts), the one sweep for close deadlines, and shutdown (close 1001 to all).
+import type { Socket } from 'node:net';
+import type { Logger } from 'pino';
+import type { RouterOptions } from '../options.js';
+import type { WorkerState } from '../workers/worker-pool.js';
+import type { MINIMAL } from '../workers/worker-link.js';
+import { checkUpgrade, type UpgradeRefusal, type UpgradeRequest } from './handshake.js';
+import { chooseMode, type ModeKind, type WebSocketMode } from './mode.js';
+import { WebSocketSession, type SessionHost } from './session.js';
+
+/** What the HTTP fronts see of the hub. */
+export interface UpgradeTarget {
+  /** Checks a WebSocket upgrade request; the refusal to send, or undefined when take() may follow. */
+  check(method: string, httpVersion: string, rawHeaders: readonly string[]): UpgradeRefusal | undefined;
+  /** Takes over the socket of a checked upgrade; `head` is what followed the request in its read. */
+  take(socket: Socket, method: string, url: string, httpVersion: string, rawHeaders: readonly string[], head: Buffer): void;
+}
+
+/** Builds the mode of each kind for a session. */
+export type ModeFactories = Readonly<Record<ModeKind, (session: WebSocketSession) => WebSocketMode>>;
+
+const SWEEP_MS = 1000;
+
+export class WebSocketHub implements UpgradeTarget, SessionHost {
+  readonly maxMessage: number;
+  readonly maxBuffer: number;
+  readonly log: Logger;
+  readonly #max: number;
+  readonly #sessions = new Set<WebSocketSession>();
+  /** Sessions with a close deadline: the sweep walks these only. */
+  readonly #timed = new Set<WebSocketSession>();
+  readonly #prefix: string;
+  #next = 0;
+  #sweep: NodeJS.Timeout | undefined;
+  #closing = false;
+  #modes: ModeFactories | undefined;
+  /** Where the socket's opening stream would go now, for chooseMode. */
+  #target: () => WorkerState | typeof MINIMAL | undefined = () => undefined;
+
+  constructor(opts: Pick<RouterOptions, 'maxWsMessage' | 'maxWsBuffer' | 'maxWebSockets'>, session: string, log: Logger) {
+    this.maxMessage = opts.maxWsMessage;
+    this.maxBuffer = opts.maxWsBuffer;
+    this.#max = opts.maxWebSockets;
+    this.#prefix = session;
+    this.log = log;
+  }
+
+  /** The modes, and how to see where a new socket's opening stream would go (set once the router's parts exist). */
+  useModes(modes: ModeFactories, target: () => WorkerState | typeof MINIMAL | undefined): void {
+    this.#modes = modes;
+    this.#target = target;
+  }
+
+  get size(): number {
+    return this.#sessions.size;
+  }
+
+  check(method: string, httpVersion: string, rawHeaders: readonly string[]): UpgradeRefusal | undefined {
+    if (this.#closing) return { status: 503, reason: 'Service Unavailable', detail: 'the router is shutting down' };
+    if (this.#sessions.size >= this.#max) {
+      this.log.warn({ limit: this.#max }, 'websocket refused: --max-websockets reached');
+      return { status: 503, reason: 'Service Unavailable', detail: `more than ${this.#max} WebSockets are open`, headers: ['retry-after', '1'] };
+    }
+    const key = checkUpgrade(method, httpVersion, rawHeaders);
+    return typeof key === 'string' ? undefined : key;
+  }
+
+  take(socket: Socket, method: string, url: string, httpVersion: string, rawHeaders: readonly string[], head: Buffer): void {
+    const key = checkUpgrade(method, httpVersion, rawHeaders) as string;
+    const request: UpgradeRequest = { method, url, httpVersion, rawHeaders, remoteAddress: socket.remoteAddress ?? '', key };
+    const session = new WebSocketSession(`${this.#prefix}-${(++this.#next).toString(36)}`, socket, request, head, this);
+    this.#sessions.add(session);
+    const kind = chooseMode(this.#target());
+    this.log.debug({ ws: session.id, url, mode: kind }, 'websocket handshake');
+    session.start(this.#modes![kind](session));
+  }
+
+  gone(session: WebSocketSession): void {
+    this.#sessions.delete(session);
+    this.#timed.delete(session);
+  }
+
+  timed(session: WebSocketSession): void {
+    this.#timed.add(session);
+    this.#sweep ??= setInterval(() => this.#expire(), SWEEP_MS).unref();
+  }
+
+  #expire(): void {
+    const now = Date.now();
+    for (const session of this.#timed) {
+      session.expire(now);
+      if (session.deadline === 0) this.#timed.delete(session);
+    }
+    if (this.#timed.size === 0) {
+      clearInterval(this.#sweep);
+      this.#sweep = undefined;
+    }
+  }
+
+  /** Shutdown: every socket gets close 1001 (going away); those still there after the close timeout are cut. */
+  close(): void {
+    this.#closing = true;
+    for (const session of this.#sessions) {
+      if (session.open) session.close(1001, 'router shutting down');
+      else session.destroy();
+    }
+  }
+
+  /** Cuts every socket still open. */
+  closeAll(): void {
+    for (const session of this.#sessions) session.destroy();
+    clearInterval(this.#sweep);
+    this.#sweep = undefined;
+  }
+}
