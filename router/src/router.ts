@@ -25,6 +25,8 @@ import { Liveness } from './workers/liveness.js';
 import { ReplyDemux } from './workers/reply-demux.js';
 import { MINIMAL, WorkerLink, type LinkEvents } from './workers/worker-link.js';
 import { WorkerPool } from './workers/worker-pool.js';
+import { WebSocketHub } from './websocket/hub.js';
+import { StreamMode } from './websocket/stream-mode.js';
 
 export interface RouterAddress { http: string; bind: string; control: string; publish?: string; publishPull?: string; publishSub?: string }
 
@@ -36,6 +38,7 @@ export class SwitchboardRouter {
   readonly #link: WorkerLink;
   readonly #dispatcher: Dispatcher;
   readonly #front: HttpFront;
+  readonly #hub: WebSocketHub;
   readonly #realtime: Realtime;
   readonly #publish: HttpPublish | undefined;
   readonly #zmqInputs: ZmqInputs;
@@ -100,9 +103,16 @@ export class SwitchboardRouter {
       gripPairs: () => signer?.pairs() ?? NO_PAIRS,
     };
     const intake = new RequestIntake(sink, opts);
+    const hub = (this.#hub = new WebSocketHub(opts, this.session, log));
+    const streamModeHost = { sink, worker: (peer: string | undefined) => (peer === undefined ? undefined : pool.get(peer)), maxMessage: opts.maxWsMessage, maxBuffer: opts.maxWsBuffer, log };
+    hub.useModes({
+      // Placeholder until the WebSocket-over-HTTP mode is merged in.
+      'over-http': (session) => ({ open: () => session.reject(501, [], 'WebSocket-over-HTTP is not built yet\n'), message() {}, ping() {}, pong() {}, close() {}, disconnect() {} }),
+      stream: (session) => new StreamMode(session, streamModeHost),
+    }, () => pool.pick(link.minimalPeers, false));
     const llhttp = opts.httpFront === 'node' ? undefined : loadLlhttp();
     if (llhttp === undefined && opts.httpFront !== 'node') log.warn('the llhttp binding inside this Node is not usable: falling back to node:http');
-    this.#front = llhttp ? createLlhttpFront(llhttp, intake, opts, log) : createNodeFront(intake, opts, log);
+    this.#front = llhttp ? createLlhttpFront(llhttp, intake, opts, log, hub) : createNodeFront(intake, opts, log, hub);
   }
 
   /** Which HTTP front serves clients: "llhttp" or "node:http". */
@@ -163,6 +173,7 @@ export class SwitchboardRouter {
     await this.#publish?.close();
     this.#zmqInputs.close();
     this.#realtime.close();
+    this.#hub.close();
     this.#front.closeAll();
     await closed;
     this.#link.close();

@@ -271,8 +271,10 @@ function toBuffer(data: SendData): Buffer {
   return Buffer.from(String(data), 'utf8');
 }
 
-/** Whether a stream is a WebSocket's: its request carries WebSocket events. */
+/** Whether a stream is a stream-mode WebSocket: the handshake's GET, its body WebSocket events. (An over-HTTP batch
+ * is a POST of events: it goes to the HTTP handler, where a GRIP library's WebSocketContext reads it.) */
 export function isWebSocketStream(stream: Stream): boolean {
+  if (stream.head.method !== 'GET') return false;
   const raw = stream.head.raw;
   for (let i = 0; i < raw.length; i += 2) if (raw[i] === 'content-type') return raw[i + 1].split(';')[0].trim().toLowerCase() === WEBSOCKET_EVENTS_TYPE;
   return false;

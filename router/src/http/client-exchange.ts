@@ -34,6 +34,8 @@ export interface ClientExchange {
   /** Stops and restarts reading the request body (flow control for uploads). */
   pauseBody(): void;
   resumeBody(): void;
+  /** A stream-mode WebSocket (websocket/stream-mode.ts): only a worker whose hello said `websocket: "stream"` takes it. */
+  readonly streamMode?: boolean;
 }
 
 /** An HTTP listener handing exchanges to a RequestIntake. */

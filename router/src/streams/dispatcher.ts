@@ -72,7 +72,7 @@ export class Dispatcher implements DrainListener {
 
   /** Where the stream may go now, if anywhere: a worker with credit whose socket is not congested. */
   #pick(stream: ProxyStream): WorkerState | typeof MINIMAL | undefined {
-    const target = this.#pool.pick(this.#link.minimalPeers, stream.streamingBody);
+    const target = this.#pool.pick(this.#link.minimalPeers, stream.streamingBody, stream.exchange.streamMode === true);
     if (target === undefined) return undefined;
     const to = target === MINIMAL ? MINIMAL : target.id;
     if (!this.#link.congested(to)) return target;

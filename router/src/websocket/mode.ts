@@ -53,6 +53,6 @@ export type ModeKind = 'over-http' | 'stream';
  * yet, and the socket waits in the queue as any request does). The default, and the only mode a worker that says
  * nothing gets, is WebSocket-over-HTTP; the long-stream mode fills in its branch here (hello `websocket: "stream"`).
  */
-export function chooseMode(_target: WorkerState | typeof MINIMAL | undefined): ModeKind {
-  return 'over-http';
+export function chooseMode(target: WorkerState | typeof MINIMAL | undefined): ModeKind {
+  return typeof target === 'object' && target.websocket === 'stream' ? 'stream' : 'over-http';
 }

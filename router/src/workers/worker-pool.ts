@@ -1,6 +1,6 @@
 // The extended-protocol workers the router knows (SPEC §5.2), their credit, and the round-robin choice of
 // where the next stream goes, including the minimal workers on the request endpoint.
-import type { WorkerHello } from '@switchboard/protocol';
+import type { WebSocketMode, WorkerHello } from '@switchboard/protocol';
 import { MINIMAL, type Peer } from './worker-link.js';
 import type { ProxyStream } from '../streams/proxy-stream.js';
 
@@ -20,6 +20,8 @@ export interface WorkerState {
   unresponsive: boolean;
   /** Sent GOAWAY: gets no new streams. */
   draining: boolean;
+  /** How it takes WebSockets (hello `websocket`): "stream" holds sockets on one stream each (websocket/stream-mode.ts). */
+  websocket: WebSocketMode;
   /** Streams it holds: the router's own count is the credit that matters. */
   readonly streams: Set<ProxyStream>;
 }
@@ -43,13 +45,14 @@ export class WorkerPool {
     let worker = this.#workers.get(id);
     const isNew = worker === undefined;
     if (worker === undefined) {
-      worker = { id, name: hello.name, maxStreams: 0, window: 0, lastSeen: now, pingedAt: 0, pingUnanswered: false, unresponsive: false, draining: false, streams: new Set() };
+      worker = { id, name: hello.name, maxStreams: 0, window: 0, lastSeen: now, pingedAt: 0, pingUnanswered: false, unresponsive: false, draining: false, websocket: 'http', streams: new Set() };
       this.#workers.set(id, worker);
       this.#list.push(worker);
     }
     worker.name = String(hello.name ?? id);
     worker.maxStreams = hello.maxStreams;
     worker.window = hello.window;
+    worker.websocket = hello.websocket ?? 'http';
     worker.lastSeen = now;
     return { worker, isNew };
   }
@@ -74,19 +77,21 @@ export class WorkerPool {
   /**
    * The next target with free credit, round robin over extended workers and the minimal workers' DEALER
    * (which ZeroMQ itself spreads over its peers, so it gets one turn per connected minimal worker).
-   * `extendedOnly` is for streams whose body must stream: only the control socket can carry it.
+   * `extendedOnly` is for streams whose body must stream: only the control socket can carry it. `streamMode`: a
+   * stream-mode WebSocket, only for workers that said `websocket: "stream"`.
    * Two passes over the workers instead of a list of candidates: this runs once per request.
    */
-  pick(minimalPeers: number, extendedOnly: boolean): WorkerState | typeof MINIMAL | undefined {
+  pick(minimalPeers: number, extendedOnly: boolean, streamMode = false): WorkerState | typeof MINIMAL | undefined {
     const list = this.#list;
+    const take = streamMode ? canHoldSocket : canTake;
     let ready = 0;
-    for (let k = 0; k < list.length; k++) if (canTake(list[k])) ready++;
-    const slots = ready + (extendedOnly ? 0 : minimalPeers);
+    for (let k = 0; k < list.length; k++) if (take(list[k])) ready++;
+    const slots = ready + (extendedOnly || streamMode ? 0 : minimalPeers);
     if (slots === 0) return undefined;
     let i = this.#turn++ % slots;
     if (this.#turn > 0x3fffffff) this.#turn = 0;
     if (i >= ready) return MINIMAL;
-    for (let k = 0; k < list.length; k++) if (canTake(list[k]) && i-- === 0) return list[k];
+    for (let k = 0; k < list.length; k++) if (take(list[k]) && i-- === 0) return list[k];
     return undefined;
   }
 
@@ -97,4 +102,8 @@ export class WorkerPool {
 
 function canTake(w: WorkerState): boolean {
   return !w.draining && !w.unresponsive && w.streams.size < w.maxStreams;
+}
+
+function canHoldSocket(w: WorkerState): boolean {
+  return w.websocket === 'stream' && canTake(w);
 }
