@@ -17,11 +17,12 @@ import { ProxyStream, type StreamHost } from '../streams/proxy-stream.js';
 import type { Peer } from '../workers/worker-link.js';
 import type { WorkerState } from '../workers/worker-pool.js';
 import type { WebSocketControl, WebSocketMode } from './mode.js';
+import { CLOSE_TIMEOUT } from './session.js';
 
 /** What stream mode needs from the router. */
 export interface StreamModeHost {
   /** Where its stream goes, as any request's. */
-  readonly sink: Pick<RequestSink, 'nextStreamId' | 'dispatch' | 'uploadChunk'> & StreamHost;
+  readonly sink: Pick<RequestSink, 'nextStreamId' | 'dispatch' | 'uploadChunk' | 'uploadEnd'> & StreamHost;
   /** The worker holding a stream (to know later whether it said goodbye). */
   worker(peer: Peer | undefined): WorkerState | undefined;
   /** Largest message a socket carries, bytes (--max-ws-message): an event past it from a worker breaks the stream. */
@@ -64,6 +65,8 @@ export class StreamMode implements WebSocketMode, ClientExchange, EventVisitor {
   #worker: WorkerState | undefined;
   /** A send() in the current write() found the client behind: ProxyStream waits for drained(). */
   #behind = false;
+  /** The worker's CLOSE went to the client (its content): the socket's end then answers it. */
+  #workerClose: Buffer | null | undefined;
 
   constructor(control: WebSocketControl, host: StreamModeHost) {
     this.#control = control;
@@ -212,6 +215,7 @@ export class StreamMode implements WebSocketMode, ClientExchange, EventVisitor {
         control.ping(content ?? Buffer.alloc(0));
         return;
       case 'CLOSE': {
+        this.#workerClose ??= content;
         const code = content !== null && content.length >= 2 ? content.readUInt16BE(0) : 1005;
         control.close(code, content !== null && content.length > 2 ? content.toString('utf8', 2) : '');
         return;
@@ -257,10 +261,25 @@ export class StreamMode implements WebSocketMode, ClientExchange, EventVisitor {
     this.#upload(encodeEvent('CLOSE', closeContent(code === 1005 ? undefined : code, reason)));
   }
 
-  /** The socket is gone: the stream ends (RST_STREAM CANCEL), unless its worker ended it first. */
+  /**
+   * The socket is gone: the stream ends (RST_STREAM CANCEL), unless its worker ended it first. After the worker's own
+   * CLOSE, the session ends the socket once the client answers (RFC 6455 §7.1.1) and says no more: the worker hears
+   * that answer as a CLOSE with its own code, as a client echoes it (§5.5.1), so its socket closes cleanly too.
+   */
   disconnect(): void {
     this.#reply = Reply.DONE;
-    this.#stream?.clientGone();
+    const stream = this.#stream;
+    if (stream === undefined) return;
+    if (this.#workerClose !== undefined && stream.withWorker && stream.upload !== undefined) {
+      // The CLOSE, then the FIN: the worker ends its side. (A reset now would drop the CLOSE unsent.) One that does
+      // not within the close timeout is reset.
+      this.#upload(encodeEvent('CLOSE', this.#workerClose));
+      stream.endBody();
+      this.#host.sink.uploadEnd(stream);
+      setTimeout(clientGone, CLOSE_TIMEOUT, stream).unref();
+      return;
+    }
+    stream.clientGone();
   }
 
   drained(): void {
@@ -277,6 +296,10 @@ export class StreamMode implements WebSocketMode, ClientExchange, EventVisitor {
     this.#host.log.warn({ ws: this.#control.id, queued, limit: this.#host.maxBuffer }, 'websocket worker not reading its events: closing 1013');
     this.#control.close(1013, 'worker overloaded');
   }
+}
+
+function clientGone(stream: ProxyStream): void {
+  stream.clientGone();
 }
 
 function contentType(headers: readonly string[]): string {

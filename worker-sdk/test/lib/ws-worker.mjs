@@ -2,8 +2,9 @@
 //   node ws-worker.mjs <connect> <control> [name]
 // Paths: /echo echoes each message as it came (text or binary); a text message "close <code> <reason>" makes the
 // worker close with that code; "terminate" resets the stream. /refuse is refused with 403. /flood sends 16 KiB
-// binary messages, each once the last one's callback came, and logs where the window stopped it. Each socket's
-// 'close' is a log line. Log lines are JSON on stdout, as the harness reads them.
+// binary messages, each once the last one's callback came, and logs 'flood stalled' when one's callback has not come
+// for a second (the window is shut: the client reads nothing), 'flood flowing' when it comes. Each socket's 'close' is
+// a log line. Log lines are JSON on stdout, as the harness reads them.
 import { Worker } from '@switchboard/worker-sdk';
 
 const [connect, control, name = 'ws-worker'] = process.argv.slice(2);
@@ -42,26 +43,30 @@ worker.websocket((socket, req) => {
   handleProtocols: (protocols) => (protocols.has('chat') ? 'chat' : false),
 });
 
-/** Sends until the window stops it; logs the bytes sent then, and again each time the client catches up. */
+/** Sends until the window stops it; logs the bytes sent then, and again once the client catches up. */
 function flood(socket) {
   let sent = 0;
-  let blocked = false;
+  let stalled = false;
+  let timer;
   const next = () => {
     if (socket.readyState !== socket.OPEN) return;
+    // A send whose callback takes this long waits for window: a stall, not a round trip.
+    timer = setTimeout(() => {
+      stalled = true;
+      log({ msg: 'flood stalled', sent, buffered: socket.bufferedAmount, rss: process.memoryUsage().rss });
+    }, 1000);
     socket.send(FLOOD_CHUNK, (err) => {
+      clearTimeout(timer);
       if (err) return;
       sent += FLOOD_CHUNK.length;
-      if (blocked) {
-        blocked = false;
+      if (stalled) {
+        stalled = false;
         log({ msg: 'flood flowing', sent });
       }
       next();
     });
-    if (socket.bufferedAmount > 0 && !blocked) {
-      blocked = true;
-      log({ msg: 'flood blocked', sent, buffered: socket.bufferedAmount, rss: process.memoryUsage().rss });
-    }
   };
+  socket.on('close', () => clearTimeout(timer));
   next();
 }
 
