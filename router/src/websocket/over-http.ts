@@ -175,6 +175,7 @@ export class OverHttpMode implements WebSocketMode, BatchOwner, Subscriber {
     stream.endBody();
     if (this.#pollTimer !== undefined) clearTimeout(this.#pollTimer);
     this.#pollTimer = undefined;
+    this.#host.log.debug({ ws: this.#ws.id, stream: stream.id, events: events.length, replayed }, 'websocket batch sent');
     sink.dispatch(stream);
   }
 

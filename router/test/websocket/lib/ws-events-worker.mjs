@@ -5,8 +5,10 @@
 //   /echo       accepts; echoes TEXT and BINARY; answers CLOSE with the same CLOSE
 //   /grip?c=CH  accepts with `Sec-WebSocket-Extensions: grip`, subscribes to CH and says "m:hi"; then by message:
 //               "detach", "unsub", "meta:NAME=VALUE" (Set-Meta-NAME), "ka" (keep-alive "tick" every second),
-//               "poll" (Keep-Alive-Interval: 1), "bare" (a message without the m: prefix), "die" (exits mid-batch),
+//               "poll" (Keep-Alive-Interval: 1), "bare" (a message without the m: prefix), "die" (a worker named
+//               mortal-* exits mid-batch; others echo it), "inband:TEXT" (publishes ws-message TEXT on CH in-band),
 //               "close" (CLOSE 4001 "bye"); anything else echoed with "m:"
+// Every reply carries x-from-worker: NAME.
 //   /reject     answers OPEN with 403 "go away"
 //   /noopen     answers OPEN with a TEXT event only
 import { Worker } from '@switchboard/worker-sdk';
@@ -57,7 +59,7 @@ await worker.fetch(async (request) => {
     replayed: request.headers.get('content-bytes-replayed'), meta, extensions: request.headers.get('sec-websocket-extensions'),
     contentType: request.headers.get('content-type'), accept: request.headers.get('accept'), key: request.headers.get('sec-websocket-key'),
   });
-  const headers = { 'content-type': 'application/websocket-events' };
+  const headers = { 'content-type': 'application/websocket-events', 'x-from-worker': name };
   const out = [];
   if (url.pathname === '/reject') return new Response('go away\n', { status: 403, headers: { 'x-why': 'test' } });
   if (url.pathname === '/noopen') return new Response(encode([['TEXT', 'hello']]), { headers });
@@ -81,7 +83,11 @@ await worker.fetch(async (request) => {
       } else if (text === 'ka') out.push(control_({ type: 'keep-alive', content: 'tick', timeout: 1, mode: 'interval' }), ['TEXT', 'm:ka on']);
       else if (text === 'poll') { headers['keep-alive-interval'] = '1'; out.push(['TEXT', 'm:polling']); }
       else if (text === 'bare') out.push(['TEXT', 'no prefix'], ['TEXT', 'm:after bare']);
-      else if (text === 'die') { log({ msg: 'dying', worker: name }); process.exit(1); }
+      else if (text === 'die' && name.startsWith('mortal')) { log({ msg: 'dying', worker: name }); process.exit(1); }
+      else if (text.startsWith('inband:')) {
+        const receivers = await worker.publish(url.searchParams.get('c') ?? 'room', { 'ws-message': { content: text.slice(7) } });
+        out.push(['TEXT', `m:published to ${receivers}`]);
+      }
       else if (text === 'close') out.push(['CLOSE', Buffer.concat([Buffer.from([0x0f, 0xa1]), Buffer.from('bye')])]);
       else out.push([type, Buffer.concat([Buffer.from('m:'), content])]);
     } else if (type === 'CLOSE') out.push(['CLOSE', content]);
