@@ -5,6 +5,8 @@
 //   its stream, which writes the HTTP response; workers/liveness watches the workers meanwhile.
 //   A reply carrying GRIP instructions hands its client to realtime/ (held until a publish or its timeout); publishes
 //   come in through realtime/http-publish (--publish-listen) or in-band on the control socket (reply-demux).
+//   A WebSocket upgrade leaves the front for websocket/hub; its socket's events go to workers in batches, each an
+//   ordinary proxy-stream (websocket/over-http), and a subscribed socket takes publishes from the realtime index.
 import { randomBytes } from 'node:crypto';
 import { GripSigner } from './realtime/grip-sig.js';
 import { HttpPublish } from './realtime/http-publish.js';
@@ -26,6 +28,7 @@ import { ReplyDemux } from './workers/reply-demux.js';
 import { MINIMAL, WorkerLink, type LinkEvents } from './workers/worker-link.js';
 import { WorkerPool } from './workers/worker-pool.js';
 import { WebSocketHub } from './websocket/hub.js';
+import { OverHttpMode } from './websocket/over-http.js';
 import { StreamMode } from './websocket/stream-mode.js';
 
 export interface RouterAddress { http: string; bind: string; control: string; publish?: string; publishPull?: string; publishSub?: string }
@@ -38,10 +41,10 @@ export class SwitchboardRouter {
   readonly #link: WorkerLink;
   readonly #dispatcher: Dispatcher;
   readonly #front: HttpFront;
-  readonly #hub: WebSocketHub;
   readonly #realtime: Realtime;
   readonly #publish: HttpPublish | undefined;
   readonly #zmqInputs: ZmqInputs;
+  readonly #websockets: WebSocketHub;
   #closing = false;
   /** Names this router's sockets to the allow list's ZAP handler, which every router in the process shares (set even
    * with no list: see worker-link.ts). */
@@ -103,16 +106,16 @@ export class SwitchboardRouter {
       gripPairs: () => signer?.pairs() ?? NO_PAIRS,
     };
     const intake = new RequestIntake(sink, opts);
-    const hub = (this.#hub = new WebSocketHub(opts, this.session, log));
-    const streamModeHost = { sink, worker: (peer: string | undefined) => (peer === undefined ? undefined : pool.get(peer)), maxMessage: opts.maxWsMessage, maxBuffer: opts.maxWsBuffer, log };
-    hub.useModes({
-      // Placeholder until the WebSocket-over-HTTP mode is merged in.
-      'over-http': (session) => ({ open: () => session.reject(501, [], 'WebSocket-over-HTTP is not built yet\n'), message() {}, ping() {}, pong() {}, close() {}, disconnect() {} }),
-      stream: (session) => new StreamMode(session, streamModeHost),
+    const websockets = (this.#websockets = new WebSocketHub(opts, this.session, log));
+    const overHttp = { sink, index: realtime.index, log };
+    const streamMode = { sink, worker: (peer: string | undefined) => (peer === undefined ? undefined : pool.get(peer)), maxMessage: opts.maxWsMessage, log };
+    websockets.useModes({
+      'over-http': (session) => new OverHttpMode(session, overHttp),
+      stream: (session) => new StreamMode(session, streamMode),
     }, () => pool.pick(link.minimalPeers, false));
     const llhttp = opts.httpFront === 'node' ? undefined : loadLlhttp();
     if (llhttp === undefined && opts.httpFront !== 'node') log.warn('the llhttp binding inside this Node is not usable: falling back to node:http');
-    this.#front = llhttp ? createLlhttpFront(llhttp, intake, opts, log, hub) : createNodeFront(intake, opts, log, hub);
+    this.#front = llhttp ? createLlhttpFront(llhttp, intake, opts, log, websockets) : createNodeFront(intake, opts, log, websockets);
   }
 
   /** Which HTTP front serves clients: "llhttp" or "node:http". */
@@ -152,6 +155,11 @@ export class SwitchboardRouter {
     return this.#table.size;
   }
 
+  /** Client WebSockets open now. */
+  get webSockets(): number {
+    return this.#websockets.size;
+  }
+
   /** Clients held by GRIP instructions now. */
   get heldClients(): number {
     return this.#realtime.held;
@@ -163,6 +171,7 @@ export class SwitchboardRouter {
     this.#closing = true;
     this.#dispatcher.refuseNew();
     const closed = this.#front.close();
+    this.#websockets.close();
     if (this.#table.size > 0) {
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, grace);
@@ -173,7 +182,7 @@ export class SwitchboardRouter {
     await this.#publish?.close();
     this.#zmqInputs.close();
     this.#realtime.close();
-    this.#hub.close();
+    this.#websockets.closeAll();
     this.#front.closeAll();
     await closed;
     this.#link.close();

@@ -26,6 +26,9 @@ export interface WsMessageFormat {
   action: FormatAction;
   content: Buffer;
   binary: boolean;
+  /** `action: close`: the close frame's code and reason (none: a close frame without a code). */
+  code?: number;
+  reason?: string;
 }
 
 export interface PublishItem {
@@ -80,6 +83,33 @@ function content(v: unknown, what: string): { action: FormatAction; content: Buf
   return { action: a, content: c, v };
 }
 
+// RFC 6455 §7.4: the close codes an endpoint may send (1005, 1006 and 1015 are never sent).
+const isSendableCloseCode = (c: number): boolean => (c >= 1000 && c <= 1014 && c !== 1004 && c !== 1005 && c !== 1006) || (c >= 3000 && c <= 4999);
+
+function wsMessage(v: unknown): WsMessageFormat {
+  const what = "'ws-message'";
+  if (isObject(v) && action(v, what) === 'close') {
+    const out: WsMessageFormat = { action: 'close', content: Buffer.alloc(0), binary: false };
+    if (v.code !== undefined) {
+      if (typeof v.code !== 'number' || !Number.isInteger(v.code)) throw fail(`${what} contains 'code' with wrong type`);
+      if (!isSendableCloseCode(v.code)) throw fail(`${what} contains 'code' with invalid value`);
+      out.code = v.code;
+    }
+    const reason = optionalString(v, 'reason', what);
+    if (reason !== undefined) {
+      if (out.code === undefined) throw fail(`${what} contains 'reason' without 'code'`);
+      if (Buffer.byteLength(reason) > 123) throw fail(`${what} contains 'reason' longer than 123 bytes`);
+      out.reason = reason;
+    }
+    return out;
+  }
+  const s = content(v, what);
+  const type = optionalString(s.v, 'type', what);
+  if (type !== undefined && type !== 'text' && type !== 'binary') throw fail(`${what} contains 'type' with unknown value`);
+  const binary = type === undefined ? s.v['content-bin'] !== undefined || s.v.content instanceof Uint8Array : type === 'binary';
+  return { action: s.action, content: s.content, binary };
+}
+
 /** One item; throws PublishError with Pushpin's wording. `channel`: the channel a ZeroMQ SUB message named in its
  * first part, which the item then need not repeat. */
 export function parseItem(v: unknown, subChannel?: string): PublishItem {
@@ -102,10 +132,7 @@ export function parseItem(v: unknown, subChannel?: string): PublishItem {
     const s = content(formats['http-stream'], "'http-stream'");
     item.httpStream = { action: s.action, content: s.content };
   }
-  if (formats['ws-message'] !== undefined) {
-    const s = content(formats['ws-message'], "'ws-message'");
-    item.wsMessage = { action: s.action, content: s.content, binary: s.v['content-bin'] !== undefined || s.v.content instanceof Uint8Array };
-  }
+  if (formats['ws-message'] !== undefined) item.wsMessage = wsMessage(formats['ws-message']);
   if (!item.httpResponse && !item.httpStream && !item.wsMessage) throw fail('no formats specified');
   if (v.meta !== undefined) {
     if (!isObject(v.meta)) throw fail(`${what} contains 'meta' with wrong type`);

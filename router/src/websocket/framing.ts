@@ -14,7 +14,7 @@ export interface Receiver {
 }
 
 interface ReceiverClass {
-  new (options: { isServer: boolean; maxPayload: number; allowSynchronousEvents: boolean; binaryType: 'nodebuffer' }): Receiver;
+  new (options: { isServer: boolean; maxPayload: number; maxFragments: number; maxBufferedChunks: number; allowSynchronousEvents: boolean; binaryType: 'nodebuffer' }): Receiver;
 }
 
 interface FrameOptions { fin: boolean; opcode: number; mask: boolean; readOnly: boolean; rsv1: boolean }
@@ -32,9 +32,14 @@ export const enum Opcode {
   PONG = 0xa,
 }
 
-/** A server's receiver: client frames must be masked (§5.1); messages past `maxPayload` bytes are an error (1009). */
+// ws's WebSocketServer defaults: a message of a million 1-byte fragments would otherwise keep a million buffers.
+const MAX_FRAGMENTS = 16 * 1024;
+const MAX_BUFFERED_CHUNKS = 256 * 1024;
+
+/** A server's receiver: client frames must be masked (§5.1); messages past `maxPayload` bytes are an error (1009),
+ * and so are more than MAX_FRAGMENTS fragments (1008). */
 export function createReceiver(maxPayload: number): Receiver {
-  return new ws.Receiver({ isServer: true, maxPayload, allowSynchronousEvents: true, binaryType: 'nodebuffer' });
+  return new ws.Receiver({ isServer: true, maxPayload, maxFragments: MAX_FRAGMENTS, maxBufferedChunks: MAX_BUFFERED_CHUNKS, allowSynchronousEvents: true, binaryType: 'nodebuffer' });
 }
 
 /** One unmasked, unfragmented frame (a server's frames are never masked, §5.1), as header then payload buffers. */
@@ -59,9 +64,11 @@ export function closePayload(code: number, reason: string): Buffer {
 const CLOSE_CODES: Readonly<Record<string, number>> = {
   WS_ERR_INVALID_UTF8: 1007,
   WS_ERR_UNSUPPORTED_MESSAGE_LENGTH: 1009,
+  WS_ERR_TOO_MANY_BUFFERED_PARTS: 1008,
 };
 
-/** The close code a receiver error is answered with: 1007 bad UTF-8, 1009 too big, else 1002 protocol error. */
+/** The close code a receiver error is answered with: 1007 bad UTF-8, 1009 too big, 1008 too many fragments, else
+ * 1002 protocol error. */
 export function closeCodeFor(err: { code?: string }): number {
   return (err.code !== undefined && CLOSE_CODES[err.code]) || 1002;
 }

@@ -40,8 +40,13 @@ export interface WebSocketControl {
   send(data: Buffer, binary: boolean): boolean;
   /** Sends a ping (keep-alive). */
   ping(data: Buffer): void;
-  /** Starts (or completes) the close handshake with `code` and `reason`. */
+  /** Starts (or completes) the close handshake with `code` and `reason` (1005: a close frame without a code). */
   close(code: number, reason: string): void;
+  /** Cuts the connection without a close handshake. */
+  destroy(): void;
+  /** Stops and restarts reading the client's frames (its events wait for the worker meanwhile). */
+  pauseReading(): void;
+  resumeReading(): void;
   /** The socket is accepted and not closing: messages may be sent. */
   readonly open: boolean;
 }

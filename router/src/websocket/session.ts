@@ -152,9 +152,17 @@ export class WebSocketSession implements WebSocketControl {
     this.#expectClose();
   }
 
-  /** Cuts the socket at once, telling the mode (shutdown uses close() first). */
+  /** Cuts the socket at once (shutdown uses close() first). */
   destroy(): void {
     this.#socket.destroy();
+  }
+
+  pauseReading(): void {
+    if (this.#state === SessionState.OPEN) this.#socket.pause();
+  }
+
+  resumeReading(): void {
+    if (this.#state === SessionState.OPEN) this.#socket.resume();
   }
 
   /** Writes frame buffers in one go; past maxBuffer unread, the client is cut rather than the router holding more. */

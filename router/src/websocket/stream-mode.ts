@@ -27,8 +27,6 @@ export interface StreamModeHost {
   worker(peer: Peer | undefined): WorkerState | undefined;
   /** Largest message a socket carries, bytes (--max-ws-message): an event past it from a worker breaks the stream. */
   readonly maxMessage: number;
-  /** Client events a worker may leave unread beyond its window, bytes (--max-ws-buffer): past it, close 1013. */
-  readonly maxBuffer: number;
   readonly log: Logger;
 }
 
@@ -191,9 +189,15 @@ export class StreamMode implements WebSocketMode, ClientExchange, EventVisitor {
     }
   }
 
-  // The client's bytes are the session's: it reads them only once the socket is accepted and frames them itself.
-  pauseBody(): void {}
-  resumeBody(): void {}
+  /** The worker's request window is spent: the client's frames wait unread (TCP holds the client back). */
+  pauseBody(): void {
+    this.#control.pauseReading();
+  }
+
+  /** The worker granted credit again (Upload.credit). */
+  resumeBody(): void {
+    this.#control.resumeReading();
+  }
 
   // ---- EventVisitor: the worker's events, for the client ----------------------------------------------------
 
@@ -286,15 +290,12 @@ export class StreamMode implements WebSocketMode, ClientExchange, EventVisitor {
     this.#stream?.drained();
   }
 
-  /** One client event to the worker, under its window; a worker that leaves too many unread gets the socket closed. */
+  /** One client event to the worker, under its window: once it is spent, the client is not read until credit comes
+   * (what is queued meanwhile is at most what the session had parsed from one read). */
   #upload(event: Buffer): void {
     const stream = this.#stream;
     if (stream === undefined || !stream.live || !stream.withWorker || stream.upload === undefined) return;
-    if (this.#host.sink.uploadChunk(stream, event)) return;
-    const queued = stream.upload.queuedBytes;
-    if (queued <= this.#host.maxBuffer || !this.#control.open) return;
-    this.#host.log.warn({ ws: this.#control.id, queued, limit: this.#host.maxBuffer }, 'websocket worker not reading its events: closing 1013');
-    this.#control.close(1013, 'worker overloaded');
+    if (!this.#host.sink.uploadChunk(stream, event)) this.pauseBody();
   }
 }
 

@@ -1,0 +1,236 @@
+// The WebSocket bench (issue 12), one scenario per run, targets side by side:
+//   node bench/dist/websocket.js idle   [--sockets 15000]                         router memory per idle socket
+//   node bench/dist/websocket.js echo   [--sockets 50] [--seconds 5] [--rounds 3]  router + stateless worker, plain ws, Pushpin
+//   node bench/dist/websocket.js fanout [--sockets 10000] [--publishes 20]        one ws-message publish to every socket
+// Clients are `ws` WebSockets in this process. The app behind each proxy is ws-events.ts (WebSocket-over-HTTP):
+// /echo for echo, /sub (subscribe to "bench", then detach) for idle and fan-out. Prints one JSON line per figure.
+import http from 'node:http';
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { fileURLToPath } from 'node:url';
+import WebSocket from 'ws';
+import { waitForHttp } from './http-check.js';
+import { freePort } from './ports.js';
+import { Child, stopAll } from './proc.js';
+import { cpuMs, processTree, rssKiB } from './procstat.js';
+import { pushpinConfig } from './pushpin-target.js';
+import { CLI, CLI_NODE_FLAGS } from './router-process.js';
+import { which } from './which.js';
+
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: {
+    sockets: { type: 'string' },
+    seconds: { type: 'string', default: '5' },
+    rounds: { type: 'string', default: '3' },
+    publishes: { type: 'string', default: '20' },
+    targets: { type: 'string' },
+  },
+});
+const scenario = positionals[0] ?? 'echo';
+const here = (file: string): string => fileURLToPath(new URL(file, import.meta.url));
+
+interface Target {
+  name: string;
+  url: string;
+  publishUrl?: string;
+  /** The proxy's processes (RSS, CPU). */
+  proxyPids: () => number[];
+  appPids: () => number[];
+  stop(): Promise<void>;
+}
+
+async function startRouter(): Promise<Target> {
+  const router = new Child(process.execPath, [...CLI_NODE_FLAGS, CLI, 'router', '--listen', '127.0.0.1:0', '--bind', 'tcp://127.0.0.1:*',
+    '--control-bind', 'tcp://127.0.0.1:*', '--publish-listen', '127.0.0.1:0', '--max-websockets', '19000', '--max-connections', '19500'], { name: 'router' });
+  const ready = JSON.parse(await router.waitForLine((l) => l.includes('"router listening"'), 30_000, 'router listening')) as Record<string, string>;
+  const worker = new Child(process.execPath, [here('./ws-worker.js'), ready.bind!, ready.control!, 'ws-1'], { name: 'worker' });
+  await router.waitForLine((l) => l.includes('"worker joined"'), 30_000, 'worker joined');
+  return {
+    name: 'router + stateless worker', url: `ws://${ready.http}`, publishUrl: `http://${ready.publish}/publish/`,
+    proxyPids: () => [router.pid], appPids: () => [worker.pid],
+    stop: async () => { await Promise.all([worker.stop(), router.stop()]); },
+  };
+}
+
+async function startBackend(kind: 'ws' | 'over-http'): Promise<{ child: Child; port: number }> {
+  const child = new Child(process.execPath, [here('./ws-backends.js'), kind], { name: `${kind} backend` });
+  const line = await child.waitForLine((l) => l.includes('"listening"'), 10_000, 'listening');
+  return { child, port: (JSON.parse(line) as { port: number }).port };
+}
+
+async function startPlainWs(): Promise<Target> {
+  const b = await startBackend('ws');
+  return { name: 'plain ws server', url: `ws://127.0.0.1:${b.port}`, proxyPids: () => [], appPids: () => [b.child.pid], stop: () => b.child.stop() };
+}
+
+async function startPushpin(): Promise<Target> {
+  if (!which('pushpin')) throw new Error('pushpin is not installed');
+  const dir = await mkdtemp(join(tmpdir(), 'ws-pushpin-'));
+  await Promise.all([mkdir(join(dir, 'run')), mkdir(join(dir, 'log'))]);
+  const b = await startBackend('over-http');
+  const ports = { http: await freePort(), pushIn: await freePort(), pushInSub: await freePort(), pushInHttp: await freePort(), command: await freePort() };
+  await writeFile(join(dir, 'pushpin.conf'), pushpinConfig(dir, ports));
+  await writeFile(join(dir, 'routes'), `* 127.0.0.1:${b.port},over_http\n`);
+  const pushpin = new Child(which('pushpin')!, ['--config', join(dir, 'pushpin.conf')], { name: 'pushpin' });
+  await waitForHttp(`http://127.0.0.1:${ports.http}/`, pushpin, 30_000);
+  return {
+    name: 'pushpin (over_http)', url: `ws://127.0.0.1:${ports.http}`, publishUrl: `http://127.0.0.1:${ports.pushInHttp}/publish/`,
+    proxyPids: () => processTree(pushpin.pid).map((p) => p.pid), appPids: () => [b.child.pid],
+    stop: async () => { await Promise.all([pushpin.stop(), b.child.stop()]); },
+  };
+}
+
+const STARTERS: Record<string, () => Promise<Target>> = { router: startRouter, ws: startPlainWs, pushpin: startPushpin };
+
+const rss = (pids: number[]): number => pids.reduce((sum, pid) => sum + (rssKiB(pid) ?? 0), 0);
+const cpu = (pids: number[]): number => pids.reduce((sum, pid) => sum + (cpuMs(pid) ?? 0), 0);
+const pct = (sorted: number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Opens n sockets, 200 connecting at once; resolves once every one is open. */
+async function openMany(url: string, n: number): Promise<WebSocket[]> {
+  const out: WebSocket[] = [];
+  for (let i = 0; i < n; i += 200) {
+    await Promise.all(Array.from({ length: Math.min(200, n - i) }, () => new Promise<void>((resolve, reject) => {
+      const ws = new WebSocket(url, { perMessageDeflate: false });
+      ws.once('open', () => resolve());
+      ws.once('error', reject);
+      out.push(ws);
+    })));
+  }
+  return out;
+}
+
+async function idle(t: Target, n: number): Promise<void> {
+  await sleep(1000);
+  const base = rss(t.proxyPids());
+  const appBase = rss(t.appPids());
+  const socks = await openMany(`${t.url}/sub`, n);
+  await sleep(2000);
+  const held = rss(t.proxyPids());
+  const app = rss(t.appPids());
+  // One message each: every socket then has had a frame receiver (a detached socket's message goes nowhere).
+  for (const ws of socks) ws.send('x');
+  await sleep(2000);
+  const afterMessage = rss(t.proxyPids());
+  console.log(JSON.stringify({
+    scenario: 'idle', target: t.name, sockets: n, proxyKiBPerSocket: +((held - base) / n).toFixed(2),
+    proxyKiBPerSocketAfterOneMessage: +((afterMessage - base) / n).toFixed(2), appKiBPerSocket: +((app - appBase) / n).toFixed(2),
+    proxyRssMiB: +(afterMessage / 1024).toFixed(1),
+  }));
+  for (const ws of socks) ws.terminate();
+}
+
+/** Closed loop on each socket: send, wait for the echo, send again, for `seconds`. */
+async function echo(t: Target, n: number, seconds: number): Promise<Record<string, number>> {
+  const socks = await openMany(`${t.url}/echo`, n);
+  const latencies: number[] = [];
+  let stop = false;
+  const payload = 'x'.repeat(64);
+  const cpu0 = cpu([...t.proxyPids(), ...t.appPids()]);
+  const proxy0 = cpu(t.proxyPids());
+  const t0 = performance.now();
+  await Promise.all(socks.map((ws) => new Promise<void>((resolve) => {
+    let sentAt = 0;
+    const send = (): void => { sentAt = performance.now(); ws.send(payload); };
+    ws.on('message', () => {
+      latencies.push(performance.now() - sentAt);
+      if (stop) resolve(); else send();
+    });
+    send();
+  })).concat([sleep(seconds * 1000).then(() => { stop = true; })]));
+  const elapsed = (performance.now() - t0) / 1000;
+  const proxyCpu = cpu(t.proxyPids()) - proxy0;
+  const allCpu = cpu([...t.proxyPids(), ...t.appPids()]) - cpu0;
+  for (const ws of socks) ws.terminate();
+  const sorted = latencies.sort((a, b) => a - b);
+  return {
+    msgsPerS: Math.round(latencies.length / elapsed), p50Ms: +pct(sorted, 50).toFixed(2), p99Ms: +pct(sorted, 99).toFixed(2),
+    proxyCpuUsPerMsg: +((proxyCpu * 1000) / latencies.length).toFixed(1), allCpuUsPerMsg: +((allCpu * 1000) / latencies.length).toFixed(1),
+  };
+}
+
+const agent = new http.Agent({ keepAlive: true });
+function publish(url: string, n: number): Promise<void> {
+  const body = JSON.stringify({ items: [{ channel: 'bench', formats: { 'ws-message': { content: `publish ${n}` } } }] });
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, { method: 'POST', agent, headers: { 'content-type': 'application/json' } }, (res) => {
+      res.resume();
+      res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new Error(`publish: ${res.statusCode}`))));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+async function fanout(t: Target, n: number, publishes: number): Promise<void> {
+  const socks = await openMany(`${t.url}/sub`, n);
+  await sleep(2000); // Pushpin subscribes asynchronously (its handler); the router before the 101 is even sent
+  const latencies: number[] = [];
+  for (let i = 1; i <= publishes; i++) {
+    let received = 0;
+    const want = `publish ${i}`;
+    const t0 = performance.now();
+    const arrived = new Promise<number>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`publish ${i}: ${received} of ${n} sockets got it within 60 s`)), 60_000);
+      for (const ws of socks) {
+        ws.once('message', (data) => {
+          if (data.toString() === want && ++received === n) { clearTimeout(timer); resolve(performance.now()); }
+        });
+      }
+    });
+    await publish(t.publishUrl!, i);
+    latencies.push((await arrived) - t0);
+    await sleep(200);
+  }
+  for (const ws of socks) ws.terminate();
+  const sorted = [...latencies].sort((a, b) => a - b);
+  console.log(JSON.stringify({ scenario: 'fanout', target: t.name, sockets: n, publishes, p50LastMs: +pct(sorted, 50).toFixed(1), p99LastMs: +pct(sorted, 99).toFixed(1), all: latencies.map((l) => +l.toFixed(1)) }));
+}
+
+async function main(): Promise<void> {
+  const defaults: Record<string, string> = { idle: 'router', echo: 'router,ws,pushpin', fanout: 'router,pushpin' };
+  const names = (values.targets ?? defaults[scenario] ?? 'router').split(',');
+  try {
+    if (scenario === 'echo') {
+      // Targets stay up; rounds interleave them so that the machine's noise hits each alike.
+      const targets: Target[] = [];
+      for (const name of names) targets.push(await STARTERS[name]!());
+      const results = new Map<string, Record<string, number>[]>();
+      for (let round = 0; round < Number(values.rounds); round++) {
+        for (let k = 0; k < targets.length; k++) {
+          const target = targets[(k + round) % targets.length]!;
+          const r = await echo(target, Number(values.sockets ?? 50), Number(values.seconds));
+          results.set(target.name, [...(results.get(target.name) ?? []), r]);
+        }
+      }
+      for (const [name, runs] of results) {
+        const median = (key: string): number => [...runs.map((r) => r[key]!)].sort((a, b) => a - b)[Math.floor(runs.length / 2)]!;
+        console.log(JSON.stringify({ scenario: 'echo', target: name, sockets: Number(values.sockets ?? 50), rounds: runs.length,
+          msgsPerS: median('msgsPerS'), p50Ms: median('p50Ms'), p99Ms: median('p99Ms'), proxyCpuUsPerMsg: median('proxyCpuUsPerMsg'), allCpuUsPerMsg: median('allCpuUsPerMsg') }));
+      }
+      await Promise.all(targets.map((target) => target.stop()));
+      return;
+    }
+    for (const name of names) {
+      const target = await STARTERS[name]!();
+      try {
+        if (scenario === 'idle') await idle(target, Number(values.sockets ?? 15000));
+        else await fanout(target, Number(values.sockets ?? 10000), Number(values.publishes));
+      } finally {
+        await target.stop();
+      }
+    }
+  } finally {
+    await stopAll();
+  }
+}
+
+main().catch(async (err: unknown) => {
+  console.error(err);
+  await stopAll();
+  process.exit(1);
+});

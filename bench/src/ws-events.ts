@@ -1,0 +1,53 @@
+// The stateless WebSocket app of the WebSocket bench, as Pushpin's WebSocket-over-HTTP protocol has it: one batch of
+// events in, the reply's events out. Shared by the Switchboard worker (ws-worker.ts) and the node:http backend behind
+// Pushpin (ws-backends.ts), so both proxies front the same app.
+//   /echo   accepts, echoes TEXT and BINARY, answers CLOSE
+//   /sub    accepts with the grip extension, subscribes to channel "bench" and detaches (idle and fan-out sockets)
+
+export interface BatchReply { headers: Record<string, string>; body: Buffer }
+
+function decode(buf: Buffer): Array<[string, Buffer | null]> {
+  const out: Array<[string, Buffer | null]> = [];
+  let at = 0;
+  while (at < buf.length) {
+    const eol = buf.indexOf('\r\n', at);
+    if (eol === -1) break;
+    const line = buf.toString('latin1', at, eol);
+    at = eol + 2;
+    const sp = line.indexOf(' ');
+    if (sp === -1) { out.push([line, null]); continue; }
+    const len = parseInt(line.slice(sp + 1), 16);
+    out.push([line.slice(0, sp), buf.subarray(at, at + len)]);
+    at += len + 2;
+  }
+  return out;
+}
+
+function encode(events: Array<[string, Buffer | string | null]>): Buffer {
+  const parts: Buffer[] = [];
+  for (const [type, content] of events) {
+    if (content === null) parts.push(Buffer.from(`${type}\r\n`));
+    else {
+      const c = Buffer.from(content);
+      parts.push(Buffer.from(`${type} ${c.length.toString(16)}\r\n`), c, Buffer.from('\r\n'));
+    }
+  }
+  return Buffer.concat(parts);
+}
+
+export function answerBatch(path: string, body: Buffer): BatchReply {
+  const headers: Record<string, string> = { 'content-type': 'application/websocket-events' };
+  const out: Array<[string, Buffer | string | null]> = [];
+  const sub = path.startsWith('/sub');
+  for (const [type, content] of decode(body)) {
+    if (type === 'OPEN') {
+      out.push(['OPEN', null]);
+      if (sub) {
+        headers['sec-websocket-extensions'] = 'grip';
+        out.push(['TEXT', 'c:{"type":"subscribe","channel":"bench"}'], ['TEXT', 'c:{"type":"detach"}']);
+      }
+    } else if (type === 'TEXT' || type === 'BINARY') out.push([type, content]);
+    else if (type === 'CLOSE') out.push(['CLOSE', content]);
+  }
+  return { headers, body: encode(out) };
+}
