@@ -66,7 +66,7 @@ const NOT_A_TRAILER = new Set([...HOP_BY_HOP, 'content-length']);
  * Several values arrive as repeated pairs (SPEC §3.3) and go out as one header line each; several Content-Length
  * values must all be the same number and are folded into one (RFC 9110 §8.6), anything else is refused.
  */
-export function replyHead(pairs: HeaderPairs): ReplyHead | string {
+export function replyHead(pairs: HeaderPairs, switching = false): ReplyHead | string {
   let status = 0;
   let length: string | undefined;
   const headers: string[] = [];
@@ -77,7 +77,10 @@ export function replyHead(pairs: HeaderPairs): ReplyHead | string {
     if (name.charCodeAt(0) === 58 /* ':' */) {
       if (name !== ':status') continue;
       if (status !== 0) return 'several :status values';
-      if (!STATUS.test(value)) return `:status ${JSON.stringify(value)} is not a final status 200-599`;
+      // A stream-mode WebSocket's worker may accept with 101 (websocket/stream-mode.ts): `switching`.
+      if (!STATUS.test(value) && !(switching && value.startsWith('101') && (value.length === 3 || value[3] === ' '))) {
+        return `:status ${JSON.stringify(value)} is not a final status 200-599`;
+      }
       status = Number(value.slice(0, 3));
       continue;
     }

@@ -298,12 +298,13 @@ export class ProxyStream {
   /** `window`: the response window for an extended worker; undefined for a minimal one (not flow-controlled). */
   onSynReply(frame: SynReplyFrame, window: ReceiveWindow | undefined): void {
     if (this.#state !== StreamState.SENT) return this.host.rejectReply(this, 'SYN_REPLY on a stream that already has one');
-    const head = replyHead(frame.headers);
+    const head = replyHead(frame.headers, this.exchange.streamMode === true);
     if (typeof head === 'string') return this.host.rejectReply(this, head);
     this.#state = StreamState.REPLYING;
     this.#window = window;
     this.#forgetRequest(); // it can no longer be sent elsewhere
     this.#head = head;
+    if (head.status === 101 && !this.#writeHead()) return; // a WebSocket accepted: its client hears it now
     if (isGripReply(head.headers)) this.#grip = [];
     if (frame.fin) this.#end();
   }

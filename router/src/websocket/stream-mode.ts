@@ -117,13 +117,16 @@ export class StreamMode implements WebSocketMode, ClientExchange, EventVisitor {
     return this.#reply !== Reply.NONE;
   }
 
+  /** The worker's reply: 101, or events (OPEN to come), accepts; anything else is the handshake's refusal. */
   writeHead(status: number, headers: string[]): void {
     this.#status = status;
     this.#headers = headers;
-    if (status >= 200 && status < 300 && contentType(headers) === WEBSOCKET_EVENTS_TYPE) {
+    const accepting = status === 101;
+    if (accepting || (status >= 200 && status < 300 && contentType(headers) === WEBSOCKET_EVENTS_TYPE)) {
       this.#reply = Reply.EVENTS;
       this.#parser = new EventParser(this, this.#host.maxMessage);
       this.#worker = this.#host.worker(this.#stream?.worker);
+      if (accepting) this.event('OPEN', null);
     } else {
       this.#reply = Reply.REFUSAL;
     }
