@@ -36,7 +36,9 @@ export interface EventVisitor {
 }
 
 /** Why the bytes are not events: the parser stops at the first problem. */
-export class EventSyntaxError extends Error {}
+export class EventSyntaxError extends Error {
+  override name = 'EventSyntaxError';
+}
 
 const enum State { TYPE_LINE, CONTENT, CONTENT_END }
 

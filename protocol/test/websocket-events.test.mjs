@@ -1,7 +1,7 @@
 // The WebSocket event codec (protocol/src/websocket-events.ts): Pushpin's `TYPE <hexlen>\r\n<bytes>\r\n` encoding, as
 // its websocketoverhttp.cpp writes and reads it, parsed incrementally from chunks split anywhere.
 import t from 'tap';
-import { closeContent, encodeEvent, EventParser, EventSyntaxError } from '@switchboard/protocol';
+import { closeContent, encodeEvent, EventParser } from '@switchboard/protocol';
 
 function parseAll(chunks, max = 1 << 20) {
   const events = [];
@@ -30,10 +30,10 @@ t.test('parses events split at every byte', async (t) => {
 });
 
 t.test('refuses what is not events, and content past the limit before keeping any of it', async (t) => {
-  t.throws(() => parseAll(['TEXT 5\r\nhelloXX']), EventSyntaxError, 'content not followed by CRLF');
-  t.throws(() => parseAll(['TEXT zz\r\n']), EventSyntaxError, 'a length that is not hex');
-  t.throws(() => parseAll(['text\r\n']), EventSyntaxError, 'a type that is not upper-case letters');
-  t.throws(() => parseAll(['OPEN\n']), EventSyntaxError, 'a bare LF');
-  t.throws(() => parseAll([`TEXT ${'0'.repeat(80)}`]), EventSyntaxError, 'a type line that never ends');
+  t.throws(() => parseAll(['TEXT 5\r\nhelloXX']), { name: 'EventSyntaxError' }, 'content not followed by CRLF');
+  t.throws(() => parseAll(['TEXT zz\r\n']), { name: 'EventSyntaxError' }, 'a length that is not hex');
+  t.throws(() => parseAll(['text\r\n']), { name: 'EventSyntaxError' }, 'a type that is not upper-case letters');
+  t.throws(() => parseAll(['OPEN\n']), { name: 'EventSyntaxError' }, 'a bare LF');
+  t.throws(() => parseAll([`TEXT ${'0'.repeat(80)}`]), { name: 'EventSyntaxError' }, 'a type line that never ends');
   t.throws(() => parseAll(['TEXT 401\r\n'], 1024), /over the 1024-byte limit/);
 });
