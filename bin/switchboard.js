@@ -1,19 +1,19 @@
 #!/usr/bin/env -S node --max-semi-space-size=2
 // The one `switchboard` program: each package brings its own commands (router and keygen: the router; hello, stream
-// counter and demo: the examples; http-origin: the origin worker; conformance: the checker), this file puts them together.
+// counter, chat and demo: the examples; http-origin: the origin worker; conformance: the checker), this file puts them together.
 // --max-semi-space-size=2 (MiB): V8's young generation otherwise grows to 2 × 16 MiB while a burst of connections
 // opens and stays there; for a router holding 15,000 streams that was half of its memory, and no req/s was lost
 // without it (bench/RESULTS.md). The bench starts the router with the flags of this line.
 import { Command } from 'commander';
 import { conformanceCommand } from '@switchboard/conformance/cli';
-import { counterCommand, demoCommand, helloCommand, streamCommand } from '@switchboard/examples/cli';
+import { chatCommand, counterCommand, demoCommand, helloCommand, streamCommand } from '@switchboard/examples/cli';
 import { httpOriginCommand } from '@switchboard/origin/cli';
 import { keygenCommand, routerCommand } from '@switchboard/router/cli';
 
 const program = new Command('switchboard')
   .description('Zero-config reverse proxy: HTTP in, SPDY/3.1 streams over ZeroMQ to workers in any language')
   .showHelpAfterError();
-for (const add of [routerCommand, helloCommand, streamCommand, httpOriginCommand, counterCommand, demoCommand, keygenCommand, conformanceCommand]) add(program);
+for (const add of [routerCommand, helloCommand, streamCommand, httpOriginCommand, counterCommand, chatCommand, demoCommand, keygenCommand, conformanceCommand]) add(program);
 
 program.parseAsync(process.argv).catch((err) => {
   process.stderr.write(`switchboard: ${err.message}\n`);

@@ -40,6 +40,15 @@ export function counterCommand(program: Command): void {
     });
 }
 
+/** Adds `switchboard chat`: a browser chat over WebSockets, one room channel shared by every router connected. */
+export function chatCommand(program: Command): void {
+  workerCommand(program, 'chat', 'example worker: a chat page (GET /) and its WebSocket rooms (/chat/<room>?name=<who>)')
+    .action(async (name: string, o) => {
+      const { runChat } = await import('./chat.js');
+      runChat(workerOptions(name, o));
+    });
+}
+
 /** Adds `switchboard demo`: what `npm start` runs. */
 export function demoCommand(program: Command): void {
   program.command('demo')
