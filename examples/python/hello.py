@@ -6,7 +6,8 @@
 Serves the conformance paths (SPEC §7): `/` answers "Hello from NAME", `/echo` echoes the request
 body and its x-echo-* headers, `/stream?count=N&interval=MS` sends a chunk every MS milliseconds.
 With --control (a router's control endpoint), `POST /publish?channel=C` publishes the request body
-in-band on channel C to those routers (SPEC §5.10, publish.py).
+in-band on channel C to those routers (SPEC §5.10, publish.py). A WebSocket's events (WebSocket-over-HTTP, a request
+of Content-Type application/websocket-events) are echoed, statelessly (wsevents.py).
 Needs pyzmq (Debian: python3-zmq); the wire format is in spdy.py, standard library only.
 """
 import argparse, heapq, itertools, sys, time
@@ -14,6 +15,7 @@ from urllib.parse import parse_qs, urlsplit
 import zmq
 from publish import PublishError, Publisher
 from spdy import SYN_REPLY, ProtocolError, data_frame, headers_frame, read_frames, rst_stream
+import wsevents
 
 # ---- the worker (SPEC §2, §4): a ROUTER socket connected to every router --------------------------
 
@@ -68,7 +70,12 @@ class Worker:
         h = dict(headers)
         url, head = urlsplit(h.get(':path', '/')), h.get(':method') == 'HEAD'
         status, extra, ctype = '200', [], 'text/plain'
-        if url.path == '/':
+        if h.get('content-type', '').split(';')[0].strip() == wsevents.CONTENT_TYPE:
+            try:  # a batch of a WebSocket's events: the reply's events go to the client, OPEN accepting it
+                body, ctype = wsevents.encode_events(wsevents.echo(wsevents.decode_events(bytes(body)))), wsevents.CONTENT_TYPE
+            except wsevents.EventsError as e:
+                status, body = '400', ('%s\n' % e).encode()
+        elif url.path == '/':
             body = ('Hello from %s\n' % self.name).encode()
         elif url.path == '/echo':
             extra = [(n, v) for n, v in headers if n.startswith('x-echo-')]
