@@ -4,7 +4,6 @@
 //   node bench/dist/websocket.js fanout [--sockets 10000] [--publishes 20]        one ws-message publish to every socket
 // Clients are `ws` WebSockets in this process. The app behind each proxy is ws-events.ts (WebSocket-over-HTTP):
 // /echo for echo, /sub (subscribe to "bench", then detach) for idle and fan-out. Prints one JSON line per figure.
-import http from 'node:http';
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,6 +15,7 @@ import { freePort } from './ports.js';
 import { Child, stopAll } from './proc.js';
 import { cpuMs, processTree, rssKiB } from './procstat.js';
 import { pushpinConfig } from './pushpin-target.js';
+import { publishItems } from './publish.js';
 import { CLI, CLI_NODE_FLAGS } from './router-process.js';
 import { which } from './which.js';
 
@@ -153,17 +153,8 @@ async function echo(t: Target, n: number, seconds: number): Promise<Record<strin
   };
 }
 
-const agent = new http.Agent({ keepAlive: true });
 function publish(url: string, n: number): Promise<void> {
-  const body = JSON.stringify({ items: [{ channel: 'bench', formats: { 'ws-message': { content: `publish ${n}` } } }] });
-  return new Promise((resolve, reject) => {
-    const req = http.request(url, { method: 'POST', agent, headers: { 'content-type': 'application/json' } }, (res) => {
-      res.resume();
-      res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new Error(`publish: ${res.statusCode}`))));
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
+  return publishItems(url, [{ channel: 'bench', formats: { 'ws-message': { content: `publish ${n}` } } }]);
 }
 
 async function fanout(t: Target, n: number, publishes: number): Promise<void> {
