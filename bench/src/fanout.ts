@@ -7,7 +7,6 @@
 // logs each hold (debug), so the bench knows every client is held before it publishes; Pushpin does not, so behind
 // it long polls get 3 s to be held (SSE clients are held once their stream's head arrives, on both).
 import { connect, type Socket } from 'node:net';
-import http from 'node:http';
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,6 +17,7 @@ import { waitForHttp } from './http-check.js';
 import { freePort } from './ports.js';
 import { Child, stopAll } from './proc.js';
 import { processTree, rssKiB } from './procstat.js';
+import { publishItems } from './publish.js';
 import { pushpinConfig } from './pushpin-target.js';
 import { CLI, CLI_NODE_FLAGS } from './router-process.js';
 import { which } from './which.js';
@@ -134,18 +134,9 @@ class Clients {
   }
 }
 
-const agent = new http.Agent({ keepAlive: true });
 function publish(url: string, n: number): Promise<void> {
   const formats = MODE === 'sse' ? { 'http-stream': { content: `data: ${n}\n\n` } } : { 'http-response': { body: `${n}\n` } };
-  const body = JSON.stringify({ items: [{ channel: 'bench', formats }] });
-  return new Promise((resolve, reject) => {
-    const req = http.request(url, { method: 'POST', agent, headers: { 'content-type': 'application/json' } }, (res) => {
-      res.resume();
-      res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new Error(`publish: ${res.statusCode}`))));
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
+  return publishItems(url, [{ channel: 'bench', formats }]);
 }
 
 const rss = (t: Target): number => t.pids().reduce((sum, pid) => sum + (rssKiB(pid) ?? 0), 0);

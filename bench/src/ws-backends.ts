@@ -4,18 +4,10 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer } from 'ws';
-import { answerBatch } from './ws-events.js';
+import { serveBatch } from './ws-events.js';
 
 const kind = process.argv[2];
-const server = http.createServer((req, res) => {
-  const chunks: Buffer[] = [];
-  req.on('data', (c: Buffer) => chunks.push(c));
-  req.on('end', () => {
-    const reply = answerBatch(req.url ?? '/', Buffer.concat(chunks));
-    res.writeHead(200, reply.headers);
-    res.end(reply.body);
-  });
-});
+const server = http.createServer(serveBatch);
 if (kind === 'ws') {
   const wss = new WebSocketServer({ server });
   wss.on('connection', (ws) => ws.on('message', (data, binary) => ws.send(data, { binary })));

@@ -4,6 +4,8 @@
 //   /echo   accepts, echoes TEXT and BINARY, answers CLOSE
 //   /sub    accepts with the grip extension, subscribes to channel "bench" and detaches (idle and fan-out sockets)
 
+import type { IncomingMessage, ServerResponse } from 'node:http';
+
 export interface BatchReply { headers: Record<string, string>; body: Buffer }
 
 function decode(buf: Buffer): Array<[string, Buffer | null]> {
@@ -50,4 +52,15 @@ export function answerBatch(path: string, body: Buffer): BatchReply {
     else if (type === 'CLOSE') out.push(['CLOSE', content]);
   }
   return { headers, body: encode(out) };
+}
+
+/** Reads a batch request and answers it (node:http, or the SDK's node:http-style handler). */
+export function serveBatch(req: IncomingMessage, res: ServerResponse): void {
+  const chunks: Buffer[] = [];
+  req.on('data', (c: Buffer) => chunks.push(c));
+  req.on('end', () => {
+    const reply = answerBatch(req.url ?? '/', Buffer.concat(chunks));
+    res.writeHead(200, reply.headers);
+    res.end(reply.body);
+  });
 }

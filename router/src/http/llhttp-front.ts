@@ -324,6 +324,7 @@ export function createLlhttpFront(binding: Binding, intake: RequestIntake, opts:
       socket.removeListener('close', onSocketClose);
       socket.removeListener('drain', onSocketDrain);
       socket.removeListener('error', onSocketError);
+      delete (socket as Partial<SocketWithConnection>)[kConnection]; // the connection is done with: let it go
       upgrades!.take(socket, method, url, version, headers, rest);
     }
 

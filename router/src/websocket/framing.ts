@@ -42,9 +42,19 @@ export function createReceiver(maxPayload: number): Receiver {
   return new ws.Receiver({ isServer: true, maxPayload, maxFragments: MAX_FRAGMENTS, maxBufferedChunks: MAX_BUFFERED_CHUNKS, allowSynchronousEvents: true, binaryType: 'nodebuffer' });
 }
 
+// The last frame built: a publish delivers one payload to every subscriber, and an unmasked frame of it is the same
+// bytes for each of them (the buffers are only ever read).
+let lastPayload: Buffer | undefined;
+let lastOpcode = 0;
+let lastFrame: Buffer[] = [];
+
 /** One unmasked, unfragmented frame (a server's frames are never masked, §5.1), as header then payload buffers. */
 export function frame(opcode: Opcode, payload: Buffer): Buffer[] {
-  return ws.Sender.frame(payload, { fin: true, opcode, mask: false, readOnly: true, rsv1: false });
+  if (payload === lastPayload && opcode === lastOpcode) return lastFrame;
+  lastFrame = ws.Sender.frame(payload, { fin: true, opcode, mask: false, readOnly: true, rsv1: false });
+  lastPayload = payload;
+  lastOpcode = opcode;
+  return lastFrame;
 }
 
 /** A close frame's payload: the code, then the reason's UTF-8 (cut to fit a control frame's 125 bytes, §5.5). */

@@ -54,14 +54,12 @@ export class OverHttpMode implements WebSocketMode, BatchOwner, Subscriber {
   readonly #ws: WebSocketControl;
   readonly #host: OverHttpHost;
   #phase = Phase.OPENING;
-  /** The handshake's headers every batch repeats (those not in NOT_FORWARDED). */
-  readonly #base: string[] = [];
   /** Events waiting for the next batch. */
-  #pending: WsEvent[] = [];
+  #pending: WsEvent[] = NO_EVENTS;
   #pendingBytes = 0;
   #inFlight: BatchExchange | undefined;
   /** The events of the batch in flight, kept to send again (Content-Bytes-Replayed) if its worker is lost. */
-  #inFlightEvents: WsEvent[] = [];
+  #inFlightEvents: WsEvent[] = NO_EVENTS;
   #replays = 0;
   /** The client's socket is paused while too much waits for the worker. */
   #paused = false;
@@ -69,7 +67,7 @@ export class OverHttpMode implements WebSocketMode, BatchOwner, Subscriber {
   #grip = false;
   #prefix = 'm:';
   /** Meta-* the batches carry, set by Set-Meta-* reply headers and set-meta control messages. */
-  readonly #meta: Record<string, string> = {};
+  #meta: Record<string, string> | undefined;
   /** Channels subscribed, with their filters. */
   #channels: Map<string, string[]> | undefined;
   #detached = false;
@@ -85,11 +83,6 @@ export class OverHttpMode implements WebSocketMode, BatchOwner, Subscriber {
   constructor(ws: WebSocketControl, host: OverHttpHost) {
     this.#ws = ws;
     this.#host = host;
-    const raw = ws.request.rawHeaders;
-    for (let i = 0; i < raw.length; i += 2) {
-      const name = raw[i].toLowerCase();
-      if (!NOT_FORWARDED.has(name) && !name.startsWith('meta-')) this.#base.push(raw[i], raw[i + 1]);
-    }
   }
 
   // ---- the client's events (WebSocketMode) -------------------------------------------------------
@@ -125,7 +118,7 @@ export class OverHttpMode implements WebSocketMode, BatchOwner, Subscriber {
       this.#pendingBytes = 0;
       if (this.#inFlight === undefined) this.#send();
     } else {
-      this.#pending = [];
+      this.#pending = NO_EVENTS;
     }
   }
 
@@ -134,6 +127,7 @@ export class OverHttpMode implements WebSocketMode, BatchOwner, Subscriber {
   // ---- batches ---------------------------------------------------------------------------------------
 
   #queue(event: WsEvent): void {
+    if (this.#pending === NO_EVENTS) this.#pending = [];
     this.#pending.push(event);
     this.#pendingBytes += event.content?.length ?? 0;
     if (this.#inFlight === undefined) this.#send();
@@ -163,10 +157,17 @@ export class OverHttpMode implements WebSocketMode, BatchOwner, Subscriber {
     let content = 0;
     for (const e of events) if (e.type !== 'OPEN' && e.type !== 'DISCONNECT') content += e.content?.length ?? 0;
     const body = encodeEvents(events);
-    const headers = this.#base.slice();
+    // The handshake's headers, less this hop's own and those the batch sets: built per batch, not kept per socket.
+    const raw = this.#ws.request.rawHeaders;
+    const headers: string[] = [];
+    for (let i = 0; i < raw.length; i += 2) {
+      const name = raw[i].toLowerCase();
+      if (!NOT_FORWARDED.has(name) && !name.startsWith('meta-')) headers.push(raw[i], raw[i + 1]);
+    }
     headers.push('Accept', EVENTS_CONTENT_TYPE, 'Content-Type', EVENTS_CONTENT_TYPE, 'Content-Length', String(body.length), 'Connection-Id', this.#ws.id, 'Sec-WebSocket-Extensions', 'grip');
     if (replayed > 0) headers.push('Content-Bytes-Replayed', String(replayed));
-    for (const name in this.#meta) headers.push(`Meta-${name}`, this.#meta[name]);
+    const meta = this.#meta;
+    if (meta !== undefined) for (const name in meta) headers.push(`Meta-${name}`, meta[name]);
     const request = this.#ws.request;
     const batch = (this.#inFlight = new BatchExchange(this, request.url, headers, request.remoteAddress, content));
     const sink = this.#host.sink;
@@ -191,7 +192,7 @@ export class OverHttpMode implements WebSocketMode, BatchOwner, Subscriber {
     }
     this.#replays = 0;
     const events = this.#inFlightEvents;
-    this.#inFlightEvents = [];
+    this.#inFlightEvents = NO_EVENTS;
     if (this.#phase === Phase.ENDED) return; // the DISCONNECT's reply, or a batch the socket outlived: nothing to do
     const type = headerValue(headers, 'content-type');
     if (status !== 200 || type === undefined || type.split(';')[0].trim() !== EVENTS_CONTENT_TYPE) {
@@ -229,7 +230,7 @@ export class OverHttpMode implements WebSocketMode, BatchOwner, Subscriber {
   cut(batch: BatchExchange, detail: string): void {
     if (batch !== this.#inFlight) return;
     this.#inFlight = undefined;
-    this.#inFlightEvents = [];
+    this.#inFlightEvents = NO_EVENTS;
     if (this.#phase === Phase.ENDED) return;
     this.#host.log.warn({ ws: this.#ws.id, reason: detail }, 'websocket batch reply cut: closing the socket');
     if (this.#phase === Phase.OPENING) this.#reject(502, [], `502 Bad Gateway: ${detail}\n`);
@@ -350,14 +351,13 @@ export class OverHttpMode implements WebSocketMode, BatchOwner, Subscriber {
       case 'detach':
         // No more batches: the client's messages are dropped, and the worker is not asked again (publishes still come).
         this.#detached = true;
-        this.#pending = [];
+        this.#pending = NO_EVENTS;
         this.#pendingBytes = 0;
         if (this.#pollTimer !== undefined) clearTimeout(this.#pollTimer);
         this.#pollTimer = undefined;
         break;
       case 'set-meta':
-        if (control.value === '') delete this.#meta[control.name];
-        else this.#meta[control.name] = control.value;
+        this.#setMeta(control.name, control.value);
         break;
       case 'keep-alive':
         if (this.#keepAliveTimer !== undefined) clearTimeout(this.#keepAliveTimer);
@@ -383,10 +383,15 @@ export class OverHttpMode implements WebSocketMode, BatchOwner, Subscriber {
     for (let i = 0; i < headers.length; i += 2) {
       const name = headers[i];
       if (name.length <= 9 || !name.startsWith('set-meta-')) continue;
-      const key = name.slice(9);
-      if (headers[i + 1] === '') delete this.#meta[key];
-      else this.#meta[key] = headers[i + 1];
+      this.#setMeta(name.slice(9), headers[i + 1]);
     }
+  }
+
+  /** An empty value removes the name. */
+  #setMeta(name: string, value: string): void {
+    if (value === '') {
+      if (this.#meta !== undefined) delete this.#meta[name];
+    } else (this.#meta ??= {})[name] = value;
   }
 
   // ---- publishes (Subscriber) ------------------------------------------------------------------------
@@ -395,7 +400,7 @@ export class OverHttpMode implements WebSocketMode, BatchOwner, Subscriber {
     const format = item.wsMessage;
     if (format === undefined || !this.#ws.open) return;
     const filters = this.#channels?.get(channel);
-    if (filters !== undefined && filters.length > 0 && !passes(filters, this.#meta, item.meta, [...this.#channels!.keys()])) return;
+    if (filters !== undefined && filters.length > 0 && !passes(filters, this.#meta ?? NO_META, item.meta, [...this.#channels!.keys()])) return;
     if (format.action === 'close') {
       this.#closeForwarded = true;
       this.#ws.close(format.code ?? 1005, format.reason ?? '');
@@ -419,6 +424,8 @@ export class OverHttpMode implements WebSocketMode, BatchOwner, Subscriber {
 }
 
 const EMPTY = Buffer.alloc(0);
+const NO_EVENTS: WsEvent[] = [];
+const NO_META: Readonly<Record<string, string>> = Object.freeze({});
 
 function headerValue(headers: readonly string[], name: string): string | undefined {
   for (let i = 0; i < headers.length; i += 2) if (headers[i] === name) return headers[i + 1];
