@@ -16,7 +16,7 @@ function optionEntries(help) {
   return section.split(/\n(?=  -)/).map((entry) => entry.replace(/\s+/g, ' ').trim());
 }
 
-const COMMANDS = ['router', 'hello', 'stream', 'http-origin', 'counter', 'demo', 'keygen', 'conformance'];
+const COMMANDS = ['router', 'hello', 'stream', 'http-origin', 'counter', 'chat', 'demo', 'keygen', 'conformance'];
 
 t.test('the program has the same commands as before the packages split them', async (t) => {
   t.setTimeout(60_000);
