@@ -205,6 +205,7 @@ export class Worker {
       t: 'hello', id: this.id, name: this.name, maxStreams: this.options.concurrency,
       window: this.options.window, active: link.active, heartbeatMs: this.options.heartbeatMs,
     };
+    if (this.options.routes.length > 0) hello.routes = [...this.options.routes];
     link.send(encodeControl(hello));
   }
 
