@@ -12,6 +12,8 @@ export interface ClientExchange {
   /** Flat [name, value, ...] as received. */
   readonly rawHeaders: readonly string[];
   readonly remoteAddress: string;
+  /** "https" on a TLS listener; absent: "http". Goes to workers as `:scheme` and X-Forwarded-Proto. */
+  readonly scheme?: 'http' | 'https';
   /** The request head has been encoded for the workers: url and rawHeaders may be let go. */
   forgetHeaders(): void;
   /** The whole request, body included, has been read. */

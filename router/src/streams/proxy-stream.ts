@@ -199,7 +199,7 @@ export class ProxyStream {
    */
   dispatched(): RequestTarget | undefined {
     if (this.#syn !== undefined) return undefined;
-    const pairs = requestPairs(this.exchange, 'http', this.host.gripPairs());
+    const pairs = requestPairs(this.exchange, this.exchange.scheme ?? 'http', this.host.gripPairs());
     this.#syn = encodeSynStream(this.id, pairs, this.#bodyComplete && this.#bodyBytes === 0, SYN_OPTIONS);
     this.exchange.forgetHeaders(); // a held stream should not keep its request head alive
     return targetOf(pairs);
