@@ -144,10 +144,13 @@ const listen: Check = (v) => {
 };
 const httpListen: Check = (v) => {
   const list = typeof v === 'string' ? [v] : v;
-  if (!Array.isArray(list) || list.length === 0) return 'host:port, http://host:port or https://host:port, or a non-empty list of them';
+  const shape = 'host:port, e.g. 127.0.0.1:9000 (or http://, https:// before it), or a non-empty list of them';
+  if (!Array.isArray(list) || list.length === 0) return shape;
   for (const entry of list) {
-    if (typeof entry !== 'string') return 'a list of listen addresses';
-    const wanted = listen(entry.replace(/^https?:\/\//, ''));
+    if (typeof entry !== 'string') return shape;
+    const address = entry.replace(/^https?:\/\//, '');
+    if (address.includes('/')) return shape;
+    const wanted = listen(address);
     if (wanted !== undefined) return `${wanted} (or http://, https:// before it)`;
   }
   return undefined;
