@@ -7,7 +7,7 @@
 import http2, { type Http2Session, type IncomingHttpHeaders, type ServerHttp2Session, type ServerHttp2Stream } from 'node:http2';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
-import type { ClientExchange } from './client-exchange.js';
+import { writeOrWait, type ClientExchange } from './client-exchange.js';
 import type { RequestIntake } from './request-intake.js';
 import { RouterError } from '../errors.js';
 import type { RouterOptions } from '../options.js';
@@ -44,7 +44,6 @@ class H2Exchange implements ClientExchange {
   readonly scheme = 'https';
   /** The reply's `trailer` header announced trailers: the response waits for them (waitForTrailers). */
   #trailers: Record<string, string> | undefined;
-  #awaitingDrain = false;
   /** The router reset or ended it itself: a close then is not the client's reset. */
   closedByUs = false;
 
@@ -85,16 +84,7 @@ class H2Exchange implements ClientExchange {
   flushHead(): void {} // respond() sends the HEADERS frame at once
 
   write(chunk: Buffer): boolean {
-    if (this.h2.destroyed) return true;
-    if (this.h2.write(chunk)) return true;
-    if (!this.#awaitingDrain) {
-      this.#awaitingDrain = true;
-      this.h2.once('drain', () => {
-        this.#awaitingDrain = false;
-        this.stream?.drained();
-      });
-    }
-    return false;
+    return writeOrWait(this.h2, chunk, this);
   }
 
   addTrailers(pairs: Array<[string, string]>): void {

@@ -4,7 +4,7 @@ import { createRequire } from 'node:module';
 import { createServer, type IncomingMessage, type Server, type ServerOptions, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Logger } from 'pino';
-import { listenOn, refusal, type ClientExchange, type HttpFront } from './client-exchange.js';
+import { listenOn, refusal, writeOrWait, type ClientExchange, type HttpFront } from './client-exchange.js';
 import type { RequestIntake } from './request-intake.js';
 import { RouterError } from '../errors.js';
 import type { RouterOptions } from '../options.js';
@@ -14,8 +14,6 @@ import { MAX_HEADER_LINES, checkHead } from './request-head.js';
 /** A node:http request and response pair seen as a ClientExchange. */
 class NodeExchange implements ClientExchange {
   stream: ProxyStream | undefined;
-  /** A 'drain' listener is on: one is enough however many writes came back false before it fires. */
-  #awaitingDrain = false;
 
   constructor(readonly req: IncomingMessage, readonly res: ServerResponse, connection: Connection) {
     connection.open++;
@@ -44,16 +42,7 @@ class NodeExchange implements ClientExchange {
   }
 
   write(chunk: Buffer): boolean {
-    if (this.res.destroyed) return true;
-    if (this.res.write(chunk)) return true;
-    if (!this.#awaitingDrain) {
-      this.#awaitingDrain = true;
-      this.res.once('drain', () => {
-        this.#awaitingDrain = false;
-        this.stream?.drained();
-      });
-    }
-    return false;
+    return writeOrWait(this.res, chunk, this);
   }
 
   get buffered(): number { return this.res.writableLength; }
