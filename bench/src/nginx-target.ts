@@ -18,7 +18,9 @@ export function nginxMissing(): string | undefined {
   return which('nginx') ? undefined : 'nginx is not installed (Debian: apt-get install nginx-light)';
 }
 
-export function nginxConfig(dir: string, port: number, backendPort: number, fds: number): string {
+/** With `tls`, the listener is HTTPS with HTTP/2 (ALPN h2 and http/1.1), for the h2 bench (h2-edge.ts); its h2
+ * connections are not closed after 1,000 requests (h2load's timed mode does not reconnect). */
+export function nginxConfig(dir: string, port: number, backendPort: number, fds: number, tls?: { cert: string; key: string }): string {
   // nginx starts its workers as `nobody` when run as root; they could not use our 0700 temp dir.
   const user = process.getuid?.() === 0 ? `user ${userInfo().username};\n` : '';
   return `${user}daemon off;
@@ -40,7 +42,9 @@ http {
     keepalive 64;
   }
   server {
-    listen 127.0.0.1:${port} backlog=4096;
+    listen 127.0.0.1:${port}${tls ? ' ssl http2' : ''} backlog=4096;${tls ? `
+    ssl_certificate ${tls.cert};
+    ssl_certificate_key ${tls.key};\n    keepalive_requests 1000000;` : ''}
     location / {
       proxy_pass http://app;
       proxy_http_version 1.1;

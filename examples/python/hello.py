@@ -7,35 +7,78 @@ Serves the conformance paths (SPEC §7): `/` answers "Hello from NAME", `/echo` 
 body and its x-echo-* headers, `/stream?count=N&interval=MS` sends a chunk every MS milliseconds.
 With --control (a router's control endpoint), `POST /publish?channel=C` publishes the request body
 in-band on channel C to those routers (SPEC §5.10, publish.py). A WebSocket's events (WebSocket-over-HTTP, a request
-of Content-Type application/websocket-events) are echoed, statelessly (wsevents.py).
+of Content-Type application/websocket-events) are echoed, statelessly (wsevents.py). With --route (repeatable: a host,
+a path prefix, or both, e.g. api.example.com, /v2/, api.example.com/v2/), it says hello on each
+router's control endpoint announcing those routes (SPEC §5.2, routed.py) and serves only the
+requests routed to it there, instead of speaking the minimal protocol.
 Needs pyzmq (Debian: python3-zmq); the wire format is in spdy.py, standard library only.
 """
 import argparse, heapq, itertools, sys, time
 from urllib.parse import parse_qs, urlsplit
 import zmq
 from publish import PublishError, Publisher
+from routed import HEARTBEAT_S, Link, control_endpoint_for, new_worker_id
 from spdy import SYN_REPLY, ProtocolError, data_frame, headers_frame, read_frames, rst_stream
 import wsevents
 
 # ---- the worker (SPEC §2, §4): a ROUTER socket connected to every router --------------------------
 
 class Worker:
-    def __init__(self, name, endpoints, control=()):
+    def __init__(self, name, endpoints, control=(), routes=()):
         self.name, self.requests, self.streams, self.timers, self.seq = name, {}, {}, [], itertools.count()
         self.publisher = Publisher(control) if control else None
         self.sock = zmq.Context.instance().socket(zmq.ROUTER)
         self.sock.setsockopt(zmq.ROUTER_MANDATORY, 1)  # an unroutable reply raises instead of vanishing
         self.sock.setsockopt(zmq.LINGER, 0)
-        for endpoint in endpoints:
-            self.sock.connect(endpoint)
+        self.links, self.poller = {}, zmq.Poller()
+        if routes:  # routed: streams come on the control endpoints only, never as a minimal worker's
+            worker_id = new_worker_id()
+            for endpoint in control or [control_endpoint_for(e) for e in endpoints]:
+                link = Link(endpoint, worker_id, name, routes)
+                self.links[link.sock] = link
+                self.poller.register(link.sock, zmq.POLLIN)
+        else:
+            for endpoint in endpoints:
+                self.sock.connect(endpoint)
+            self.poller.register(self.sock, zmq.POLLIN)
+        self.next_hello = time.monotonic() + HEARTBEAT_S
 
     def run(self):
         while True:
-            wait = max(0, self.timers[0][0] - time.monotonic()) * 1000 if self.timers else None
-            if self.sock.poll(wait):
-                self.receive(self.sock.recv_multipart())
+            dues = ([self.timers[0][0]] if self.timers else []) + ([self.next_hello] if self.links else [])
+            wait = max(0, min(dues) - time.monotonic()) * 1000 if dues else None
+            for sock, _ in self.poller.poll(wait):
+                if sock is self.sock:
+                    self.receive(sock.recv_multipart())
+                else:
+                    self.receive_link(self.links[sock], sock.recv_multipart())
             while self.timers and self.timers[0][0] <= time.monotonic():
                 self.next_chunk(*heapq.heappop(self.timers)[2:])
+            if self.links and self.next_hello <= time.monotonic():
+                self.next_hello = time.monotonic() + HEARTBEAT_S
+                for link in self.links.values():
+                    link.say_hello()
+
+    def receive_link(self, link, message):
+        """A message on a control link: the link's own frames, then stream frames keyed by the link."""
+        for part in message:
+            for f in read_frames(part):
+                if isinstance(f, ProtocolError):
+                    self.bad_frame(link, f)
+                    continue
+                handled = link.on_frame(f)
+                if handled == 'welcome':  # this router holds none of our streams (SPEC §5.2)
+                    for key in [k for k in list(self.requests) + list(self.streams) if k[0] is link]:
+                        self.requests.pop(key, None)
+                        self.streams.pop(key, None)
+                elif not handled:
+                    if f['type'] == 'SYN_STREAM':
+                        link.opened(f['stream_id'])
+                    elif f['type'] == 'DATA':
+                        link.request_data(f['stream_id'], len(f['data']), f['fin'])
+                    elif f['type'] == 'RST_STREAM':
+                        link.closed(f['stream_id'])
+                    self.on_frame(link, f)
 
     def receive(self, message):
         router = message[0]  # the routing id of the router's socket: replies go back through it
@@ -119,6 +162,8 @@ class Worker:
             heapq.heappush(self.timers, (time.monotonic() + interval, next(self.seq), key, stream, i + 1))
 
     def send(self, router, *frames):
+        if isinstance(router, Link):
+            return router.send(frames)
         try:
             self.sock.send_multipart([router, *frames])
         except zmq.ZMQError as e:  # EHOSTUNREACH: that router is gone; its streams with it
@@ -136,10 +181,14 @@ if __name__ == '__main__':
     cli.add_argument('name')
     cli.add_argument('--connect', action='append', metavar='ENDPOINT', help='a router endpoint (repeatable)')
     cli.add_argument('--control', action='append', metavar='ENDPOINT', default=[],
-                     help='a router control endpoint to publish to, for POST /publish (repeatable)')
+                     help='a router control endpoint to publish to, for POST /publish, and to say hello on with --route '
+                          '(repeatable; default with --route: each --connect port + 1)')
+    cli.add_argument('--route', action='append', metavar='ROUTE', default=[],
+                     help='serve only requests for this host and/or path prefix, e.g. api.example.com, /v2/, '
+                          'api.example.com/v2/ (repeatable; SPEC 5.2)')
     args = cli.parse_args()
     endpoints = args.connect or ['tcp://127.0.0.1:8000']
-    worker = Worker(args.name, endpoints, args.control)
+    worker = Worker(args.name, endpoints, args.control, args.route)
     log('%s connected to %s' % (args.name, ' '.join(endpoints)))
     try:
         worker.run()

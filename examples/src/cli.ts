@@ -84,6 +84,7 @@ export function workerFlags(command: Command): Command {
     .option('--control <endpoint>', 'router control endpoint (default: request endpoint port + 1)', repeated)
     .option('--minimal', 'speak only the minimal protocol (one ROUTER socket)')
     .option('--concurrency <n>', 'streams held at once', integer, WORKER_DEFAULTS.concurrency)
+    .option('--route <route>', 'serve only requests for this host and/or path prefix, e.g. api.example.com, /v2/, api.example.com/v2/ (repeatable; default: requests matching no route)', (v: string, prev: string[] = []) => [...prev, v])
     .option('--curve-server-key <z85>', "the router's CurveZMQ public key (default: plain)")
     .option('--curve-key-file <file>', "this worker's key pair, from switchboard keygen (default: plain)");
 }
@@ -97,6 +98,6 @@ export function workerOptions(name: string, o: Record<string, unknown>): Example
   }
   return {
     name, connect: o.connect as string[], control: o.control as string[] | undefined, minimal: Boolean(o.minimal),
-    concurrency: o.concurrency as number, curve,
+    concurrency: o.concurrency as number, curve, ...(o.route ? { routes: o.route as string[] } : {}),
   };
 }

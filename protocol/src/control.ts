@@ -25,6 +25,11 @@ export interface WorkerHello extends ControlPayload {
    * request (WebSocket-over-HTTP); `"stream"`, a socket handed to it lives on one long stream, events both ways.
    */
   websocket?: WebSocketMode;
+  /**
+   * What it serves (SPEC §5.2): host and path prefixes, `api.example.com`, `/v2/`, `api.example.com/v2/`. Absent or
+   * empty: requests that match no worker's route. Read with parseRoutes().
+   */
+  routes?: string[];
 }
 
 /** The hello's `websocket` values. */
@@ -54,6 +59,60 @@ export function isWorkerHello(p: ControlPayload): p is WorkerHello {
   return p.t === 'hello' && typeof p.id === 'string' && Number.isInteger(p.maxStreams) && (p.maxStreams as number) > 0 &&
     Number.isInteger(p.window) && (p.window as number) > 0 &&
     (p.websocket === undefined || p.websocket === 'http' || p.websocket === 'stream');
+}
+
+// ---- Routes (SPEC §5.2): what a worker serves ----
+
+/** The most routes one hello may announce. */
+export const MAX_ROUTES = 64;
+/** The longest route, characters. */
+export const MAX_ROUTE_LENGTH = 1024;
+
+/** One announced route, normalized: `host` lowercase without a trailing dot ('' = any host), `path` without a
+ * trailing slash ('' = any path). */
+export interface Route {
+  readonly host: string;
+  readonly path: string;
+  /** `host` + `path`: routes with equal keys are one pool. */
+  readonly key: string;
+}
+
+// A DNS name or IPv4 address: letters, digits, '-' and '_' in dot-separated labels. No port: the router compares
+// request hosts without theirs.
+const HOST = /^[a-z0-9_]([a-z0-9_-]{0,62})(\.[a-z0-9_][a-z0-9_-]{0,62})*$/;
+// An origin-form path: visible ASCII, no query or fragment (a route is a prefix of the path alone).
+const PATH = /^\/[\x21-\x7e]*$/;
+
+/** One route string, normalized; throws PROTO_ERR_INVALID_CONTROL saying what is wrong with it. */
+export function parseRoute(value: unknown): Route {
+  const bad = (why: string): never => {
+    throw new ProtocolError('PROTO_ERR_INVALID_CONTROL', `route ${JSON.stringify(value)}: ${why}`);
+  };
+  if (typeof value !== 'string' || value === '') return bad('a route is a non-empty string');
+  if (value.length > MAX_ROUTE_LENGTH) return bad(`longer than ${MAX_ROUTE_LENGTH} characters`);
+  const slash = value.indexOf('/');
+  let host = (slash === -1 ? value : value.slice(0, slash)).toLowerCase();
+  const path = slash === -1 ? '' : value.slice(slash);
+  if (host.endsWith('.')) host = host.slice(0, -1);
+  if (slash !== 0 && !HOST.test(host)) return bad('the host must be a DNS name or IPv4 address, without a port');
+  if (path !== '' && (!PATH.test(path) || path.includes('?') || path.includes('#'))) {
+    return bad('the path must be visible ASCII, without a query or fragment');
+  }
+  const trimmed = path.endsWith('/') ? path.slice(0, -1) : path;
+  return { host, path: trimmed, key: host + (trimmed === '' && host === '' ? '/' : trimmed) };
+}
+
+/** A hello's `routes`, normalized and without duplicates; throws PROTO_ERR_INVALID_CONTROL when malformed. */
+export function parseRoutes(value: unknown): Route[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value)) throw new ProtocolError('PROTO_ERR_INVALID_CONTROL', "'routes' must be a list of strings");
+  if (value.length > MAX_ROUTES) throw new ProtocolError('PROTO_ERR_INVALID_CONTROL', `more than ${MAX_ROUTES} routes`);
+  const routes = new Map<string, Route>();
+  for (const item of value) {
+    const route = parseRoute(item);
+    routes.set(route.key, route);
+  }
+  return [...routes.values()];
 }
 
 // ---- In-band publishing (SPEC §5.10): a worker publishes over its control socket ----

@@ -3,7 +3,8 @@ export { ProtocolError, type ProtocolErrorCode } from './errors.js';
 export { adler32, decodeHeaderBlock, decodeNameValues, encodeHeaderBlock, encodeNameValues, type HeaderEncoding, type HeaderPairs } from './header-block.js';
 export { SPDY3_DICTIONARY, SPDY3_DICTIONARY_ID } from './dictionary.js';
 export {
-  isPublish, isPublished, isWorkerHello, packControl, publishItemProblem, unpackControl,
+  isPublish, isPublished, isWorkerHello, MAX_ROUTE_LENGTH, MAX_ROUTES, packControl, parseRoute, parseRoutes, publishItemProblem, unpackControl,
+  type Route,
   type ControlPayload, type HttpResponseFormat, type HttpStreamFormat, type PublishedMessage, type PublishFormats,
   type PublishHeaders, type PublishItem, type PublishMessage, type WebSocketMode, type WorkerHello, type WsMessageFormat,
 } from './control.js';

@@ -1,5 +1,6 @@
 // The router's commands of the `switchboard` program (bin/switchboard.js): `router` and `keygen`. Flags become
 // RouterOptions and createRouter checks them (resolveOptions): this file only reads text, files and signals.
+import { readFileSync } from 'node:fs';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { createRouter, DEFAULTS, readAllowList, readKeyFile, writeKeyPair, type RouterOptions } from './index.js';
 
@@ -17,9 +18,14 @@ export function size(value: string): number {
   return Number(m[1]) * (unit === 'k' ? 1024 : unit === 'm' ? 1024 ** 2 : unit === 'g' ? 1024 ** 3 : 1);
 }
 
+/** --listen repeats; the first use replaces the default. */
+function listenList(value: string, previous: string | string[]): string | string[] {
+  return previous === DEFAULTS.listen ? value : [...[previous].flat(), value];
+}
+
 /** The flags of `switchboard router` that are RouterOptions, in help order; each shows the option's default. */
-const OPTION_FLAGS: ReadonlyArray<readonly [flags: string, key: keyof RouterOptions, help: string, parse?: (value: string) => number, unset?: string]> = [
-  ['--listen <host:port>', 'listen', 'HTTP listen address'],
+const OPTION_FLAGS: ReadonlyArray<readonly [flags: string, key: keyof RouterOptions, help: string, parse?: (value: string, previous: never) => number | string | string[], unset?: string]> = [
+  ['--listen <host:port>', 'listen', 'HTTP listen address, repeatable; https://host:port is TLS (HTTP/2 and HTTP/1.1), needs --tls-cert and --tls-key', listenList],
   ['--bind <endpoint>', 'bind', 'request endpoint for workers (ZeroMQ DEALER)'],
   ['--control-bind <endpoint>', 'controlBind', 'control endpoint (ZeroMQ ROUTER; default: --bind port + 1)'],
   ['--max-body-size <size>', 'maxBodySize', 'largest buffered request body', size],
@@ -42,6 +48,9 @@ const OPTION_FLAGS: ReadonlyArray<readonly [flags: string, key: keyof RouterOpti
   ['--publish-key <key>', 'publishKey', 'publish API: require a Bearer JWT (HS256) signed with this key'],
   ['--publish-basic <user:password>', 'publishBasic', 'publish API: accept this Basic auth'],
   ['--grip-sig-iss <iss>', 'gripSigIss', "Grip-Sig's iss claim on requests to workers"],
+  ['--tls-handshake-timeout <ms>', 'tlsHandshakeTimeout', 'time for a client to complete its TLS handshake', integer],
+  ['--h2-max-streams <n>', 'h2MaxStreams', 'HTTP/2 streams open at once per connection', integer],
+  ['--h2-max-resets <n>', 'h2MaxResets', 'HTTP/2 streams a client may reset per connection in 10 s (then GOAWAY)', integer],
   ['--grip-sig-key <key>', 'gripSigKey', 'sign requests to workers with Grip-Sig (HS256, this key) and send Grip-Feature', undefined, 'off'],
   ['--max-ws-message <size>', 'maxWsMessage', 'largest WebSocket message a client may send (then close 1009)', size],
   ['--max-ws-buffer <size>', 'maxWsBuffer', 'bytes one WebSocket client may leave unread before it is cut', size],
@@ -53,11 +62,13 @@ export function routerCommand(program: Command): void {
   const command = program.command('router').description('run the router: HTTP on --listen, workers connect to --bind');
   const flags = OPTION_FLAGS.map(([name, key, help, parse, unset = 'off']) => {
     const option = DEFAULTS[key] === undefined ? new Option(name, `${help} (default: ${unset})`) : new Option(name, help).default(DEFAULTS[key]);
-    if (parse) option.argParser(parse);
+    if (parse) option.argParser(parse as (value: string, previous: unknown) => unknown);
     command.addOption(option);
     return [option.attributeName(), key] as const;
   });
   command
+    .option('--tls-cert <file>', 'certificate chain (PEM) for https:// listeners (default: none)')
+    .option('--tls-key <file>', 'private key (PEM) for https:// listeners (default: none)')
     .option('--curve-secret-file <file>', 'encrypt worker sockets with CurveZMQ, with this key pair (default: plain)')
     .option('--allow-workers <file>', 'only workers with a public key listed here may connect (default: any worker)')
     .option('--publish-pull-bind [endpoint]', 'ZeroMQ PULL publish input (J+JSON items); alone: tcp://127.0.0.1:5560')
@@ -69,6 +80,8 @@ export function routerCommand(program: Command): void {
     .action((o: Record<string, unknown>) => {
       const options: Record<string, unknown> = { httpFront: o.httpFront, logLevel: o.logLevel };
       for (const [attribute, key] of flags) options[key] = o[attribute];
+      if (o.tlsCert !== undefined) options.tlsCert = readFileSync(o.tlsCert as string, 'utf8');
+      if (o.tlsKey !== undefined) options.tlsKey = readFileSync(o.tlsKey as string, 'utf8');
       if (o.curveSecretFile) {
         const file = o.curveSecretFile as string;
         const keys = readKeyFile(file);

@@ -15,7 +15,8 @@ export type RouterErrorCode =
   | 'ROUTER_ERR_SHUTTING_DOWN'
   | 'ROUTER_ERR_INVALID_OPTION'
   | 'ROUTER_ERR_BAD_PUBLISH'
-  | 'ROUTER_ERR_PUBLISH_TOO_LARGE';
+  | 'ROUTER_ERR_PUBLISH_TOO_LARGE'
+  | 'ROUTER_ERR_ROUTES_REFUSED';
 
 interface ErrorSpec { status: number; message: string; rst: number; retryAfter?: number }
 
@@ -34,6 +35,7 @@ const TABLE: Record<RouterErrorCode, ErrorSpec> = {
   ROUTER_ERR_INVALID_OPTION: { status: 500, message: 'invalid router option', rst: RstStatus.INTERNAL_ERROR },
   ROUTER_ERR_BAD_PUBLISH: { status: 400, message: 'the publish is malformed', rst: RstStatus.CANCEL },
   ROUTER_ERR_PUBLISH_TOO_LARGE: { status: 413, message: 'the publish is larger than --max-publish-size', rst: RstStatus.CANCEL },
+  ROUTER_ERR_ROUTES_REFUSED: { status: 400, message: "the worker's hello announced routes the router does not take", rst: RstStatus.PROTOCOL_ERROR },
 };
 
 const kRouterError = Symbol.for('switchboard.RouterError');

@@ -4,8 +4,9 @@ import { MAX_STREAM_ID } from '@switchboard/protocol';
 import { RouterError } from './errors.js';
 
 export interface RouterOptions {
-  /** HTTP listen address, `host:port` (default 127.0.0.1:9000; port 0 picks a free one). */
-  listen: string;
+  /** HTTP listen address, `host:port` (default 127.0.0.1:9000; port 0 picks a free one), or several. `https://host:port`
+   * is a TLS listener (HTTP/2 and HTTP/1.1 by ALPN; needs tlsCert and tlsKey); `host:port` and `http://host:port` plain. */
+  listen: string | string[];
   /** Request endpoint: the DEALER minimal workers connect their ROUTER to (default tcp://127.0.0.1:8000). */
   bind: string;
   /** Control endpoint: the ROUTER extended workers connect their DEALER to (default: bind's port + 1). */
@@ -58,6 +59,18 @@ export interface RouterOptions {
   /** HTTP front: "llhttp" drives Node's parser directly (default; falls back to node:http where that parser is not
    * usable), "node" always uses node:http. */
   httpFront: 'llhttp' | 'node';
+  /** TLS listeners' certificate chain, PEM (the CLI reads --tls-cert's file). */
+  tlsCert?: string;
+  /** TLS listeners' private key, PEM (--tls-key's file). */
+  tlsKey?: string;
+  /** Time a client has to complete its TLS handshake, ms (default 10 s): then the socket is closed and it is logged. */
+  tlsHandshakeTimeout: number;
+  /** HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS: streams one h2 connection may have open (default 100); past it nghttp2
+   * refuses them (RST_STREAM REFUSED_STREAM). The request head bound (maxHeaderSize) is its SETTINGS_MAX_HEADER_LIST_SIZE. */
+  h2MaxStreams: number;
+  /** Streams an h2 client may reset per connection in 10 s (default 200): past it, GOAWAY ENHANCE_YOUR_CALM and the
+   * connection is closed (rapid reset, CVE-2023-44487). */
+  h2MaxResets: number;
   /** pino log level (default info). */
   logLevel: string;
   /** GRIP publish API: `host:port` for `POST /publish/` (off unless given; give a loopback address unless the network
@@ -116,6 +129,9 @@ export const DEFAULTS: Readonly<RouterOptions> = Object.freeze({
   maxWsMessage: 1024 * 1024,
   maxWsBuffer: 4 * 1024 * 1024,
   maxWebSockets: 16000,
+  tlsHandshakeTimeout: 10_000,
+  h2MaxStreams: 100,
+  h2MaxResets: 200,
 });
 
 /** Says what a value should be, or undefined when it is fine. */
@@ -136,9 +152,23 @@ const listen: Check = (v) => {
     return 'host:port, e.g. 127.0.0.1:9000';
   }
 };
+const httpListen: Check = (v) => {
+  const list = typeof v === 'string' ? [v] : v;
+  const shape = 'host:port, e.g. 127.0.0.1:9000 (or http://, https:// before it), or a non-empty list of them';
+  if (!Array.isArray(list) || list.length === 0) return shape;
+  for (const entry of list) {
+    if (typeof entry !== 'string') return shape;
+    const address = entry.replace(/^https?:\/\//, '');
+    if (address.includes('/')) return shape;
+    const wanted = listen(address);
+    if (wanted !== undefined) return `${wanted} (or http://, https:// before it)`;
+  }
+  return undefined;
+};
+const pem = (label: string): Check => (v) => (typeof v === 'string' && v.includes(`-----BEGIN ${label}`) ? undefined : `PEM text (-----BEGIN ${label}...)`);
 
 const CHECKS: Readonly<Record<keyof RouterOptions, Check>> = {
-  listen,
+  listen: httpListen,
   bind: endpoint,
   controlBind: endpoint,
   maxBodySize: integer(0),
@@ -174,6 +204,11 @@ const CHECKS: Readonly<Record<keyof RouterOptions, Check>> = {
   maxWsMessage: integer(1, 0x7fffffff),
   maxWsBuffer: integer(1),
   maxWebSockets: integer(0),
+  tlsCert: pem('CERTIFICATE'),
+  tlsKey: pem(''),
+  tlsHandshakeTimeout: integer(1),
+  h2MaxStreams: integer(1, 0x7fffffff),
+  h2MaxResets: integer(1),
 };
 
 /** The defaults with `partial` on top, every value checked; an undefined value keeps its default. */
@@ -190,11 +225,21 @@ export function resolveOptions(partial: Partial<RouterOptions>): RouterOptions {
   if ((opts.curveSecretKey === undefined) !== (opts.curvePublicKey === undefined)) invalid('curveSecretKey and curvePublicKey go together');
   // Without CurveZMQ no worker presents a key: an allow list would silently let everyone in.
   if (opts.allowWorkers !== undefined && opts.curveSecretKey === undefined) invalid('allowWorkers (--allow-workers) needs curveSecretKey (--curve-secret-file)');
+  const tls = parseListeners(opts.listen).some((l) => l.tls);
+  if ((opts.tlsCert === undefined) !== (opts.tlsKey === undefined)) invalid('tlsCert and tlsKey (--tls-cert, --tls-key) go together');
+  if (tls && opts.tlsCert === undefined) invalid('an https:// listener needs tlsCert and tlsKey (--tls-cert, --tls-key)');
+  // Without an https:// listener a certificate would be silently unused: the router would serve plain text only.
+  if (!tls && opts.tlsCert !== undefined) invalid('tlsCert (--tls-cert) is for https:// listeners: give one with --listen https://host:port');
   return opts;
 }
 
 function invalid(detail: string): never {
   throw new RouterError('ROUTER_ERR_INVALID_OPTION', { detail });
+}
+
+/** Every listener of `listen`, in order: TLS for `https://`. */
+export function parseListeners(listen: string | readonly string[]): Array<{ tls: boolean; host: string; port: number }> {
+  return (typeof listen === 'string' ? [listen] : listen).map((entry) => ({ tls: entry.startsWith('https://'), ...parseListen(entry.replace(/^https?:\/\//, '')) }));
 }
 
 export function parseListen(listen: string): { host: string; port: number } {

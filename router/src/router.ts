@@ -17,8 +17,10 @@ import { controlEndpointFor } from '@switchboard/protocol';
 import type { HttpFront } from './http/client-exchange.js';
 import { createLlhttpFront, loadLlhttp } from './http/llhttp-front.js';
 import { createNodeFront } from './http/node-front.js';
+import { createH2Front, type H2Front } from './http/h2-front.js';
+import { createTlsFront } from './http/tls-front.js';
 import { RequestIntake, type RequestSink } from './http/request-intake.js';
-import { parseListen, type RouterOptions } from './options.js';
+import { parseListen, parseListeners, type RouterOptions } from './options.js';
 import { Dispatcher } from './streams/dispatcher.js';
 import { StreamTable } from './streams/stream-table.js';
 import { Upload } from './streams/upload.js';
@@ -27,11 +29,18 @@ import { Liveness } from './workers/liveness.js';
 import { ReplyDemux } from './workers/reply-demux.js';
 import { MINIMAL, WorkerLink, type LinkEvents } from './workers/worker-link.js';
 import { WorkerPool } from './workers/worker-pool.js';
+import { upgradeHost } from './websocket/handshake.js';
 import { WebSocketHub } from './websocket/hub.js';
 import { OverHttpMode } from './websocket/over-http.js';
 import { StreamMode } from './websocket/stream-mode.js';
 
-export interface RouterAddress { http: string; bind: string; control: string; publish?: string; publishPull?: string; publishSub?: string }
+export interface RouterAddress {
+  /** The first plain HTTP listener ('' when every listener is TLS). */
+  http: string;
+  /** The first TLS listener (HTTP/2 and HTTP/1.1), if any. */
+  https?: string;
+  bind: string; control: string; publish?: string; publishPull?: string; publishSub?: string;
+}
 
 export class SwitchboardRouter {
   readonly opts: RouterOptions;
@@ -40,7 +49,10 @@ export class SwitchboardRouter {
   readonly #table = new StreamTable();
   readonly #link: WorkerLink;
   readonly #dispatcher: Dispatcher;
-  readonly #front: HttpFront;
+  /** One front per listener, in --listen order. */
+  readonly #fronts: Array<{ front: HttpFront; tls: boolean; host: string; port: number }> = [];
+  /** HTTP/2 for the TLS listeners, if any. */
+  readonly #h2: H2Front | undefined;
   readonly #realtime: Realtime;
   readonly #publish: HttpPublish | undefined;
   readonly #zmqInputs: ZmqInputs;
@@ -112,15 +124,21 @@ export class SwitchboardRouter {
     websockets.useModes({
       'over-http': (session) => new OverHttpMode(session, overHttp),
       stream: (session) => new StreamMode(session, streamMode),
-    }, () => pool.pick(link.minimalPeers, false));
+    }, (request) => pool.pick(link.minimalPeers, false, pool.routes.match(upgradeHost(request), request.url)));
     const llhttp = opts.httpFront === 'node' ? undefined : loadLlhttp();
     if (llhttp === undefined && opts.httpFront !== 'node') log.warn('the llhttp binding inside this Node is not usable: falling back to node:http');
-    this.#front = llhttp ? createLlhttpFront(llhttp, intake, opts, log, websockets) : createNodeFront(intake, opts, log, websockets);
+    const listeners = parseListeners(opts.listen);
+    const h2 = (this.#h2 = listeners.some((l) => l.tls) ? createH2Front(intake, opts, log) : undefined);
+    for (const l of listeners) {
+      const front = l.tls ? createTlsFront(h2!, intake, opts, log, websockets)
+        : llhttp ? createLlhttpFront(llhttp, intake, opts, log, websockets) : createNodeFront(intake, opts, log, websockets);
+      this.#fronts.push({ front, ...l });
+    }
   }
 
-  /** Which HTTP front serves clients: "llhttp" or "node:http". */
+  /** Which HTTP front serves plain clients: "llhttp" or "node:http" ("https" when every listener is TLS). */
   get front(): string {
-    return this.#front.kind;
+    return (this.#fronts.find((f) => !f.tls) ?? this.#fronts[0]).front.kind;
   }
 
   async start(): Promise<RouterAddress> {
@@ -132,8 +150,7 @@ export class SwitchboardRouter {
       this.#withdrawAllowList?.();
       throw err;
     }
-    const { host, port } = parseListen(this.opts.listen);
-    await this.#front.listen(port, host);
+    for (const { front, host, port } of this.#fronts) await front.listen(port, host);
     if (this.#publish !== undefined) {
       const p = parseListen(this.opts.publishListen!);
       await this.#publish.listen(p.port, p.host);
@@ -143,12 +160,13 @@ export class SwitchboardRouter {
   }
 
   get address(): RouterAddress {
-    const a = this.#front.address();
+    const plain = this.#fronts.find((f) => !f.tls)?.front.address();
+    const tls = this.#fronts.find((f) => f.tls)?.front.address();
     const p = this.#publish?.address();
     const name = (x: { family: string; address: string; port: number }): string => `${x.family === 'IPv6' ? `[${x.address}]` : x.address}:${x.port}`;
     const pull = this.#zmqInputs.pullEndpoint;
     const sub = this.#zmqInputs.subEndpoint;
-    return { http: a ? name(a) : '', ...this.#link.endpoints, ...(p ? { publish: name(p) } : {}), ...(pull ? { publishPull: pull } : {}), ...(sub ? { publishSub: sub } : {}) };
+    return { http: plain ? name(plain) : '', ...(tls ? { https: name(tls) } : {}), ...this.#link.endpoints, ...(p ? { publish: name(p) } : {}), ...(pull ? { publishPull: pull } : {}), ...(sub ? { publishSub: sub } : {}) };
   }
 
   get activeStreams(): number {
@@ -170,7 +188,7 @@ export class SwitchboardRouter {
     if (this.#closing) return;
     this.#closing = true;
     this.#dispatcher.refuseNew();
-    const closed = this.#front.close();
+    const closed = Promise.all([...this.#fronts.map((f) => f.front.close()), this.#h2?.close()]);
     this.#websockets.close();
     if (this.#table.size > 0) {
       await new Promise<void>((resolve) => {
@@ -183,7 +201,8 @@ export class SwitchboardRouter {
     this.#zmqInputs.close();
     this.#realtime.close();
     this.#websockets.closeAll();
-    this.#front.closeAll();
+    for (const { front } of this.#fronts) front.closeAll();
+    this.#h2?.closeAll();
     await closed;
     this.#link.close();
     this.#withdrawAllowList?.();

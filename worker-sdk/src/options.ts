@@ -1,5 +1,5 @@
 // Worker options: the documented interface, one frozen defaults object, and validation.
-import { controlEndpointFor, MAX_STREAM_ID } from '@switchboard/protocol';
+import { controlEndpointFor, MAX_STREAM_ID, parseRoutes } from '@switchboard/protocol';
 import { WorkerError } from './errors.js';
 import { createJsonLogger, type Logger } from './logger.js';
 
@@ -42,6 +42,12 @@ export interface WorkerOptions {
   logger?: Logger;
   /** How long a router may take to answer a publish (`published`, SPEC §5.10), ms. Default 5000. */
   publishTimeoutMs?: number;
+  /**
+   * hello `routes` (SPEC §5.2): the host and path prefixes this worker serves, e.g. `['api.example.com', '/v2/',
+   * 'api.example.com/v2/']`. Routers send it only requests whose best route is one of these. Default none: requests
+   * that match no worker's route. Needs the extended protocol.
+   */
+  routes?: string[];
 }
 
 export interface ResolvedOptions {
@@ -55,6 +61,7 @@ export interface ResolvedOptions {
   readonly curve: CurveOptions | undefined;
   readonly logger: Logger;
   readonly publishTimeoutMs: number;
+  readonly routes: readonly string[];
 }
 
 export const DEFAULTS = Object.freeze({
@@ -81,6 +88,13 @@ export function resolveOptions(options: WorkerOptions): ResolvedOptions {
       invalid((err as Error).message);
     }
   }
+  const routes = options.routes ?? [];
+  try {
+    parseRoutes(routes);
+  } catch (err) {
+    invalid(`routes: ${(err as Error).message}`);
+  }
+  if (minimal && routes.length > 0) invalid('routes need the extended protocol: a minimal worker serves unrouted requests only');
   const curve = options.curve;
   if (curve !== undefined) {
     for (const key of ['publicKey', 'secretKey', 'serverKey'] as const) {
@@ -98,6 +112,7 @@ export function resolveOptions(options: WorkerOptions): ResolvedOptions {
     curve,
     logger: options.logger ?? createJsonLogger({ level: 'warn' }),
     publishTimeoutMs: integer(options.publishTimeoutMs ?? DEFAULTS.publishTimeoutMs, 'publishTimeoutMs', 1, 600_000),
+    routes: Object.freeze([...routes]),
   });
 }
 

@@ -245,6 +245,7 @@ export class Worker {
       window: this.options.window, active: link.active, heartbeatMs: this.options.heartbeatMs,
       ...(this.#websocket !== null ? { websocket: 'stream' as const } : {}),
     };
+    if (this.options.routes.length > 0) hello.routes = [...this.options.routes];
     link.send(encodeControl(hello));
   }
 

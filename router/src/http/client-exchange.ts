@@ -2,6 +2,7 @@
 // exchanges: llhttp-front.ts (Node's llhttp driven directly, the default) and node-front.ts (node:http, the
 // fallback where that parser is not usable). What both do with a request once it is parsed is request-intake.ts.
 import type { AddressInfo, Server } from 'node:net';
+import type { Writable } from 'node:stream';
 
 export interface ClientExchange {
   readonly method: string;
@@ -12,6 +13,8 @@ export interface ClientExchange {
   /** Flat [name, value, ...] as received. */
   readonly rawHeaders: readonly string[];
   readonly remoteAddress: string;
+  /** "https" on a TLS listener; absent: "http". Goes to workers as `:scheme` and X-Forwarded-Proto. */
+  readonly scheme?: 'http' | 'https';
   /** The request head has been encoded for the workers: url and rawHeaders may be let go. */
   forgetHeaders(): void;
   /** The whole request, body included, has been read. */
@@ -48,6 +51,25 @@ export interface HttpFront {
   close(): Promise<void>;
   /** Cuts every connection still open. */
   closeAll(): void;
+}
+
+const kDrainPending = Symbol('switchboard.drainPending');
+
+/**
+ * An exchange's write to a node stream (node:http's response, an h2 stream): false when the stream is full, and then
+ * the exchange's stream hears `drained()` once it drains (one 'drain' listener however many writes came back false).
+ */
+export function writeOrWait(out: Writable & { [kDrainPending]?: boolean }, chunk: Buffer, exchange: { stream?: { drained(): void } }): boolean {
+  if (out.destroyed) return true;
+  if (out.write(chunk)) return true;
+  if (!out[kDrainPending]) {
+    out[kDrainPending] = true;
+    out.once('drain', () => {
+      out[kDrainPending] = false;
+      exchange.stream?.drained();
+    });
+  }
+  return false;
 }
 
 /** Starts a front's server listening: resolves once it listens, rejects on a listen error (the port taken, say). */

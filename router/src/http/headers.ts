@@ -11,6 +11,14 @@ function connectionTokens(value: string, into: Set<string> = new Set()): Set<str
   return into;
 }
 
+/** A request's host (the Host header, or an absolute-form target's) and origin-form target. */
+export interface RequestTarget { host: string; path: string }
+
+/** The target of pairs from requestPairs(), which puts `:path` and `:host` at fixed places. */
+export function targetOf(pairs: HeaderPairs): RequestTarget {
+  return { path: pairs[3], host: pairs[7] };
+}
+
 /** The SYN_STREAM header pairs for a client request, `extra` (the router's Grip-Sig and Grip-Feature) appended. A
  * client's own Grip-* headers never reach a worker: a forged Grip-Sig would pass for the router's. */
 export function requestPairs(req: ClientExchange, scheme: string, extra: readonly string[] = []): HeaderPairs {

@@ -1,10 +1,10 @@
 // HTTP in through node:http: the fallback front, for a Node whose internal llhttp binding llhttp-front.ts cannot
 // use. Same limits and behaviour, at node:http's cost in CPU and memory per connection.
 import { createRequire } from 'node:module';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerOptions, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Logger } from 'pino';
-import { listenOn, refusal, type ClientExchange, type HttpFront } from './client-exchange.js';
+import { listenOn, refusal, writeOrWait, type ClientExchange, type HttpFront } from './client-exchange.js';
 import type { RequestIntake } from './request-intake.js';
 import { RouterError } from '../errors.js';
 import type { RouterOptions } from '../options.js';
@@ -16,8 +16,6 @@ import type { UpgradeTarget } from '../websocket/hub.js';
 /** A node:http request and response pair seen as a ClientExchange. */
 class NodeExchange implements ClientExchange {
   stream: ProxyStream | undefined;
-  /** A 'drain' listener is on: one is enough however many writes came back false before it fires. */
-  #awaitingDrain = false;
 
   constructor(readonly req: IncomingMessage, readonly res: ServerResponse, connection: Connection) {
     connection.open++;
@@ -32,6 +30,7 @@ class NodeExchange implements ClientExchange {
   get httpVersion(): string { return this.req.httpVersion; }
   get rawHeaders(): readonly string[] { return this.req.rawHeaders; }
   get remoteAddress(): string { return this.req.socket.remoteAddress ?? ''; }
+  get scheme(): 'http' | 'https' { return (this.req.socket as { encrypted?: boolean }).encrypted ? 'https' : 'http'; }
   get complete(): boolean { return this.req.complete; }
   forgetHeaders(): void {} // they live in the IncomingMessage
   get headersSent(): boolean { return this.res.headersSent; }
@@ -45,16 +44,7 @@ class NodeExchange implements ClientExchange {
   }
 
   write(chunk: Buffer): boolean {
-    if (this.res.destroyed) return true;
-    if (this.res.write(chunk)) return true;
-    if (!this.#awaitingDrain) {
-      this.#awaitingDrain = true;
-      this.res.once('drain', () => {
-        this.#awaitingDrain = false;
-        this.stream?.drained();
-      });
-    }
-    return false;
+    return writeOrWait(this.res, chunk, this);
   }
 
   get buffered(): number { return this.res.writableLength; }
@@ -160,8 +150,9 @@ function resumeAfterUpgrade(connection: Connection, parser: Parser, slot: number
   };
 }
 
-export function createNodeFront(intake: RequestIntake, opts: RouterOptions, log: Logger, upgrades?: UpgradeTarget): HttpFront {
-  const server = createServer({
+/** node:http's server options from the router's: the same for plain and TLS (https) listeners. */
+export function nodeServerOptions(opts: RouterOptions): ServerOptions {
+  return {
     maxHeaderSize: opts.maxHeaderSize,
     headersTimeout: opts.headersTimeout,
     requestTimeout: opts.requestTimeout,
@@ -172,13 +163,22 @@ export function createNodeFront(intake: RequestIntake, opts: RouterOptions, log:
     // Refuse smuggling-shaped requests rather than guess (llhttp's lenient flags stay off).
     insecureHTTPParser: false,
     requireHostHeader: false,
-  });
+  };
+}
+
+export function createNodeFront(intake: RequestIntake, opts: RouterOptions, log: Logger, upgrades?: UpgradeTarget): HttpFront {
+  return serveNode(createServer(nodeServerOptions(opts)), 'node:http', intake, opts, log, upgrades);
+}
+
+/** Serves the requests of a node:http (or https) server built with nodeServerOptions(). */
+export function serveNode(server: Server, kind: 'node:http' | 'https', intake: RequestIntake, opts: RouterOptions, log: Logger, upgrades?: UpgradeTarget): HttpFront {
   server.maxConnections = opts.maxConnections;
   // One more than the router takes, so that a head with too many lines is seen, and refused, not cut short.
   server.maxHeadersCount = MAX_HEADER_LINES + 1;
 
   const slots = callbackSlots();
-  server.on('connection', (socket: FrontSocket) => {
+  // An https server's requests arrive on the TLS socket, which 'secureConnection' carries.
+  server.on(kind === 'https' ? 'secureConnection' : 'connection', (socket: FrontSocket) => {
     const connection = (socket[kConnection] = new Connection(socket));
     // node:http's own 'connection' listener, registered first, has given the socket its parser.
     if (slots.execute !== undefined && socket.parser) resumeAfterUpgrade(connection, socket.parser, slots.execute);
@@ -262,7 +262,7 @@ export function createNodeFront(intake: RequestIntake, opts: RouterOptions, log:
   });
 
   return {
-    kind: 'node:http',
+    kind,
     listen: (port, host) => listenOn(server, port, host),
     address: () => server.address() as AddressInfo | null,
     close: () => {

@@ -1,12 +1,13 @@
-// Where each stream goes (SPEC §4, §5.6): to a worker with free credit, or into the wait queue; again to another
-// worker when its own lost it and ProxyStream.mayResend() allows. Owns the queue, the streams waiting for a reply,
-// and the tick that times both out.
+// Where each stream goes (SPEC §4, §5.6): to a worker of its route's pool (§5.2) with free credit, or into that pool's
+// wait queue; again to another worker of the pool when its own lost it and ProxyStream.mayResend() allows. Owns the
+// queues, the streams waiting for a reply, and the tick that times both out.
 import { RstStatus, encodeData, encodeRstStream, type DrainListener } from '@switchboard/protocol';
 import type { Logger } from 'pino';
 import { RouterError, type RouterErrorCode } from '../errors.js';
 import type { RouterOptions } from '../options.js';
 import { MINIMAL, type Peer, type WorkerLink } from '../workers/worker-link.js';
 import type { WorkerPool, WorkerState } from '../workers/worker-pool.js';
+import type { RoutePool } from '../workers/route-table.js';
 import { Resend, StreamState, type ProxyStream } from './proxy-stream.js';
 import type { StreamTable } from './stream-table.js';
 import type { Upload } from './upload.js';
@@ -33,7 +34,10 @@ export class Dispatcher implements DrainListener {
   readonly #liveness: WorkerCheck;
   readonly #opts: DispatchOptions;
   readonly #log: Logger;
-  readonly #queue: ProxyStream[] = [];
+  /** Streams waiting for a worker, one queue per route pool, oldest first; only non-empty queues are kept. */
+  readonly #queues = new Map<RoutePool<WorkerState>, ProxyStream[]>();
+  /** Streams in all queues: --max-queue bounds it. */
+  #queued = 0;
   /** Streams sent and not answered yet (state SENT), for worker timeouts and liveness; pruned lazily by the tick. */
   readonly #awaiting = new Set<ProxyStream>();
   #tick: NodeJS.Timeout | undefined;
@@ -55,7 +59,8 @@ export class Dispatcher implements DrainListener {
   dispatch(stream: ProxyStream): void {
     if (this.#closing) return stream.fail(error('ROUTER_ERR_SHUTTING_DOWN', stream));
     this.#table.add(stream);
-    stream.dispatched();
+    const target = stream.dispatched();
+    stream.pool = target === undefined ? this.#pool.routes.unrouted : this.#pool.routes.match(target.host, target.path);
     this.#route(stream);
   }
 
@@ -63,16 +68,20 @@ export class Dispatcher implements DrainListener {
   #route(stream: ProxyStream): void {
     const target = this.#pick(stream);
     if (target !== undefined) return this.#send(stream, target);
-    if (this.#queue.length >= this.#opts.maxQueue) return stream.fail(error('ROUTER_ERR_QUEUE_FULL', stream));
+    if (this.#queued >= this.#opts.maxQueue) return stream.fail(error('ROUTER_ERR_QUEUE_FULL', stream));
     this.#log.debug({ stream: stream.id }, 'stream queued');
-    stream.queued(Date.now() + (this.#pool.anyConnected(this.#link.minimalPeers) ? this.#opts.queueTimeout : this.#opts.noWorkerTimeout));
-    this.#queue.push(stream);
+    const pool = stream.pool!;
+    stream.queued(Date.now() + (this.#pool.anyConnected(this.#link.minimalPeers, pool) ? this.#opts.queueTimeout : this.#opts.noWorkerTimeout));
+    let queue = this.#queues.get(pool);
+    if (queue === undefined) this.#queues.set(pool, (queue = []));
+    queue.push(stream);
+    this.#queued++;
     this.#startTick();
   }
 
   /** Where the stream may go now, if anywhere: a worker with credit whose socket is not congested. */
   #pick(stream: ProxyStream): WorkerState | typeof MINIMAL | undefined {
-    const target = this.#pool.pick(this.#link.minimalPeers, stream.streamingBody, stream.exchange.streamMode === true);
+    const target = this.#pool.pick(this.#link.minimalPeers, stream.streamingBody, stream.pool, stream.exchange.streamMode === true);
     if (target === undefined) return undefined;
     const to = target === MINIMAL ? MINIMAL : target.id;
     if (!this.#link.congested(to)) return target;
@@ -183,21 +192,32 @@ export class Dispatcher implements DrainListener {
         this.drainQueue();
       }
     }
-    if (this.#queue.length > 0) {
-      const i = this.#queue.indexOf(stream);
-      if (i !== -1) this.#queue.splice(i, 1);
+    const queue = this.#queued > 0 && stream.pool !== undefined ? this.#queues.get(stream.pool) : undefined;
+    if (queue !== undefined) {
+      const i = queue.indexOf(stream);
+      if (i !== -1) this.#dequeue(stream.pool!, queue, i);
     }
   }
 
-  /** Sends queued streams while workers have credit. */
+  /** Sends queued streams while their pools' workers have credit. */
   drainQueue(): void {
-    while (this.#queue.length > 0) {
-      const stream = this.#queue[0];
-      const target = this.#pick(stream);
-      if (target === undefined) return;
-      this.#queue.shift();
-      if (stream.state === StreamState.QUEUED) this.#send(stream, target);
+    if (this.#queued === 0) return;
+    for (const [pool, queue] of this.#queues) {
+      while (queue.length > 0) {
+        const stream = queue[0];
+        const target = this.#pick(stream);
+        if (target === undefined) break;
+        this.#dequeue(pool, queue, 0);
+        if (stream.state === StreamState.QUEUED) this.#send(stream, target);
+      }
     }
+  }
+
+  #dequeue(pool: RoutePool<WorkerState>, queue: ProxyStream[], i: number): void {
+    if (i === 0) queue.shift();
+    else queue.splice(i, 1);
+    this.#queued--;
+    if (queue.length === 0) this.#queues.delete(pool);
   }
 
   #startTick(): void {
@@ -208,10 +228,13 @@ export class Dispatcher implements DrainListener {
 
   #onTick(): void {
     const now = Date.now();
-    while (this.#queue.length > 0 && this.#queue[0].deadline <= now) {
-      const stream = this.#queue.shift()!;
-      const code: RouterErrorCode = this.#pool.anyConnected(this.#link.minimalPeers) ? 'ROUTER_ERR_BUSY' : 'ROUTER_ERR_NO_WORKER';
-      stream.fail(error(code, stream));
+    for (const [pool, queue] of this.#queues) {
+      while (queue.length > 0 && queue[0].deadline <= now) {
+        const stream = queue[0];
+        this.#dequeue(pool, queue, 0);
+        const code: RouterErrorCode = this.#pool.anyConnected(this.#link.minimalPeers, pool) ? 'ROUTER_ERR_BUSY' : 'ROUTER_ERR_NO_WORKER';
+        stream.fail(error(code, stream));
+      }
     }
     // Liveness counts from each worker's oldest unanswered stream: new streams sent to a silent worker must not
     // restart its clock, or a hung worker under steady load would keep its share until its credit ran out.
@@ -227,7 +250,7 @@ export class Dispatcher implements DrainListener {
       stream.fail(error('ROUTER_ERR_WORKER_TIMEOUT', stream));
     }
     for (const [worker, sentAt] of oldestSent) if (this.#pool.get(worker.id) === worker) this.#liveness.check(worker, sentAt, now);
-    if (this.#queue.length === 0 && this.#awaiting.size === 0) this.#stopTick();
+    if (this.#queued === 0 && this.#awaiting.size === 0) this.#stopTick();
   }
 
   #stopTick(): void {

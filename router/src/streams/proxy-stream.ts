@@ -6,12 +6,14 @@
 import {
   RstStatus, SendWindow, encodeSynStream, type DataFrame, type HeadersFrame, type ReceiveWindow, type SynReplyFrame,
 } from '@switchboard/protocol';
-import { isIdempotent, replyHead, requestPairs, trailerPairs, type ReplyHead } from '../http/headers.js';
+import { isIdempotent, replyHead, requestPairs, targetOf, trailerPairs, type ReplyHead, type RequestTarget } from '../http/headers.js';
 import type { ClientExchange } from '../http/client-exchange.js';
 import type { RouterError } from '../errors.js';
 import { InstructError, isGripReply, parseInstruct, type Instruct } from '../realtime/instruct.js';
 import { respondWhole } from '../realtime/respond.js';
 import type { Peer } from '../workers/worker-link.js';
+import type { RoutePool } from '../workers/route-table.js';
+import type { WorkerState } from '../workers/worker-pool.js';
 
 export const enum StreamState {
   /** Reading the request body before dispatch. */
@@ -115,6 +117,8 @@ export class ProxyStream {
   #gripBytes = 0;
   /** The realtime layer holds the client: the exchange's events go to it. */
   #held: HeldClient | undefined;
+  /** The workers its route may go to (set by the dispatcher at dispatch, SPEC §5.2). */
+  pool: RoutePool<WorkerState> | undefined;
 
   constructor(
     readonly id: number,
@@ -189,11 +193,16 @@ export class ProxyStream {
     return this.#bodyComplete;
   }
 
-  /** The request head goes to the workers now: encoded once (every send reuses it), and let go by the exchange. */
-  dispatched(): void {
-    if (this.#syn !== undefined) return;
-    this.#syn = encodeSynStream(this.id, requestPairs(this.exchange, 'http', this.host.gripPairs()), this.#bodyComplete && this.#bodyBytes === 0, SYN_OPTIONS);
+  /**
+   * The request head goes to the workers now: encoded once (every send reuses it), and let go by the exchange.
+   * Returns the request's host and path as sent to the workers, which choose its route (undefined if already sent).
+   */
+  dispatched(): RequestTarget | undefined {
+    if (this.#syn !== undefined) return undefined;
+    const pairs = requestPairs(this.exchange, this.exchange.scheme ?? 'http', this.host.gripPairs());
+    this.#syn = encodeSynStream(this.id, pairs, this.#bodyComplete && this.#bodyBytes === 0, SYN_OPTIONS);
     this.exchange.forgetHeaders(); // a held stream should not keep its request head alive
+    return targetOf(pairs);
   }
 
   /** The SYN_STREAM of a dispatched stream. */

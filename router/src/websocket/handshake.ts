@@ -39,6 +39,13 @@ export function isWebSocketUpgrade(raw: readonly string[]): boolean {
   return false;
 }
 
+/** The request's Host header ('' when none): with its URL, what routes the socket (route-table.ts). */
+export function upgradeHost(request: UpgradeRequest): string {
+  const raw = request.rawHeaders;
+  for (let i = 0; i < raw.length; i += 2) if (raw[i].length === 4 && raw[i].toLowerCase() === 'host') return raw[i + 1];
+  return '';
+}
+
 /**
  * Checks a WebSocket upgrade request (§4.2.1): GET, HTTP/1.1, one valid Sec-WebSocket-Key, Sec-WebSocket-Version 13.
  * Returns the key, or why the request is refused (400; a wrong version says which one is spoken, §4.4).

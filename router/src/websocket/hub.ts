@@ -36,7 +36,7 @@ export class WebSocketHub implements UpgradeTarget, SessionHost {
   #closing = false;
   #modes: ModeFactories | undefined;
   /** Where the socket's opening stream would go now, for chooseMode. */
-  #target: () => WorkerState | typeof MINIMAL | undefined = () => undefined;
+  #target: (request: UpgradeRequest) => WorkerState | typeof MINIMAL | undefined = () => undefined;
 
   constructor(opts: Pick<RouterOptions, 'maxWsMessage' | 'maxWsBuffer' | 'maxWebSockets'>, session: string, log: Logger) {
     this.maxMessage = opts.maxWsMessage;
@@ -47,7 +47,7 @@ export class WebSocketHub implements UpgradeTarget, SessionHost {
   }
 
   /** The modes, and how to see where a new socket's opening stream would go (set once the router's parts exist). */
-  useModes(modes: ModeFactories, target: () => WorkerState | typeof MINIMAL | undefined): void {
+  useModes(modes: ModeFactories, target: (request: UpgradeRequest) => WorkerState | typeof MINIMAL | undefined): void {
     this.#modes = modes;
     this.#target = target;
   }
@@ -71,7 +71,7 @@ export class WebSocketHub implements UpgradeTarget, SessionHost {
     const request: UpgradeRequest = { method, url, httpVersion, rawHeaders, remoteAddress: socket.remoteAddress ?? '', key };
     const session = new WebSocketSession(`${this.#prefix}-${(++this.#next).toString(36)}`, socket, request, head, this);
     this.#sessions.add(session);
-    const kind = chooseMode(this.#target());
+    const kind = chooseMode(this.#target(request));
     this.log.debug({ ws: session.id, url, mode: kind }, 'websocket handshake');
     session.start(this.#modes![kind](session));
   }

@@ -3,8 +3,8 @@
 // a worker's message is read is sent after the message's last frame (SPEC §5.5).
 import {
   ProtocolError, ReceiveWindow, RstStatus, WindowAllowance, encodeControl, encodePing, encodeRstStream,
-  encodeWindowUpdate, isWorkerHello, readFrames, type DecodeOptions, type Frame, type FrameVisitor, type ReceiveWindowOptions,
-  type WorkerHello,
+  encodeWindowUpdate, isWorkerHello, parseRoutes, readFrames, type DecodeOptions, type Frame, type FrameVisitor, type ReceiveWindowOptions,
+  type Route, type WorkerHello,
 } from '@switchboard/protocol';
 import type { Logger } from 'pino';
 import { RouterError, type RouterErrorCode } from '../errors.js';
@@ -217,14 +217,30 @@ export class ReplyDemux implements FrameVisitor {
       this.#log.warn({ id: Buffer.from(from, 'latin1').toString('hex'), helloId: hello.id, name: hello.name }, 'hello refused: its id is not the routing id');
       return;
     }
+    let routes: Route[];
+    try {
+      routes = parseRoutes(hello.routes);
+    } catch (err) {
+      if (!(err instanceof ProtocolError)) throw err;
+      return this.#refuseHello(from, hello, err.message);
+    }
     const before = this.#pool.get(from)?.maxStreams ?? 0;
-    const { worker, isNew } = this.#pool.greet(from, hello, Date.now());
+    const greeted = this.#pool.greet(from, hello, Date.now(), routes);
+    if (greeted === undefined) return this.#refuseHello(from, hello, `the router keeps no more routes (${this.#pool.routes.size})`);
+    const { worker, isNew } = greeted;
     if (isNew) {
-      this.#log.info({ worker: worker.name, id: from, maxStreams: worker.maxStreams }, 'worker joined');
+      this.#log.info({ worker: worker.name, id: from, maxStreams: worker.maxStreams, routes: hello.routes }, 'worker joined');
       this.#link.send(from, encodeControl({ t: 'welcome', session: this.#session, window: this.#opts.streamWindow, heartbeatMs: this.#opts.heartbeatMs }));
     }
     // New credit, from a new worker or a raised limit, takes queued streams now rather than when a stream ends.
     if (worker.maxStreams > before) this.#dispatcher.drainQueue();
+  }
+
+  /** A hello whose routes cannot be taken: logged, and the worker told (`refused`); it gets no welcome and no streams. */
+  #refuseHello(from: Peer, hello: WorkerHello, detail: string): void {
+    const err = new RouterError('ROUTER_ERR_ROUTES_REFUSED', { detail });
+    this.#log.warn({ worker: String(hello.name), code: err.code, reason: err.message }, 'hello refused: its routes');
+    this.#link.send(from, encodeControl({ t: 'refused', code: err.code, reason: err.message }));
   }
 
   /**

@@ -1,6 +1,7 @@
 // The extended-protocol workers the router knows (SPEC §5.2), their credit, and the round-robin choice of
-// where the next stream goes, including the minimal workers on the request endpoint.
-import type { WebSocketMode, WorkerHello } from '@switchboard/protocol';
+// where the next stream goes, including the minimal workers on the request endpoint, within a route's pool.
+import type { Route, WebSocketMode, WorkerHello } from '@switchboard/protocol';
+import { RouteTable, type RoutePool } from './route-table.js';
 import { MINIMAL, type Peer } from './worker-link.js';
 import type { ProxyStream } from '../streams/proxy-stream.js';
 
@@ -28,9 +29,10 @@ export interface WorkerState {
 
 export class WorkerPool {
   readonly #workers = new Map<Peer, WorkerState>();
-  /** The same workers as an array: pick() walks it on every request without allocating an iterator. */
+  /** The same workers as an array. */
   readonly #list: WorkerState[] = [];
-  #turn = 0;
+  /** Which workers serve which routes (SPEC §5.2); pick() walks one pool's array without allocating an iterator. */
+  readonly routes = new RouteTable<WorkerState>();
 
   get size(): number {
     return this.#workers.size;
@@ -40,12 +42,16 @@ export class WorkerPool {
     return this.#workers.get(id);
   }
 
-  /** Records a hello; returns the worker and whether the router did not know it (it then gets a welcome). */
-  greet(id: Peer, hello: WorkerHello, now: number): { worker: WorkerState; isNew: boolean } {
+  /**
+   * Records a hello and the routes it announced (parsed); returns the worker and whether the router did not know it
+   * (it then gets a welcome), or undefined, changing nothing, when the route table has no room for its routes.
+   */
+  greet(id: Peer, hello: WorkerHello, now: number, routes: readonly Route[] = []): { worker: WorkerState; isNew: boolean } | undefined {
     let worker = this.#workers.get(id);
     const isNew = worker === undefined;
-    if (worker === undefined) {
-      worker = { id, name: hello.name, maxStreams: 0, window: 0, lastSeen: now, pingedAt: 0, pingUnanswered: false, unresponsive: false, draining: false, websocket: 'http', streams: new Set() };
+    worker ??= { id, name: hello.name, maxStreams: 0, window: 0, lastSeen: now, pingedAt: 0, pingUnanswered: false, unresponsive: false, draining: false, websocket: 'http', streams: new Set() };
+    if (!this.routes.set(worker, routes)) return undefined;
+    if (isNew) {
       this.#workers.set(id, worker);
       this.#list.push(worker);
     }
@@ -62,12 +68,13 @@ export class WorkerPool {
     if (worker === undefined) return undefined;
     this.#workers.delete(id);
     this.#list.splice(this.#list.indexOf(worker), 1);
+    this.routes.remove(worker);
     return worker;
   }
 
-  /** True when anything at all could take a stream, busy or not. */
-  anyConnected(minimalPeers: number): boolean {
-    return minimalPeers > 0 || this.#workers.size > 0;
+  /** True when anything at all in `pool` could take a stream, busy or not. */
+  anyConnected(minimalPeers: number, pool: RoutePool<WorkerState> = this.routes.unrouted): boolean {
+    return pool.workers.length > 0 || (minimalPeers > 0 && pool === this.routes.unrouted);
   }
 
   anyExtended(): boolean {
@@ -75,21 +82,21 @@ export class WorkerPool {
   }
 
   /**
-   * The next target with free credit, round robin over extended workers and the minimal workers' DEALER
-   * (which ZeroMQ itself spreads over its peers, so it gets one turn per connected minimal worker).
-   * `extendedOnly` is for streams whose body must stream: only the control socket can carry it. `streamMode`: a
-   * stream-mode WebSocket, only for workers that said `websocket: "stream"`.
+   * The next target in `pool` with free credit, round robin over its extended workers and, in the unrouted pool, the
+   * minimal workers' DEALER (which ZeroMQ itself spreads over its peers, so it gets one turn per connected minimal
+   * worker). `extendedOnly` is for streams whose body must stream: only the control socket can carry it.
+   * `streamMode`: a stream-mode WebSocket, only for workers that said `websocket: "stream"`.
    * Two passes over the workers instead of a list of candidates: this runs once per request.
    */
-  pick(minimalPeers: number, extendedOnly: boolean, streamMode = false): WorkerState | typeof MINIMAL | undefined {
-    const list = this.#list;
+  pick(minimalPeers: number, extendedOnly: boolean, pool: RoutePool<WorkerState> = this.routes.unrouted, streamMode = false): WorkerState | typeof MINIMAL | undefined {
+    const list = pool.workers;
     const take = streamMode ? canHoldSocket : canTake;
     let ready = 0;
     for (let k = 0; k < list.length; k++) if (take(list[k])) ready++;
-    const slots = ready + (extendedOnly || streamMode ? 0 : minimalPeers);
+    const slots = ready + (extendedOnly || streamMode || pool !== this.routes.unrouted ? 0 : minimalPeers);
     if (slots === 0) return undefined;
-    let i = this.#turn++ % slots;
-    if (this.#turn > 0x3fffffff) this.#turn = 0;
+    let i = pool.turn++ % slots;
+    if (pool.turn > 0x3fffffff) pool.turn = 0;
     if (i >= ready) return MINIMAL;
     for (let k = 0; k < list.length; k++) if (take(list[k]) && i-- === 0) return list[k];
     return undefined;

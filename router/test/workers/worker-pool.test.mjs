@@ -1,6 +1,7 @@
 // router/src/workers/worker-pool.ts in-process: the extended workers the router knows (SPEC §5.2) and the round-robin
 // choice of where a stream goes, over extended workers with free credit and the minimal workers' DEALER.
 import t from 'tap';
+import { parseRoutes } from '@switchboard/protocol';
 import { WorkerPool } from '../../dist/workers/worker-pool.js';
 import { MINIMAL } from '../../dist/workers/worker-link.js';
 
@@ -125,4 +126,27 @@ t.test('anyConnected counts minimal workers and extended ones, busy or not; anyE
   t.notOk(empty.anyConnected(0));
   t.ok(empty.anyConnected(1));
   t.notOk(empty.anyExtended());
+});
+
+t.test('routes: a routed pool picks among its own workers only, never the minimal DEALER; the unrouted pool the rest', async (t) => {
+  const pool = new WorkerPool();
+  const api = pool.greet('api', hello('api'), 0, parseRoutes(['api.test'])).worker;
+  pool.greet('plain', hello('plain'), 0);
+  const routed = pool.routes.match('api.test', '/');
+  t.same(Array.from({ length: 3 }, () => pool.pick(2, false, routed)?.name), ['api', 'api', 'api']);
+  t.same(new Set(picks(pool, 6, 1)), new Set(['plain', 'minimal']), 'the unrouted pool: plain and the minimal workers');
+  t.ok(pool.anyConnected(0, routed));
+  pool.remove('api');
+  t.equal(pool.pick(2, false, routed), undefined, 'its worker gone: nothing, not another pool');
+  t.notOk(pool.anyConnected(2, routed), 'minimal workers do not count for a route');
+  t.same(api.streams.size, 0);
+});
+
+t.test('routes: greet refuses, changing nothing, when the route table has no room', async (t) => {
+  const pool = new WorkerPool();
+  const many = (from) => parseRoutes(Array.from({ length: 64 }, (_, i) => `/r${from + i}`));
+  for (let k = 0; k < 64; k++) t.ok(pool.greet(`w${k}`, hello(`w${k}`), 0, many(k * 64)));
+  t.equal(pool.greet('late', hello('late'), 0, parseRoutes(['/late'])), undefined);
+  t.equal(pool.get('late'), undefined);
+  t.equal(pool.size, 64);
 });

@@ -1,0 +1,240 @@
+// HTTP/2 in (RFC 9113), on the TLS listeners that negotiate `h2` (tls-listener.ts): each h2 stream is a
+// ClientExchange handed to the same RequestIntake as the HTTP/1.1 fronts, so it becomes a Switchboard stream with the
+// same limits, windows and error codes. node:http2's core API (not its compatibility layer): the request body is
+// read with backpressure (a paused stream stops granting the client h2 window), a client's RST_STREAM ends the
+// Switchboard stream at once (its worker gets RST_STREAM CANCEL), and a client resetting streams faster than
+// h2MaxResets per RESET_PERIOD_MS (rapid reset, CVE-2023-44487) gets GOAWAY ENHANCE_YOUR_CALM.
+import http2, { type Http2Session, type IncomingHttpHeaders, type ServerHttp2Session, type ServerHttp2Stream } from 'node:http2';
+import type { Duplex } from 'node:stream';
+import type { Logger } from 'pino';
+import { writeOrWait, type ClientExchange } from './client-exchange.js';
+import type { RequestIntake } from './request-intake.js';
+import { RouterError } from '../errors.js';
+import type { RouterOptions } from '../options.js';
+import type { ProxyStream } from '../streams/proxy-stream.js';
+import { MAX_HEADER_LINES, checkHead } from './request-head.js';
+
+const { NGHTTP2_CANCEL, NGHTTP2_ENHANCE_YOUR_CALM, NGHTTP2_INTERNAL_ERROR } = http2.constants;
+
+/** The period over which a connection's client resets are counted (h2MaxResets per period). */
+export const RESET_PERIOD_MS = 10_000;
+
+// RFC 9113 §8.2.2: connection-specific fields are malformed in h2 (node:http2 throws on them): never sent.
+const CONNECTION_SPECIFIC = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade']);
+
+const kState = Symbol('switchboard.h2session');
+
+/** What the front keeps per h2 connection: its open exchanges and its client resets in the current period. */
+interface SessionState {
+  open: number;
+  resets: number;
+  periodStart: number;
+  remoteAddress: string;
+}
+type Session = ServerHttp2Session & { [kState]: SessionState };
+
+/** One h2 stream seen as a ClientExchange. */
+class H2Exchange implements ClientExchange {
+  stream: ProxyStream | undefined;
+  readonly method: string;
+  url: string;
+  readonly httpVersion = '1.1'; // workers speak HTTP/1.1 semantics (SPEC §4): the version is the edge's business
+  rawHeaders: readonly string[];
+  readonly remoteAddress: string;
+  readonly scheme = 'https';
+  /** The reply's `trailer` header announced trailers: the response waits for them (waitForTrailers). */
+  #trailers: Record<string, string> | undefined;
+  /** The router reset or ended it itself: a close then is not the client's reset. */
+  closedByUs = false;
+
+  constructor(readonly h2: ServerHttp2Stream, headers: IncomingHttpHeaders, raw: string[], remoteAddress: string) {
+    this.method = String(headers[':method']);
+    this.url = String(headers[':path'] ?? '/');
+    this.rawHeaders = http1Headers(raw, headers);
+    this.remoteAddress = remoteAddress;
+  }
+
+  get complete(): boolean { return this.h2.readableEnded || this.h2.endAfterHeaders; }
+  get headersSent(): boolean { return this.h2.headersSent; }
+  get buffered(): number { return this.h2.writableLength; }
+
+  forgetHeaders(): void {
+    this.rawHeaders = [];
+    this.url = '';
+  }
+
+  writeHead(status: number, headers: string[]): void {
+    if (this.h2.destroyed || this.h2.headersSent) return;
+    const out: Record<string, string | string[]> = { ':status': String(status) };
+    let trailers = false;
+    for (let i = 0; i < headers.length; i += 2) {
+      const name = headers[i].toLowerCase();
+      if (CONNECTION_SPECIFIC.has(name)) continue;
+      if (name === 'trailer') trailers = true;
+      const had = out[name];
+      out[name] = had === undefined ? headers[i + 1] : Array.isArray(had) ? [...had, headers[i + 1]] : [had, headers[i + 1]];
+    }
+    if (trailers) {
+      this.#trailers = {};
+      this.h2.once('wantTrailers', () => this.h2.sendTrailers(this.#trailers!));
+    }
+    this.h2.respond(out, { waitForTrailers: trailers });
+  }
+
+  flushHead(): void {} // respond() sends the HEADERS frame at once
+
+  write(chunk: Buffer): boolean {
+    return writeOrWait(this.h2, chunk, this);
+  }
+
+  addTrailers(pairs: Array<[string, string]>): void {
+    if (this.#trailers === undefined) return; // not announced: h2 has nowhere to put them once the response ends
+    for (const [name, value] of pairs) if (!CONNECTION_SPECIFIC.has(name.toLowerCase())) this.#trailers[name.toLowerCase()] = value;
+  }
+
+  end(): void {
+    this.closedByUs = true;
+    if (!this.h2.destroyed) this.h2.end();
+  }
+
+  destroy(): void {
+    this.closedByUs = true;
+    if (!this.h2.destroyed) this.h2.close(NGHTTP2_INTERNAL_ERROR);
+  }
+
+  pauseBody(): void { this.h2.pause(); }
+  resumeBody(): void { this.h2.resume(); }
+}
+
+/**
+ * HTTP/1.1-style header lines from an h2 request's: pseudo-headers dropped, `:authority` as Host when the client sent
+ * no Host, cookie crumbs joined with "; " (RFC 9113 §8.2.3).
+ */
+function http1Headers(raw: string[], headers: IncomingHttpHeaders): string[] {
+  const out: string[] = [];
+  let cookie: string | undefined;
+  let host = false;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i];
+    if (name.charCodeAt(0) === 58 /* ':' */) continue;
+    if (name === 'cookie') { cookie = cookie === undefined ? raw[i + 1] : `${cookie}; ${raw[i + 1]}`; continue; }
+    if (name === 'host') host = true;
+    out.push(name, raw[i + 1]);
+  }
+  const authority = headers[':authority'];
+  if (!host && typeof authority === 'string') out.unshift('host', authority);
+  if (cookie !== undefined) out.push('cookie', cookie);
+  return out;
+}
+
+export interface H2Front {
+  /** Serves h2 on a socket that negotiated it (a TLS socket whose ALPN chose `h2`). */
+  accept(socket: Duplex): void;
+  /** GOAWAY to every connection: streams in flight finish; resolves once every connection is gone. */
+  close(): Promise<void>;
+  /** Cuts every connection still open. */
+  closeAll(): void;
+}
+
+export function createH2Front(intake: RequestIntake, opts: RouterOptions, log: Logger): H2Front {
+  const sessions = new Set<Session>();
+  let closing = false;
+  let allClosed: (() => void) | undefined;
+  // Never listens: tls-listener.ts hands it the sockets that chose h2.
+  const server = http2.createServer({
+    settings: { maxConcurrentStreams: opts.h2MaxStreams, maxHeaderListSize: opts.maxHeaderSize, enablePush: false },
+    maxHeaderListPairs: MAX_HEADER_LINES + 4,
+    // Streams past maxConcurrentStreams are refused by nghttp2 (RST_STREAM REFUSED_STREAM); these bound the rest.
+    maxSessionRejectedStreams: 100,
+    maxSessionInvalidFrames: 1000,
+    peerMaxConcurrentStreams: 100,
+  });
+
+  server.on('session', (s: ServerHttp2Session) => {
+    const session = s as Session;
+    if (closing) return void session.destroy();
+    session[kState] = { open: 0, resets: 0, periodStart: Date.now(), remoteAddress: session.socket?.remoteAddress ?? '' };
+    sessions.add(session);
+    session.on('error', (err: NodeJS.ErrnoException) => log.info({ code: err.code, reason: err.message }, 'h2 connection error'));
+    session.on('frameError', (type: number, code: number) => log.debug({ type, code }, 'h2 frame not sent'));
+    session.on('close', () => {
+      sessions.delete(session);
+      if (closing && sessions.size === 0) allClosed?.();
+    });
+    // An idle connection (no open streams) closes like an idle HTTP/1.1 keep-alive one; a held one stays.
+    session.setTimeout(opts.keepAliveTimeout, () => {
+      if (session[kState].open === 0) session.close();
+    });
+  });
+
+  server.on('stream', (h2: ServerHttp2Stream, headers: IncomingHttpHeaders, _flags: number, raw: string[]) => {
+    const session = h2.session as Session;
+    const state = session[kState];
+    h2.on('error', (err: NodeJS.ErrnoException) => log.debug({ code: err.code, reason: err.message }, 'h2 stream error'));
+    const exchange = new H2Exchange(h2, headers, raw, state.remoteAddress);
+    state.open++;
+    h2.once('close', () => {
+      state.open--;
+      if (!exchange.closedByUs && h2.rstCode !== undefined && h2.rstCode !== 0) countReset(session, state);
+      exchange.stream?.clientGone();
+    });
+    const refused = headers[':method'] === 'CONNECT'
+      ? { status: 405, reason: 'Method Not Allowed', detail: 'CONNECT is not served' }
+      : checkHead(exchange.method, exchange.url, '1.1', exchange.rawHeaders, opts.maxHeaderSize);
+    if (refused !== undefined) {
+      log.debug({ status: refused.status, reason: refused.detail }, 'bad client request');
+      exchange.closedByUs = true;
+      h2.respond({ ':status': refused.status, 'content-type': 'text/plain; charset=utf-8' });
+      h2.end(`${refused.status} ${refused.reason}: ${refused.detail}\n`);
+      return;
+    }
+    const length = headers['content-length'];
+    const declared = length === undefined ? -1 : Number(length);
+    // h2 has no chunked coding: a body of unknown length is one that has not ended with the headers.
+    const stream = (exchange.stream = intake.open(exchange, declared, declared === -1 && !h2.endAfterHeaders));
+    if (stream.bodyComplete) return;
+    h2.on('data', (chunk: Buffer) => intake.body(stream, chunk));
+    h2.on('end', () => {
+      h2.setTimeout(0);
+      intake.bodyEnd(stream);
+    });
+    h2.setTimeout(opts.requestTimeout, () => {
+      if (!exchange.complete) stream.fail(new RouterError('ROUTER_ERR_REQUEST_TIMEOUT', { streamId: stream.id, detail: 'the h2 request body stalled' }));
+    });
+  });
+
+  /** Rapid reset: a client cancelling streams faster than h2MaxResets per period is sent away. */
+  const countReset = (session: Session, state: SessionState): void => {
+    const now = Date.now();
+    if (now - state.periodStart >= RESET_PERIOD_MS) {
+      state.periodStart = now;
+      state.resets = 0;
+    }
+    if (++state.resets !== opts.h2MaxResets + 1) return;
+    log.warn({ client: state.remoteAddress, resets: state.resets, periodMs: RESET_PERIOD_MS }, 'h2 client reset too many streams: GOAWAY');
+    session.goaway(NGHTTP2_ENHANCE_YOUR_CALM);
+    session.destroy();
+  };
+
+  return {
+    accept: (socket) => {
+      if (closing) return void socket.destroy();
+      server.emit('connection', socket);
+    },
+    close: () => {
+      closing = true;
+      if (sessions.size === 0) return Promise.resolve();
+      const done = new Promise<void>((resolve) => { allClosed = resolve; });
+      for (const session of sessions) closeSession(session);
+      return done;
+    },
+    closeAll: () => {
+      for (const session of sessions) session.destroy(undefined, NGHTTP2_CANCEL);
+    },
+  };
+}
+
+/** GOAWAY now; the connection closes once its streams are done. */
+function closeSession(session: Http2Session): void {
+  if (!session.closed && !session.destroyed) session.close();
+}
