@@ -43,6 +43,8 @@ const OPTION_FLAGS: ReadonlyArray<readonly [flags: string, key: keyof RouterOpti
   ['--publish-basic <user:password>', 'publishBasic', 'publish API: accept this Basic auth'],
   ['--grip-sig-iss <iss>', 'gripSigIss', "Grip-Sig's iss claim on requests to workers"],
   ['--grip-sig-key <key>', 'gripSigKey', 'sign requests to workers with Grip-Sig (HS256, this key) and send Grip-Feature', undefined, 'off'],
+  ['--admin-listen <host:port>', 'adminListen', 'admin listener: /metrics, /healthz, /readyz, /status.json, dashboard at / (:port alone: loopback)'],
+  ['--admin-max-clients <n>', 'adminMaxClients', 'dashboard feeds (/events) open at once', integer],
 ];
 
 /** Adds `switchboard router`. */

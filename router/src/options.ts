@@ -81,6 +81,11 @@ export interface RouterOptions {
   /** Key Grip-Sig is signed with (HS256). Given, every request to a worker carries Grip-Sig and Grip-Feature (GRIP
    * libraries then know they are behind a GRIP proxy); not given, neither (the default). */
   gripSigKey?: string;
+  /** Admin listener, `host:port` (off unless given; a bare `:port` listens on loopback): /metrics, /healthz, /readyz,
+   * /status.json and the live dashboard at /. Give a non-loopback host only where the network before it is trusted. */
+  adminListen?: string;
+  /** Dashboard feeds (/events, Server-Sent Events) open at once (default 16): past it, 503. */
+  adminMaxClients: number;
 }
 
 export const DEFAULTS: Readonly<RouterOptions> = Object.freeze({
@@ -106,6 +111,7 @@ export const DEFAULTS: Readonly<RouterOptions> = Object.freeze({
   logLevel: 'info',
   maxPublishSize: 1_000_000,
   gripSigIss: 'switchboard',
+  adminMaxClients: 16,
 });
 
 /** Says what a value should be, or undefined when it is fine. */
@@ -161,6 +167,8 @@ const CHECKS: Readonly<Record<keyof RouterOptions, Check>> = {
   publishBasic: (v) => (typeof v === 'string' && v.includes(':') ? undefined : 'user:password'),
   gripSigIss: nonEmpty,
   gripSigKey: nonEmpty,
+  adminListen: listen,
+  adminMaxClients: integer(1, 1000),
 };
 
 /** The defaults with `partial` on top, every value checked; an undefined value keeps its default. */

@@ -189,6 +189,11 @@ export class Dispatcher implements DrainListener {
     }
   }
 
+  /** Streams waiting in the queue for a worker with credit. */
+  get queued(): number {
+    return this.#queue.length;
+  }
+
   /** Sends queued streams while workers have credit. */
   drainQueue(): void {
     while (this.#queue.length > 0) {
