@@ -2,7 +2,7 @@
 // <canvas> by hand), fed by /events: `history` once (the last minutes), then a `snapshot` a second.
 export const DASHBOARD_HTML = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<title>Switchboard router</title>
+<title>Switchboard router</title><link rel="icon" href="data:,">
 <style>
 body{font:14px/1.4 system-ui,sans-serif;margin:0;background:#f6f7f9;color:#1d2330}
 header{background:#1d2330;color:#fff;padding:10px 20px;display:flex;gap:16px;align-items:baseline}
@@ -54,7 +54,7 @@ function chart(canvas, series) {
       const x = pad + (w - pad) * (i + WINDOW - s.values.length) / (WINDOW - 1);
       if (v === null) { pen = false; return; }
       const y = h - pad / 2 - (h - pad) * v / max;
-      if (pen) ctx.lineTo(x, y); else ctx.moveTo(x, y);
+      if (pen) ctx.lineTo(x, y); else { ctx.moveTo(x - 1, y); ctx.lineTo(x + 1, y); }
       pen = true;
     });
     ctx.stroke();
