@@ -61,6 +61,7 @@ export class AdminServer {
 
   async listen(port: number, host: string): Promise<void> {
     await listenOn(this.#server, port, host);
+    if (!isLoopback(host)) this.#log.warn({ host }, 'admin listener on a non-loopback address: whoever reaches it sees the router\'s workers and traffic');
     this.#tick = setInterval(() => this.#onTick(), TICK_MS);
     this.#tick.unref();
   }
@@ -128,6 +129,10 @@ export class AdminServer {
     const sample = this.#history.tick(Date.now(), this.#view.inFlight(), this.#view.held());
     this.#events.broadcast('snapshot', { status: this.#status(), sample });
   }
+}
+
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host.startsWith('127.');
 }
 
 function send(res: ServerResponse, status: number, type: string, body: string): void {

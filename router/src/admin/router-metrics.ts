@@ -29,7 +29,6 @@ export class RouterMetrics implements RouterObserver {
   readonly #requests: Counter<'status' | 'code'>;
   readonly #timeToReply: Histogram;
   readonly #duration: Histogram;
-  readonly #bytes: Counter<'direction'>;
   readonly #workerDeaths: Counter;
   readonly #redispatches: Counter;
   readonly #publishes: Counter<'source'>;
@@ -42,7 +41,16 @@ export class RouterMetrics implements RouterObserver {
     this.#requests = new Counter({ name: 'switchboard_requests_total', help: 'Requests answered, by HTTP status ("none": the client left first) and router error code ("" for none)', labelNames: ['status', 'code'], registers });
     this.#timeToReply = new Histogram({ name: 'switchboard_time_to_reply_seconds', help: 'From dispatch to the worker\'s SYN_REPLY', buckets: LATENCY_BUCKETS, registers });
     this.#duration = new Histogram({ name: 'switchboard_request_duration_seconds', help: 'From dispatch to the end of the response (a held client: until its worker\'s part ended)', buckets: LATENCY_BUCKETS, registers });
-    this.#bytes = new Counter({ name: 'switchboard_body_bytes_total', help: 'Body bytes through streams: "in" from clients to workers, "out" from workers to clients', labelNames: ['direction'], registers });
+    const totals = this.totals;
+    // Per request, a plain sum: prom-client's labelled inc() hashes its labels on every call.
+    new Counter({
+      name: 'switchboard_body_bytes_total', help: 'Body bytes through streams: "in" from clients to workers, "out" from workers to clients', labelNames: ['direction'], registers,
+      collect() {
+        this.reset();
+        this.inc({ direction: 'in' }, totals.bytesIn);
+        this.inc({ direction: 'out' }, totals.bytesOut);
+      },
+    });
     this.#workerDeaths = new Counter({ name: 'switchboard_worker_deaths_total', help: 'Extended workers whose connection went away', registers });
     this.#redispatches = new Counter({ name: 'switchboard_redispatches_total', help: 'Streams sent to another worker after theirs lost, refused or sat on them (counted when the stream ends)', registers });
     this.#publishes = new Counter({ name: 'switchboard_publishes_total', help: 'Publish requests, by input (http, in-band, zmq-pull, zmq-sub)', labelNames: ['source'], registers });
@@ -85,8 +93,6 @@ export class RouterMetrics implements RouterObserver {
       this.#duration.observe(ms / 1000);
       this.#history.record(ms);
     }
-    if (stream.bytesIn > 0) this.#bytes.inc({ direction: 'in' }, stream.bytesIn);
-    if (stream.bytesOut > 0) this.#bytes.inc({ direction: 'out' }, stream.bytesOut);
     t.bytesIn += stream.bytesIn;
     t.bytesOut += stream.bytesOut;
     if (stream.sends > 1) {
