@@ -84,3 +84,43 @@ t.test('conformance flags reach runConformance, which checks them', async (t) =>
   t.equal(code, 1);
   t.match(text, /^switchboard: invalid conformance option: timeoutMs must be a positive integer, got 0/m);
 });
+
+t.test('--help of every command ends with an example of it', async (t) => {
+  t.setTimeout(120_000);
+  for (const command of COMMANDS) {
+    const { text } = await run(t, [command, '--help']);
+    t.match(text, new RegExp(`\\nExample:\\n {2}\\$ switchboard ${command} `), `${command} --help`);
+  }
+});
+
+t.test('router --print-config prints the effective options as JSON and exits; secrets only as "(set)"', async (t) => {
+  t.setTimeout(60_000);
+  const { code, text } = await run(t, ['router', '--print-config', '--admin-listen', ':9100', '--max-queue', '7', '--max-body-size', '1MiB', '--grip-sig-key', 's3cret', '--publish-basic', 'u:pw']);
+  t.equal(code, 0);
+  const config = JSON.parse(text);
+  t.equal(config.maxQueue, 7, 'a flag');
+  t.equal(config.maxBodySize, 1024 * 1024, 'a size, parsed');
+  t.equal(config.adminListen, ':9100');
+  t.equal(config.listen, '127.0.0.1:9000', 'a default');
+  t.equal(config.adminMaxClients, 16);
+  t.equal(config.gripSigKey, '(set)');
+  t.equal(config.publishBasic, '(set)');
+  t.notMatch(text, /s3cret|u:pw/, 'no secret printed');
+  t.notOk('publishKey' in config, 'an option not set is absent');
+  const bad = await run(t, ['router', '--print-config', '--max-queue', '-1']);
+  t.equal(bad.code, 1, 'checked as the router checks it');
+  const invalid = await run(t, ['router', '--print-config', '--admin-listen', 'nowhere']);
+  t.equal(invalid.code, 1);
+  t.match(invalid.text, /^switchboard: invalid router option: adminListen must be host:port/m);
+});
+
+t.test('a router process loads the router, not the SDK, the examples, the origin worker or the checker', async (t) => {
+  t.setTimeout(60_000);
+  const trace = new URL('./lib/trace-modules.mjs', import.meta.url).pathname;
+  const router = spawnLogged(t, process.execPath, ['--import', trace, CLI, 'router', '--listen', '127.0.0.1:0', '--bind', 'tcp://127.0.0.1:*', '--control-bind', 'tcp://127.0.0.1:*'], { name: 'router' });
+  await router.waitFor((e) => e.msg === 'router listening', 60_000, '"router listening"');
+  const loaded = router.lines.filter((e) => e.msg === 'module loaded').map((e) => e.module);
+  t.ok(loaded.includes('router/dist/router.js'), 'the router runtime (the trace works)');
+  const runtimes = ['worker-sdk/dist/worker.js', 'examples/dist/index.js', 'examples/dist/run-worker.js', 'origin/dist/origin.js', 'conformance/dist/checker.js', 'router/dist/admin/admin-server.js'];
+  t.same(loaded.filter((m) => runtimes.includes(m)), [], 'no other package runtime, nor the admin listener (not asked for)');
+});

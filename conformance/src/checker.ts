@@ -4,6 +4,9 @@ import { controlEndpointFor } from '@switchboard/protocol';
 import { ConformancePeer, type WorkerProtocol } from './peer.js';
 import { CHECKS, CheckFailed, Skipped, type CheckLevel } from './checks.js';
 import { ConformanceError } from './errors.js';
+import { CONFORMANCE_DEFAULTS } from './defaults.js';
+
+export { CONFORMANCE_DEFAULTS };
 
 export interface ConformanceOptions {
   /** Request endpoint to bind (ZeroMQ DEALER), e.g. `tcp://127.0.0.1:8000`; port `*` picks a free one. */
@@ -49,8 +52,6 @@ export interface ConformanceReport {
   checks: ConformanceCheck[];
 }
 
-/** The defaults of ConformanceOptions' times and window. */
-export const CONFORMANCE_DEFAULTS = Object.freeze({ timeoutMs: 5000, waitMs: 30_000, window: 16384 });
 
 export async function runConformance(options: ConformanceOptions): Promise<ConformanceReport> {
   const wildcard = /:\*$/.test(options.bind);

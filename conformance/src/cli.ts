@@ -1,7 +1,8 @@
 // The `conformance` command of the `switchboard` program: the checklist, a summary, an exit code. Flags are turned
-// into runConformance's options and checked there.
+// into runConformance's options and checked there. Declaring the command loads no checker: it is imported when run.
 import type { Command } from 'commander';
-import { CONFORMANCE_DEFAULTS, runConformance, type ConformanceOptions, type ConformanceReport } from './checker.js';
+import type { ConformanceOptions, ConformanceReport } from './checker.js';
+import { CONFORMANCE_DEFAULTS } from './defaults.js';
 import { ConformanceError } from './errors.js';
 
 export interface ConformanceCliOptions extends Pick<ConformanceOptions, 'bind' | 'control' | 'timeoutMs' | 'waitMs'> {
@@ -15,6 +16,7 @@ export interface ConformanceCliOptions extends Pick<ConformanceOptions, 'bind' |
 export function conformanceCommand(program: Command): void {
   program.command('conformance')
     .description('play the router against a worker and print a pass/fail checklist')
+    .addHelpText('after', '\nExample:\n  $ switchboard conformance --bind tcp://127.0.0.1:7000 --worker-pid 1234   # then start the worker on 7000\n')
     .requiredOption('--bind <endpoint>', 'request endpoint the worker connects to')
     .option('--control <endpoint>', 'control endpoint (default: --bind port + 1)')
     .option('--timeout <ms>', 'time allowed for each check', Number, CONFORMANCE_DEFAULTS.timeoutMs)
@@ -32,6 +34,7 @@ export async function conformanceCli(options: ConformanceCliOptions): Promise<nu
   if (workerPid !== undefined && !(Number.isSafeInteger(workerPid) && workerPid > 0)) {
     throw new ConformanceError('CONFORMANCE_ERR_INVALID_OPTION', `workerPid must be a process id, got ${workerPid}`);
   }
+  const { runConformance } = await import('./checker.js');
   const report = await runConformance({
     ...options,
     stopWorker: workerPid === undefined ? undefined : () => void process.kill(workerPid, 'SIGTERM'),

@@ -1,42 +1,44 @@
 // The example commands of the `switchboard` program (bin/switchboard.js): `hello`, `stream` and `demo`. Worker flags
-// become WorkerOptions, which the SDK checks; this file only reads text and key files.
+// become WorkerOptions, which the SDK checks; this file only reads text and key files. Declaring the commands loads
+// neither the SDK nor the router: only their defaults (light modules); what a command runs is imported in its action.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { Option, type Command } from 'commander';
-import { DEFAULTS as ROUTER_DEFAULTS, readKeyFile } from '@switchboard/router';
-import { integer, runRouter, size } from '@switchboard/router/cli';
-import { DEFAULTS as WORKER_DEFAULTS, type WorkerOptions } from '@switchboard/worker-sdk';
+import { DEFAULTS as ROUTER_DEFAULTS, integer, runRouter, size } from '@switchboard/router/cli';
+import type { WorkerOptions } from '@switchboard/worker-sdk';
+import { DEFAULTS as WORKER_DEFAULTS } from '@switchboard/worker-sdk/options';
 import type { ExampleOptions } from './run-worker.js';
 
 /** Adds `switchboard hello`. */
 export function helloCommand(program: Command): void {
-  workerCommand(program, 'hello', 'example worker: answers "Hello from <name>"')
+  workerCommand(program, 'hello', 'example worker: answers "Hello from <name>"', 'switchboard hello w1 --connect tcp://127.0.0.1:8000 --delay 100')
     .addOption(new Option('--delay <ms>', 'wait before answering').argParser(integer).default(0))
     .option('--size <bytes>', 'answer with a body of this many bytes (default: the greeting)', size)
     .action(async (name: string, o) => {
       const { runHello } = await import('./hello.js');
-      runHello({ ...workerOptions(name, o), delay: o.delay, size: o.size });
+      runHello({ ...(await workerOptions(name, o)), delay: o.delay, size: o.size });
     });
 }
 
 /** Adds `switchboard stream`. */
 export function streamCommand(program: Command): void {
-  workerCommand(program, 'stream', 'example worker: Server-Sent Events, one event per interval')
+  workerCommand(program, 'stream', 'example worker: Server-Sent Events, one event per interval', 'switchboard stream s1 --interval 500 --count 10')
     .option('--interval <ms>', 'time between events', integer, 1000)
     .option('--count <n>', 'events before the stream ends (default: forever)', integer)
     .action(async (name: string, o) => {
       const { runStream } = await import('./stream.js');
-      runStream({ ...workerOptions(name, o), interval: o.interval, count: o.count });
+      runStream({ ...(await workerOptions(name, o)), interval: o.interval, count: o.count });
     });
 }
 
 /** Adds `switchboard counter`: seed 004's counter API over GRIP. */
 export function counterCommand(program: Command): void {
-  workerCommand(program, 'counter', "example worker: seed 004's counter API (GET /counter/value/?last=N long-polls, POST increments)")
+  workerCommand(program, 'counter', "example worker: seed 004's counter API (GET /counter/value/?last=N long-polls, POST increments)",
+    'switchboard counter c1 --publish-url http://127.0.0.1:5561   # with: switchboard router --publish-listen 127.0.0.1:5561')
     .option('--publish-url <url>', "the router's publish API (its --publish-listen)", 'http://127.0.0.1:5561')
     .option('--timeout <s>', 'long-poll timeout', integer, 55)
     .action(async (name: string, o) => {
       const { runCounter } = await import('./counter.js');
-      runCounter({ ...workerOptions(name, o), publishUrl: o.publishUrl, timeout: o.timeout });
+      runCounter({ ...(await workerOptions(name, o)), publishUrl: o.publishUrl, timeout: o.timeout });
     });
 }
 
@@ -53,6 +55,7 @@ export function chatCommand(program: Command): void {
 export function demoCommand(program: Command): void {
   program.command('demo')
     .description('the router on its defaults with two hello workers (what `npm start` runs)')
+    .addHelpText('after', example('switchboard demo --listen 127.0.0.1:9000'))
     .option('--listen <host:port>', 'HTTP listen address', ROUTER_DEFAULTS.listen)
     .option('--bind <endpoint>', 'request endpoint', ROUTER_DEFAULTS.bind)
     .action(async (o) => {
@@ -72,9 +75,14 @@ const DEFAULT_CONNECT = [ROUTER_DEFAULTS.bind];
 const repeated = (value: string, previous: string[] | undefined): string[] =>
   previous === undefined || previous === DEFAULT_CONNECT ? [value] : [...previous, value];
 
-/** A command taking a worker name and the flags every example worker has. */
-function workerCommand(program: Command, name: string, description: string): Command {
-  return workerFlags(program.command(`${name} <name>`).description(description));
+/** A command taking a worker name and the flags every example worker has; `usage` is its help's example. */
+function workerCommand(program: Command, name: string, description: string, usage: string): Command {
+  return workerFlags(program.command(`${name} <name>`).description(description).addHelpText('after', example(usage)));
+}
+
+/** The Example section closing a command's --help. */
+export function example(usage: string): string {
+  return `\nExample:\n  $ ${usage}\n`;
 }
 
 /** Adds the flags every worker command has (`http-origin` too): endpoints, protocol, concurrency, CurveZMQ keys. */
@@ -90,9 +98,10 @@ export function workerFlags(command: Command): Command {
 }
 
 /** The worker's options from the flags of workerFlags(); the SDK checks them (a missing key included). */
-export function workerOptions(name: string, o: Record<string, unknown>): ExampleOptions {
+export async function workerOptions(name: string, o: Record<string, unknown>): Promise<ExampleOptions> {
   let curve: WorkerOptions['curve'];
   if (o.curveKeyFile || o.curveServerKey) {
+    const { readKeyFile } = await import('@switchboard/router');
     const keys = o.curveKeyFile ? readKeyFile(o.curveKeyFile as string) : {};
     curve = { publicKey: keys.publicKey!, secretKey: keys.secretKey!, serverKey: o.curveServerKey as string };
   }

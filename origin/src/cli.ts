@@ -1,10 +1,10 @@
 // `switchboard http-origin`: any HTTP/1.1 app as a worker. Worker flags are the example workers' (the SDK checks
-// them), origin flags become OriginOptions (createOrigin checks them); this file only reads text.
+// them), origin flags become OriginOptions (createOrigin checks them); this file only reads text. Declaring the
+// command loads no runtime: the origin, the SDK and the examples are imported when it runs.
 import { Option, type Command } from 'commander';
 import { integer } from '@switchboard/router/cli';
-import { announce, type ExampleOptions } from '@switchboard/examples';
-import { workerFlags, workerOptions } from '@switchboard/examples/cli';
-import { createJsonLogger } from '@switchboard/worker-sdk';
+import type { ExampleOptions } from '@switchboard/examples';
+import { example, workerFlags, workerOptions } from '@switchboard/examples/cli';
 import { DEFAULTS } from './options.js';
 
 /** Adds `switchboard http-origin`. */
@@ -17,9 +17,10 @@ export function httpOriginCommand(program: Command): void {
     .option('--headers-timeout <ms>', 'time for the backend to send its response head (then 504)', integer, DEFAULTS.headersTimeout)
     .option('--body-timeout <ms>', 'longest pause between response body chunks (then the stream is reset; 0: none)', integer, DEFAULTS.bodyTimeout)
     .option('--connect-timeout <ms>', 'time to connect to the backend (then 502)', integer, DEFAULTS.connectTimeout)
+    .addHelpText('after', example('switchboard http-origin --to http://127.0.0.1:3000 --connect tcp://127.0.0.1:8000'))
     .action(async (o) => {
-      const { createOrigin } = await import('./origin.js');
-      const options: ExampleOptions = workerOptions(o.name ?? `origin-${process.pid}`, o);
+      const [{ createOrigin }, { announce }, { createJsonLogger }] = await Promise.all([import('./origin.js'), import('@switchboard/examples'), import('@switchboard/worker-sdk')]);
+      const options: ExampleOptions = await workerOptions(o.name ?? `origin-${process.pid}`, o);
       const logger = createJsonLogger({ stream: process.stdout, level: 'info', base: { name: options.name } });
       const worker = createOrigin({
         ...options, logger, to: o.to, hostHeader: o.hostHeader,

@@ -1,8 +1,12 @@
 // The router's commands of the `switchboard` program (bin/switchboard.js): `router` and `keygen`. Flags become
 // RouterOptions and createRouter checks them (resolveOptions): this file only reads text, files and signals.
+// Declaring the commands loads no runtime (every `switchboard` command declares every package's commands): what a
+// command runs is imported inside its action. Other packages' command modules import from here, not the index.
 import { readFileSync } from 'node:fs';
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import { createRouter, DEFAULTS, readAllowList, readKeyFile, writeKeyPair, type RouterOptions } from './index.js';
+import { DEFAULTS, resolveOptions, type RouterOptions } from './options.js';
+
+export { DEFAULTS };
 
 /** A count or a time in ms, as digits; the range is the option's own check. */
 export function integer(value: string): number {
@@ -55,11 +59,17 @@ const OPTION_FLAGS: ReadonlyArray<readonly [flags: string, key: keyof RouterOpti
   ['--max-ws-message <size>', 'maxWsMessage', 'largest WebSocket message a client may send (then close 1009)', size],
   ['--max-ws-buffer <size>', 'maxWsBuffer', 'bytes one WebSocket client may leave unread before it is cut', size],
   ['--max-websockets <n>', 'maxWebSockets', 'most WebSockets open at once (then 503)', integer],
+  ['--admin-listen <host:port>', 'adminListen', 'admin listener: /metrics, /healthz, /readyz, /status.json, dashboard at / (:port alone: loopback)'],
+  ['--admin-max-clients <n>', 'adminMaxClients', 'dashboard feeds (/events) open at once', integer],
 ];
+
+/** Options holding secrets: --print-config says whether they are set, not what they are. */
+const SECRET: ReadonlyArray<keyof RouterOptions> = ['curveSecretKey', 'publishKey', 'publishBasic', 'gripSigKey', 'tlsKey'];
 
 /** Adds `switchboard router`. */
 export function routerCommand(program: Command): void {
-  const command = program.command('router').description('run the router: HTTP on --listen, workers connect to --bind');
+  const command = program.command('router').description('run the router: HTTP on --listen, workers connect to --bind')
+    .addHelpText('after', '\nExample:\n  $ switchboard router --listen 127.0.0.1:9000 --bind tcp://127.0.0.1:8000 --admin-listen 127.0.0.1:9100\n');
   const flags = OPTION_FLAGS.map(([name, key, help, parse, unset = 'off']) => {
     const option = DEFAULTS[key] === undefined ? new Option(name, `${help} (default: ${unset})`) : new Option(name, help).default(DEFAULTS[key]);
     if (parse) option.argParser(parse as (value: string, previous: unknown) => unknown);
@@ -77,11 +87,13 @@ export function routerCommand(program: Command): void {
       (v: string, all: string[] | undefined) => [...(all ?? []), v])
     .addOption(new Option('--http-front <kind>', "HTTP parsing: llhttp (Node's llhttp driven directly) or node (node:http)").default(DEFAULTS.httpFront))
     .addOption(new Option('--log-level <level>', 'log level: fatal, error, warn, info, debug, trace or silent').default(DEFAULTS.logLevel))
-    .action((o: Record<string, unknown>) => {
+    .option('--print-config', 'print the effective options (JSON, secrets shown as "(set)") and exit')
+    .action(async (o: Record<string, unknown>) => {
       const options: Record<string, unknown> = { httpFront: o.httpFront, logLevel: o.logLevel };
       for (const [attribute, key] of flags) options[key] = o[attribute];
       if (o.tlsCert !== undefined) options.tlsCert = readFileSync(o.tlsCert as string, 'utf8');
       if (o.tlsKey !== undefined) options.tlsKey = readFileSync(o.tlsKey as string, 'utf8');
+      const { readAllowList, readKeyFile } = await import('./workers/curve.js');
       if (o.curveSecretFile) {
         const file = o.curveSecretFile as string;
         const keys = readKeyFile(file);
@@ -94,8 +106,16 @@ export function routerCommand(program: Command): void {
       if (o.publishSubBind !== undefined) options.publishSubBind = o.publishSubBind === true ? 'tcp://127.0.0.1:5562' : o.publishSubBind;
       if (o.publishSubConnect !== undefined) options.publishSubConnect = o.publishSubConnect;
       if (o.allowWorkers) options.allowWorkers = readAllowList(o.allowWorkers as string);
+      if (o.printConfig) return printConfig(options as Partial<RouterOptions>);
       return runRouter(options as Partial<RouterOptions>);
     });
+}
+
+/** The options the router would run with, checked as createRouter checks them, as JSON on stdout. */
+function printConfig(options: Partial<RouterOptions>): void {
+  const resolved: Record<string, unknown> = { ...resolveOptions(options) };
+  for (const key of SECRET) if (resolved[key] !== undefined) resolved[key] = '(set)';
+  process.stdout.write(`${JSON.stringify(resolved, null, 2)}\n`);
 }
 
 /** Adds `switchboard keygen`. */
@@ -103,7 +123,9 @@ export function keygenCommand(program: Command): void {
   program.command('keygen')
     .description('write a CurveZMQ key pair: <prefix>.key (secret) and <prefix>.pub')
     .argument('<prefix>', 'path prefix of the files to write')
-    .action((prefix: string) => {
+    .addHelpText('after', '\nExample:\n  $ switchboard keygen ./router     # writes router.key and router.pub\n')
+    .action(async (prefix: string) => {
+      const { writeKeyPair } = await import('./workers/curve.js');
       const pair = writeKeyPair(prefix);
       process.stdout.write(`wrote ${prefix}.key (keep secret) and ${prefix}.pub\npublic key: ${pair.publicKey}\n`);
     });
@@ -111,6 +133,7 @@ export function keygenCommand(program: Command): void {
 
 /** Starts a router, logs where it listens, and closes it gracefully on SIGTERM or SIGINT, then exits. */
 export async function runRouter(options: Partial<RouterOptions>): Promise<void> {
+  const { createRouter } = await import('./index.js');
   const router = await createRouter(options);
   const { log } = router;
   log.info({ ...router.address, front: router.front, curve: Boolean(options.curveSecretKey), allowList: Boolean(options.allowWorkers) }, 'router listening');

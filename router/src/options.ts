@@ -101,6 +101,11 @@ export interface RouterOptions {
   maxWsBuffer: number;
   /** Most WebSockets open at once (default 16,000, within maxConnections): past it, the handshake gets 503. */
   maxWebSockets: number;
+  /** Admin listener, `host:port` (off unless given; a bare `:port` listens on loopback): /metrics, /healthz, /readyz,
+   * /status.json and the live dashboard at /. Give a non-loopback host only where the network before it is trusted. */
+  adminListen?: string;
+  /** Dashboard feeds (/events, Server-Sent Events) open at once (default 16): past it, 503. */
+  adminMaxClients: number;
 }
 
 export const DEFAULTS: Readonly<RouterOptions> = Object.freeze({
@@ -132,6 +137,7 @@ export const DEFAULTS: Readonly<RouterOptions> = Object.freeze({
   tlsHandshakeTimeout: 10_000,
   h2MaxStreams: 100,
   h2MaxResets: 200,
+  adminMaxClients: 16,
 });
 
 /** Says what a value should be, or undefined when it is fine. */
@@ -209,6 +215,8 @@ const CHECKS: Readonly<Record<keyof RouterOptions, Check>> = {
   tlsHandshakeTimeout: integer(1),
   h2MaxStreams: integer(1, 0x7fffffff),
   h2MaxResets: integer(1),
+  adminListen: listen,
+  adminMaxClients: integer(1, 1000),
 };
 
 /** The defaults with `partial` on top, every value checked; an undefined value keeps its default. */

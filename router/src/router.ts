@@ -13,6 +13,8 @@ import { HttpPublish } from './realtime/http-publish.js';
 import { Realtime } from './realtime/realtime.js';
 import { ZmqInputs } from './realtime/zmq-input.js';
 import type { Logger } from 'pino';
+import type { AdminServer } from './admin/admin-server.js';
+import type { RouterObserver, RouterView } from './observer.js';
 import { controlEndpointFor } from '@switchboard/protocol';
 import type { HttpFront } from './http/client-exchange.js';
 import { createLlhttpFront, loadLlhttp } from './http/llhttp-front.js';
@@ -40,6 +42,8 @@ export interface RouterAddress {
   /** The first TLS listener (HTTP/2 and HTTP/1.1), if any. */
   https?: string;
   bind: string; control: string; publish?: string; publishPull?: string; publishSub?: string;
+  /** The admin listener (--admin-listen), if any. */
+  admin?: string;
 }
 
 export class SwitchboardRouter {
@@ -58,6 +62,11 @@ export class SwitchboardRouter {
   readonly #zmqInputs: ZmqInputs;
   readonly #websockets: WebSocketHub;
   #closing = false;
+  /** The admin listener (--admin-listen) and what it is told; both undefined without it. */
+  #admin: AdminServer | undefined;
+  #observer: RouterObserver | undefined;
+  readonly #sink: RequestSink;
+  readonly #view: RouterView;
   /** Names this router's sockets to the allow list's ZAP handler, which every router in the process shares (set even
    * with no list: see worker-link.ts). */
   readonly #zapDomain = `switchboard-${this.session}`;
@@ -92,10 +101,16 @@ export class SwitchboardRouter {
     const liveness: Liveness = new Liveness(pool, link, {
       unresponsive: (worker) => dispatcher.moveFrom(worker),
       responsive: () => dispatcher.drainQueue(),
-      lost: (worker) => dispatcher.workerLost(worker),
+      lost: (worker) => {
+        this.#observer?.workerLost(worker);
+        dispatcher.workerLost(worker);
+      },
     }, log);
     const dispatcher: Dispatcher = (this.#dispatcher = new Dispatcher(table, pool, link, upload, liveness, opts, log));
-    const publish = (items: Parameters<Realtime['publish']>[0], source: string): void => { realtime.publish(items, source); };
+    const publish = (items: Parameters<Realtime['publish']>[0], source: string): void => {
+      const deliveries = realtime.publish(items, source);
+      this.#observer?.published(items.length, deliveries, source);
+    };
     const zmqInputs = (this.#zmqInputs = new ZmqInputs(publish, opts, log));
     const realtime = (this.#realtime = new Realtime(opts.maxClientBuffer, log, zmqInputs));
     if (opts.publishListen !== undefined) this.#publish = new HttpPublish(publish, opts, log);
@@ -103,19 +118,36 @@ export class SwitchboardRouter {
     const signer = opts.gripSigKey !== undefined ? new GripSigner(opts.gripSigIss, Buffer.from(opts.gripSigKey)) : undefined;
     const NO_PAIRS: readonly string[] = [];
     const demux = new ReplyDemux({ table, pool, link, liveness, dispatcher, upload, publish }, opts, this.session, log);
-    const sink: RequestSink = {
+    const sink: RequestSink = (this.#sink = {
       nextStreamId: () => table.nextId(),
-      dispatch: (stream) => dispatcher.dispatch(stream),
+      dispatch: (stream) => {
+        this.#observer?.streamOpened(stream);
+        dispatcher.dispatch(stream);
+      },
       canStreamBodies: () => pool.anyExtended(),
       uploadChunk: (stream, chunk) => upload.chunk(stream, chunk),
       uploadEnd: (stream) => upload.end(stream),
-      release: (stream, rst) => dispatcher.release(stream, rst),
+      release: (stream, rst) => {
+        dispatcher.release(stream, rst);
+        this.#observer?.streamClosed(stream);
+      },
       credit: (stream) => demux.credit(stream),
       rejectReply: (stream, detail, rst) => demux.rejectReply(stream, detail, rst),
       clientTooSlow: (stream, buffered) => demux.clientTooSlow(stream, buffered),
       maxClientBuffer: opts.maxClientBuffer,
       hold: (exchange, instruct) => realtime.hold(exchange, instruct),
       gripPairs: () => signer?.pairs() ?? NO_PAIRS,
+      observer: undefined,
+    });
+    this.#view = {
+      workers: () => pool.all(),
+      minimalWorkers: () => link.minimalPeers,
+      controlEndpoint: () => link.endpoints.control,
+      inFlight: () => table.size,
+      queued: () => dispatcher.queued,
+      held: () => realtime.held,
+      channels: () => ({ channels: realtime.index.size, subscriptions: realtime.index.subscriptions() }),
+      draining: () => this.#closing,
     };
     const intake = new RequestIntake(sink, opts);
     const websockets = (this.#websockets = new WebSocketHub(opts, this.session, log));
@@ -156,7 +188,17 @@ export class SwitchboardRouter {
       await this.#publish.listen(p.port, p.host);
     }
     await this.#zmqInputs.start();
+    if (this.opts.adminListen !== undefined) await this.#startAdmin(this.opts.adminListen);
     return this.address;
+  }
+
+  /** Loaded only when asked for: a router without --admin-listen never loads prom-client. */
+  async #startAdmin(listen: string): Promise<void> {
+    const { AdminServer } = await import('./admin/admin-server.js');
+    const admin = (this.#admin = new AdminServer(this.#view, this.opts, this.log));
+    const { host, port } = parseListen(listen);
+    await admin.listen(port, host);
+    this.#observer = this.#sink.observer = admin.observer;
   }
 
   get address(): RouterAddress {
@@ -166,7 +208,11 @@ export class SwitchboardRouter {
     const name = (x: { family: string; address: string; port: number }): string => `${x.family === 'IPv6' ? `[${x.address}]` : x.address}:${x.port}`;
     const pull = this.#zmqInputs.pullEndpoint;
     const sub = this.#zmqInputs.subEndpoint;
-    return { http: plain ? name(plain) : '', ...(tls ? { https: name(tls) } : {}), ...this.#link.endpoints, ...(p ? { publish: name(p) } : {}), ...(pull ? { publishPull: pull } : {}), ...(sub ? { publishSub: sub } : {}) };
+    const admin = this.#admin?.address();
+    return {
+      http: plain ? name(plain) : '', ...(tls ? { https: name(tls) } : {}), ...this.#link.endpoints, ...(p ? { publish: name(p) } : {}),
+      ...(pull ? { publishPull: pull } : {}), ...(sub ? { publishSub: sub } : {}), ...(admin ? { admin: name(admin) } : {}),
+    };
   }
 
   get activeStreams(): number {
@@ -206,5 +252,6 @@ export class SwitchboardRouter {
     await closed;
     this.#link.close();
     this.#withdrawAllowList?.();
+    await this.#admin?.close();
   }
 }

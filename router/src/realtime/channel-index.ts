@@ -55,4 +55,11 @@ export class ChannelIndex {
   get size(): number {
     return this.#channels.size;
   }
+
+  /** Subscriptions over every channel (a client held on two channels counts twice); walks the channels: for scrapes. */
+  subscriptions(): number {
+    let n = 0;
+    for (const set of this.#channels.values()) n += set.size;
+    return n;
+  }
 }

@@ -199,6 +199,11 @@ export class Dispatcher implements DrainListener {
     }
   }
 
+  /** Streams waiting in the queues for a worker with credit. */
+  get queued(): number {
+    return this.#queued;
+  }
+
   /** Sends queued streams while their pools' workers have credit. */
   drainQueue(): void {
     if (this.#queued === 0) return;

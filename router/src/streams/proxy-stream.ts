@@ -9,6 +9,7 @@ import {
 import { isIdempotent, replyHead, requestPairs, targetOf, trailerPairs, type ReplyHead, type RequestTarget } from '../http/headers.js';
 import type { ClientExchange } from '../http/client-exchange.js';
 import type { RouterError } from '../errors.js';
+import type { RouterObserver } from '../observer.js';
 import { InstructError, isGripReply, parseInstruct, type Instruct } from '../realtime/instruct.js';
 import { respondWhole } from '../realtime/respond.js';
 import type { Peer } from '../workers/worker-link.js';
@@ -75,6 +76,8 @@ export interface StreamHost {
   hold(exchange: ClientExchange, instruct: Instruct): HeldClient;
   /** Header pairs every request to a worker carries (Grip-Sig, Grip-Feature). */
   gripPairs(): readonly string[];
+  /** Told what happens to streams (the admin listener); undefined when nobody watches. */
+  observer?: RouterObserver;
 }
 
 export class ProxyStream {
@@ -119,6 +122,11 @@ export class ProxyStream {
   #held: HeldClient | undefined;
   /** The workers its route may go to (set by the dispatcher at dispatch, SPEC §5.2). */
   pool: RoutePool<WorkerState> | undefined;
+  /** The status the client was answered with (0: none yet), and the error code that ended the stream, if one did. */
+  #status = 0;
+  #errorCode: string | undefined;
+  /** Response body bytes handed to the client. */
+  #bytesOut = 0;
 
   constructor(
     readonly id: number,
@@ -147,6 +155,25 @@ export class ProxyStream {
 
   get replyStarted(): boolean {
     return this.#state === StreamState.REPLYING || this.exchange.headersSent;
+  }
+
+  /** The status the client was answered with; 0 when it got none (it left first). */
+  get status(): number {
+    return this.#status;
+  }
+
+  /** The RouterError code that ended the stream (a status page or a cut), if one did. */
+  get errorCode(): string | undefined {
+    return this.#errorCode;
+  }
+
+  /** Request body bytes read from the client, and response body bytes written to it. */
+  get bytesIn(): number {
+    return this.#streaming ? this.#bodySent : this.#bodyBytes;
+  }
+
+  get bytesOut(): number {
+    return this.#bytesOut;
   }
 
   /** Where the stream is: MINIMAL, a worker id, or undefined before dispatch and between workers. */
@@ -314,6 +341,7 @@ export class ProxyStream {
     this.#forgetRequest(); // it can no longer be sent elsewhere
     this.#head = head;
     if (head.status === 101 && !this.#writeHead()) return; // a WebSocket accepted: its client hears it now
+    this.host.observer?.streamReplied(this);
     if (isGripReply(head.headers)) this.#grip = [];
     if (frame.fin) this.#end();
   }
@@ -322,6 +350,7 @@ export class ProxyStream {
   #writeHead(): boolean {
     const head = this.#head!;
     this.#head = undefined;
+    this.#status = head.status;
     try {
       this.exchange.writeHead(head.status, head.headers);
       return true;
@@ -345,6 +374,7 @@ export class ProxyStream {
     if (len > 0) {
       // The frame is a view into the ZeroMQ message: writing it hands the bytes to the socket without a copy.
       const exchange = this.exchange;
+      this.#bytesOut += len;
       const flushed = exchange.write(frame.data);
       if (!flushed && exchange.buffered > this.host.maxClientBuffer) return this.#tooSlow();
       if (window !== undefined) {
@@ -393,8 +423,10 @@ export class ProxyStream {
       return this.host.rejectReply(this, `GRIP instructions: ${err.message}`);
     }
     this.#done();
+    this.#status = instruct.response.status;
     if (instruct.hold === undefined) {
       const { status, headers, body: responseBody } = instruct.response;
+      this.#bytesOut += responseBody.length;
       respondWhole(this.exchange, status, headers, responseBody);
     } else {
       this.#held = this.host.hold(this.exchange, instruct);
@@ -466,6 +498,7 @@ export class ProxyStream {
     this.#done();
     this.#head = undefined; // a held head never went out: the error page replaces it
     this.#grip = undefined;
+    this.#errorCode = err.code;
     const exchange = this.exchange;
     if (exchange.headersSent) {
       exchange.destroy();
@@ -475,6 +508,7 @@ export class ProxyStream {
       if (err.retryAfter !== undefined) headers.push('retry-after', String(err.retryAfter));
       // An unread request body would otherwise be drained for keep-alive; a refused one closes the connection.
       if (!exchange.complete) headers.push('connection', 'close');
+      this.#status = err.httpStatus;
       exchange.writeHead(err.httpStatus, headers);
       exchange.write(Buffer.from(body));
       exchange.end();

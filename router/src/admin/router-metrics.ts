@@ -1,0 +1,120 @@
+// The router's metrics (Prometheus text format, prom-client): counters and histograms fed by what the router tells
+// its observer, gauges read from the router's state at scrape time. One registry per router, so several routers in
+// one process never share a counter.
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { RouterObserver, RouterView } from '../observer.js';
+import type { ProxyStream } from '../streams/proxy-stream.js';
+import type { LoadHistory } from './load-history.js';
+
+const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+
+/** Running totals, for /status.json (prom-client's own values are read asynchronously). */
+export interface Totals {
+  requests: number;
+  errors: number;
+  workerDeaths: number;
+  redispatches: number;
+  publishes: number;
+  deliveries: number;
+  bytesIn: number;
+  bytesOut: number;
+}
+
+export class RouterMetrics implements RouterObserver {
+  readonly registry = new Registry();
+  readonly totals: Totals = { requests: 0, errors: 0, workerDeaths: 0, redispatches: 0, publishes: 0, deliveries: 0, bytesIn: 0, bytesOut: 0 };
+  readonly #history: LoadHistory;
+  /** When each open stream went to the dispatcher (performance.now()): what both latencies count from. */
+  readonly #openedAt = new Map<ProxyStream, number>();
+  readonly #requests: Counter<'status' | 'code'>;
+  readonly #timeToReply: Histogram;
+  readonly #duration: Histogram;
+  readonly #workerDeaths: Counter;
+  readonly #redispatches: Counter;
+  readonly #publishes: Counter<'source'>;
+  readonly #deliveries: Counter;
+
+  constructor(view: RouterView, history: LoadHistory) {
+    this.#history = history;
+    const registers = [this.registry];
+    collectDefaultMetrics({ register: this.registry });
+    this.#requests = new Counter({ name: 'switchboard_requests_total', help: 'Requests answered, by HTTP status ("none": the client left first) and router error code ("" for none)', labelNames: ['status', 'code'], registers });
+    this.#timeToReply = new Histogram({ name: 'switchboard_time_to_reply_seconds', help: 'From dispatch to the worker\'s SYN_REPLY', buckets: LATENCY_BUCKETS, registers });
+    this.#duration = new Histogram({ name: 'switchboard_request_duration_seconds', help: 'From dispatch to the end of the response (a held client: until its worker\'s part ended)', buckets: LATENCY_BUCKETS, registers });
+    const totals = this.totals;
+    // Per request, a plain sum: prom-client's labelled inc() hashes its labels on every call.
+    new Counter({
+      name: 'switchboard_body_bytes_total', help: 'Body bytes through streams: "in" from clients to workers, "out" from workers to clients', labelNames: ['direction'], registers,
+      collect() {
+        this.reset();
+        this.inc({ direction: 'in' }, totals.bytesIn);
+        this.inc({ direction: 'out' }, totals.bytesOut);
+      },
+    });
+    this.#workerDeaths = new Counter({ name: 'switchboard_worker_deaths_total', help: 'Extended workers whose connection went away', registers });
+    this.#redispatches = new Counter({ name: 'switchboard_redispatches_total', help: 'Streams sent to another worker after theirs lost, refused or sat on them (counted when the stream ends)', registers });
+    this.#publishes = new Counter({ name: 'switchboard_publishes_total', help: 'Publish requests, by input (http, in-band, zmq-pull, zmq-sub)', labelNames: ['source'], registers });
+    this.#deliveries = new Counter({ name: 'switchboard_deliveries_total', help: 'Published items delivered to held clients', registers });
+    new Gauge({ name: 'switchboard_streams_in_flight', help: 'Streams live now', registers, collect() { this.set(view.inFlight()); } });
+    new Gauge({ name: 'switchboard_queue_depth', help: 'Streams waiting for a worker with credit', registers, collect() { this.set(view.queued()); } });
+    new Gauge({
+      name: 'switchboard_workers', help: 'Extended workers by state (live, unresponsive, draining)', labelNames: ['state'], registers,
+      collect() {
+        const count = { live: 0, unresponsive: 0, draining: 0 };
+        for (const w of view.workers()) count[workerState(w)]++;
+        for (const [state, n] of Object.entries(count)) this.set({ state }, n);
+      },
+    });
+    new Gauge({ name: 'switchboard_minimal_workers', help: 'Minimal workers connected to the request endpoint', registers, collect() { this.set(view.minimalWorkers()); } });
+    new Gauge({ name: 'switchboard_held_clients', help: 'Clients held by GRIP instructions', registers, collect() { this.set(view.held()); } });
+    new Gauge({ name: 'switchboard_channels', help: 'Channels with at least one held client', registers, collect() { this.set(view.channels().channels); } });
+    new Gauge({ name: 'switchboard_channel_subscriptions', help: 'Held clients\' subscriptions over all channels', registers, collect() { this.set(view.channels().subscriptions); } });
+  }
+
+  streamOpened(stream: ProxyStream): void {
+    this.#openedAt.set(stream, performance.now());
+  }
+
+  streamReplied(stream: ProxyStream): void {
+    const at = this.#openedAt.get(stream);
+    if (at !== undefined) this.#timeToReply.observe((performance.now() - at) / 1000);
+  }
+
+  streamClosed(stream: ProxyStream): void {
+    const code = stream.errorCode ?? '';
+    this.#requests.inc({ status: stream.status === 0 ? 'none' : String(stream.status), code });
+    const t = this.totals;
+    t.requests++;
+    if (code !== '') t.errors++;
+    const at = this.#openedAt.get(stream);
+    if (at !== undefined) {
+      this.#openedAt.delete(stream);
+      const ms = performance.now() - at;
+      this.#duration.observe(ms / 1000);
+      this.#history.record(ms);
+    }
+    t.bytesIn += stream.bytesIn;
+    t.bytesOut += stream.bytesOut;
+    if (stream.sends > 1) {
+      this.#redispatches.inc(stream.sends - 1);
+      t.redispatches += stream.sends - 1;
+    }
+  }
+
+  workerLost(): void {
+    this.#workerDeaths.inc();
+    this.totals.workerDeaths++;
+  }
+
+  published(items: number, deliveries: number, source: string): void {
+    this.#publishes.inc({ source });
+    this.#deliveries.inc(deliveries);
+    this.totals.publishes++;
+    this.totals.deliveries += deliveries;
+  }
+}
+
+/** A worker's state as the admin pages name it. */
+export function workerState(w: { draining: boolean; unresponsive: boolean }): 'live' | 'unresponsive' | 'draining' {
+  return w.draining ? 'draining' : w.unresponsive ? 'unresponsive' : 'live';
+}
