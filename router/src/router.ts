@@ -12,12 +12,14 @@ import { Realtime } from './realtime/realtime.js';
 import { ZmqInputs } from './realtime/zmq-input.js';
 import type { Logger } from 'pino';
 import { controlEndpointFor } from '@switchboard/protocol';
-import type { HttpFront } from './http/client-exchange.js';
+import type { ClientExchange, HttpFront } from './http/client-exchange.js';
 import { createLlhttpFront, loadLlhttp } from './http/llhttp-front.js';
 import { createNodeFront } from './http/node-front.js';
 import { RequestIntake, type RequestSink } from './http/request-intake.js';
 import { parseListen, type RouterOptions } from './options.js';
 import { Dispatcher } from './streams/dispatcher.js';
+import { ProxyStream } from './streams/proxy-stream.js';
+import { upstream } from './streams/re-request.js';
 import { StreamTable } from './streams/stream-table.js';
 import { Upload } from './streams/upload.js';
 import { admitWorkers } from './workers/curve.js';
@@ -79,7 +81,9 @@ export class SwitchboardRouter {
     const dispatcher: Dispatcher = (this.#dispatcher = new Dispatcher(table, pool, link, upload, liveness, opts, log));
     const publish = (items: Parameters<Realtime['publish']>[0], source: string): void => { realtime.publish(items, source); };
     const zmqInputs = (this.#zmqInputs = new ZmqInputs(publish, opts, log));
-    const realtime = (this.#realtime = new Realtime(opts.maxClientBuffer, log, zmqInputs));
+    const open = (exchange: ClientExchange): ProxyStream => new ProxyStream(table.nextId(), exchange, sink);
+    const upstreamWay = upstream(open, (stream) => dispatcher.dispatch(stream), () => sink.gripPairs());
+    const realtime = (this.#realtime = new Realtime(opts.maxClientBuffer, log, upstreamWay, zmqInputs));
     if (opts.publishListen !== undefined) this.#publish = new HttpPublish(publish, opts, log);
     // Off unless a key is given: requests keep the exact bytes SPEC §6 shows, and a worker can verify what it gets.
     const signer = opts.gripSigKey !== undefined ? new GripSigner(opts.gripSigIss, Buffer.from(opts.gripSigKey)) : undefined;
@@ -96,7 +100,7 @@ export class SwitchboardRouter {
       rejectReply: (stream, detail, rst) => demux.rejectReply(stream, detail, rst),
       clientTooSlow: (stream, buffered) => demux.clientTooSlow(stream, buffered),
       maxClientBuffer: opts.maxClientBuffer,
-      hold: (exchange, instruct) => realtime.hold(exchange, instruct),
+      instructed: (exchange, instruct, request) => realtime.instructed(exchange, instruct, request),
       gripPairs: () => signer?.pairs() ?? NO_PAIRS,
     };
     const intake = new RequestIntake(sink, opts);

@@ -2,8 +2,12 @@
 // exchanges: llhttp-front.ts (Node's llhttp driven directly, the default) and node-front.ts (node:http, the
 // fallback where that parser is not usable). What both do with a request once it is parsed is request-intake.ts.
 import type { AddressInfo, Server } from 'node:net';
+import type { ProxyStream } from '../streams/proxy-stream.js';
 
 export interface ClientExchange {
+  /** The stream answering the request, which the client's events (gone, drained) go to: a held client's request
+   * sent again is a new stream. */
+  stream: ProxyStream | undefined;
   readonly method: string;
   /** The request target as sent. */
   readonly url: string;

@@ -4,13 +4,14 @@
 // the HTTP response (SPEC §4.3) under the response window (§5.5). The HTTP side is a ClientExchange; who moves the
 // stream between workers is the dispatcher (dispatcher.ts).
 import {
-  RstStatus, SendWindow, encodeSynStream, type DataFrame, type HeadersFrame, type ReceiveWindow, type SynReplyFrame,
+  RstStatus, SendWindow, encodeSynStream, type DataFrame, type HeaderPairs, type HeadersFrame, type ReceiveWindow, type SynReplyFrame,
 } from '@switchboard/protocol';
 import { isIdempotent, replyHead, requestPairs, trailerPairs, type ReplyHead } from '../http/headers.js';
 import type { ClientExchange } from '../http/client-exchange.js';
 import type { RouterError } from '../errors.js';
 import { InstructError, isGripReply, parseInstruct, type Instruct } from '../realtime/instruct.js';
-import { respondWhole } from '../realtime/respond.js';
+import type { HeldClient } from '../realtime/realtime.js';
+import type { SavedRequest } from './re-request.js';
 import type { Peer } from '../workers/worker-link.js';
 
 export const enum StreamState {
@@ -48,12 +49,6 @@ const NO_CHUNKS: readonly Buffer[] = Object.freeze([]);
 /** Pushpin's MAX_ACCEPT_RESPONSE_BODY: the most body a reply carrying GRIP instructions may have, bytes. */
 export const MAX_INSTRUCT_BODY = 100_000;
 
-/** A held client, as its stream sees it once the realtime layer has it: the exchange's events go there. */
-export interface HeldClient {
-  clientGone(): void;
-  drained(): void;
-}
-
 /** What ProxyStream needs from the router, so the stream never reaches into sockets itself. */
 export interface StreamHost {
   /** The stream is over: forget it, free the worker's credit, and RST_STREAM the worker with `rst` unless 0. */
@@ -69,8 +64,9 @@ export interface StreamHost {
   readonly maxClientBuffer: number;
   /** The stream's client was cut for leaving more than maxClientBuffer unread: log it. */
   clientTooSlow(stream: ProxyStream, buffered: number): void;
-  /** The reply's GRIP instructions hold the client: the realtime layer takes the exchange. */
-  hold(exchange: ClientExchange, instruct: Instruct): HeldClient;
+  /** The reply's GRIP instructions: the realtime layer acts on them (and holds the client, or answers it).
+   * `request`: the request as sent, for a held client's re-requests (undefined when its body was streamed). */
+  instructed(exchange: ClientExchange, instruct: Instruct, request: SavedRequest | undefined): HeldClient | undefined;
   /** Header pairs every request to a worker carries (Grip-Sig, Grip-Feature). */
   gripPairs(): readonly string[];
 }
@@ -113,6 +109,8 @@ export class ProxyStream {
   /** The reply carries GRIP instructions: its body is read whole (the chunks, copied) before anything goes out. */
   #grip: Buffer[] | undefined;
   #gripBytes = 0;
+  /** A GRIP reply's request as sent, kept for the held client's re-requests (Grip-Last). */
+  #gripRequest: SavedRequest | undefined;
   /** The realtime layer holds the client: the exchange's events go to it. */
   #held: HeldClient | undefined;
 
@@ -194,6 +192,15 @@ export class ProxyStream {
     if (this.#syn !== undefined) return;
     this.#syn = encodeSynStream(this.id, requestPairs(this.exchange, 'http', this.host.gripPairs()), this.#bodyComplete && this.#bodyBytes === 0, SYN_OPTIONS);
     this.exchange.forgetHeaders(); // a held stream should not keep its request head alive
+  }
+
+  /** A request the router makes on a held client's behalf (streams/re-request.ts): `pairs` and the whole `body`,
+   * ready to dispatch. */
+  prepare(pairs: HeaderPairs, body: readonly Buffer[]): void {
+    this.#replay = body.length === 0 ? NO_CHUNKS : [...body];
+    for (const chunk of body) this.#bodyBytes += chunk.length;
+    this.#bodyComplete = true;
+    this.#syn = encodeSynStream(this.id, pairs, this.#bodyBytes === 0, SYN_OPTIONS);
   }
 
   /** The SYN_STREAM of a dispatched stream. */
@@ -302,9 +309,12 @@ export class ProxyStream {
     if (typeof head === 'string') return this.host.rejectReply(this, head);
     this.#state = StreamState.REPLYING;
     this.#window = window;
+    if (isGripReply(head.headers)) {
+      this.#grip = [];
+      if (!this.#streaming) this.#gripRequest = { syn: this.#syn!, body: this.#replay };
+    }
     this.#forgetRequest(); // it can no longer be sent elsewhere
     this.#head = head;
-    if (isGripReply(head.headers)) this.#grip = [];
     if (frame.fin) this.#end();
   }
 
@@ -382,13 +392,10 @@ export class ProxyStream {
       if (!(err instanceof InstructError)) throw err;
       return this.host.rejectReply(this, `GRIP instructions: ${err.message}`);
     }
+    const request = this.#gripRequest;
+    this.#gripRequest = undefined;
     this.#done();
-    if (instruct.hold === undefined) {
-      const { status, headers, body: responseBody } = instruct.response;
-      respondWhole(this.exchange, status, headers, responseBody);
-    } else {
-      this.#held = this.host.hold(this.exchange, instruct);
-    }
+    this.#held = this.host.instructed(this.exchange, instruct, request);
     this.host.release(this, 0);
   }
 
@@ -456,6 +463,7 @@ export class ProxyStream {
     this.#done();
     this.#head = undefined; // a held head never went out: the error page replaces it
     this.#grip = undefined;
+    this.#gripRequest = undefined;
     const exchange = this.exchange;
     if (exchange.headersSent) {
       exchange.destroy();

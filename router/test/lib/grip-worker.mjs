@@ -2,7 +2,9 @@
 // It logs each request's headers and each CONTROL `published` answer as JSON lines.
 //   node grip-worker.mjs CONTROL_ENDPOINT [maxStreams]
 // Paths:
-//   /reply?h=NAME:VALUE&...&status=S&body=B     a reply with those headers (repeatable h) and body, in one message
+//   /reply?h=NAME:VALUE&...&status=S&body=B     a reply with those headers (repeatable h) and body, in one message;
+//         &last=TEXT                            a request carrying Grip-Last (a re-request) gets a plain 200 instead:
+//                                               TEXT, '|' and its Grip-Last values
 //   /publish?items=JSON&ref=N&raw=1             sends CONTROL {t: 'publish', ref, items} (raw=1: `items` as given,
 //                                               not parsed), then answers 200 "sent"
 //   /headers                                    200, the request headers it received as a JSON body
@@ -24,6 +26,8 @@ function answer(streamId, headers) {
   const q = url.searchParams;
   switch (url.pathname) {
     case '/reply': {
+      const last = headers.flatMap((h, i) => (i % 2 === 0 && h === 'grip-last' ? [headers[i + 1]] : []));
+      if (q.has('last') && last.length > 0) return [encodeSynReply(streamId, [':status', '200']), encodeData(streamId, Buffer.from(`${q.get('last')}|${last.join(', ')}`), true)];
       const pairs = [':status', q.get('status') ?? '200'];
       for (const h of q.getAll('h')) pairs.push(h.slice(0, h.indexOf(':')), h.slice(h.indexOf(':') + 1));
       return [encodeSynReply(streamId, pairs), encodeData(streamId, Buffer.from(q.get('body') ?? ''), true)];
@@ -50,7 +54,8 @@ for await (const msg of sock) {
       if (frame.type === 'CONTROL' && frame.payload.t === 'welcome') log({ msg: 'worker joined' });
       else if (frame.type === 'CONTROL' && frame.payload.t === 'published') log({ msg: 'published', ...frame.payload });
       else if (frame.type === 'SYN_STREAM') {
-        log({ msg: 'syn', stream: frame.streamId, path: frame.headers[frame.headers.indexOf(':path') + 1] });
+        const last = frame.headers.indexOf('grip-last');
+        log({ msg: 'syn', stream: frame.streamId, method: frame.headers[frame.headers.indexOf(':method') + 1], path: frame.headers[frame.headers.indexOf(':path') + 1], ...(last === -1 ? {} : { gripLast: frame.headers[last + 1] }) });
         send(answer(frame.streamId, frame.headers));
       } else if (frame.type === 'PING' && frame.id % 2 === 1) send([encodePing(frame.id)]);
     }
