@@ -31,12 +31,11 @@ export function streamCommand(program: Command): void {
 
 /** Adds `switchboard counter`: seed 004's counter API over GRIP. */
 export function counterCommand(program: Command): void {
-  workerCommand(program, 'counter', "example worker: seed 004's counter API (GET /counter/value/?last=N long-polls, POST increments)")
-    .option('--publish-url <url>', "the router's publish API (its --publish-listen)", 'http://127.0.0.1:5561')
+  workerCommand(program, 'counter', "example worker: seed 004's counter API (GET /counter/value/?last=N long-polls, POST increments and publishes in-band)")
     .option('--timeout <s>', 'long-poll timeout', integer, 55)
     .action(async (name: string, o) => {
       const { runCounter } = await import('./counter.js');
-      runCounter({ ...workerOptions(name, o), publishUrl: o.publishUrl, timeout: o.timeout });
+      runCounter({ ...workerOptions(name, o), timeout: o.timeout });
     });
 }
 
