@@ -22,8 +22,9 @@ export interface ClientExchange {
   readonly complete: boolean;
   /** The status line is on its way to the client: an error can no longer be a status page. */
   readonly headersSent: boolean;
-  /** Status and flat [name, value, ...] headers; throws on a header that cannot be sent. */
-  writeHead(status: number, headers: string[]): void;
+  /** Status, flat [name, value, ...] headers and a reason phrase (undefined: the standard one; GRIP's custom ones are
+   * checked sendable); throws on a header that cannot be sent. */
+  writeHead(status: number, headers: string[], reason?: string): void;
   /** Sends a written head now rather than with the first body bytes (a GRIP stream hold whose body starts empty). */
   flushHead(): void;
   /** False when the client is not keeping up: the exchange calls `stream.drained()` once it has. */

@@ -96,11 +96,14 @@ export class HeldSession implements Subscriber, LinkReader {
       this.#timer = setTimeout(onTimeout, instruct.timeout * 1000, this);
       return;
     }
-    const { status, headers, body } = instruct.response;
-    this.exchange.writeHead(status, withoutFraming(headers));
-    if (body.length > 0) this.#write(body);
-    else this.exchange.flushHead(); // the head leaves now, not with the first publish
-    if (this.#over) return;
+    // A large initial body went out as it came (proxy-stream.ts): then head and body are out already.
+    if (!this.exchange.headersSent) {
+      const { status, headers, body, reason } = instruct.response;
+      this.exchange.writeHead(status, withoutFraming(headers), reason);
+      if (body.length > 0) this.#write(body);
+      else this.exchange.flushHead(); // the head leaves now, not with the first publish
+      if (this.#over) return;
+    }
     if (this.#next === undefined) {
       const tracked = instruct.channels.find((c) => c.prevId !== undefined);
       if (tracked !== undefined) return this.#error(`channel '${tracked.name}' specifies prev-id, but no next link found`);
@@ -146,7 +149,7 @@ export class HeldSession implements Subscriber, LinkReader {
       for (let i = 0; i < base.length; i += 2) if (!names.has(base[i])) headers.push(base[i], base[i + 1]);
       headers.push(...published.headers);
       this.#finish();
-      respondWhole(this.exchange, published.code, headers, published.body);
+      respondWhole(this.exchange, published.code, headers, published.body, published.reason);
       return;
     }
     const stream = item.httpStream!;
@@ -164,8 +167,8 @@ export class HeldSession implements Subscriber, LinkReader {
   timedOut(): void {
     if (this.#over) return;
     this.#finish();
-    const { status, headers, body } = this.#instruct.response;
-    respondWhole(this.exchange, status, headers, body);
+    const { status, headers, body, reason } = this.#instruct.response;
+    respondWhole(this.exchange, status, headers, body, reason);
   }
 
   keepAlive(): void {

@@ -60,8 +60,8 @@ export class Realtime implements SessionHost {
       return undefined;
     }
     if (instruct.hold === undefined) {
-      const { status, headers, body } = instruct.response;
-      respondWhole(exchange, status, headers, body);
+      const { status, headers, body, reason } = instruct.response;
+      respondWhole(exchange, status, headers, body, reason);
       return undefined;
     }
     const session = new HeldSession(exchange, instruct, this, request);

@@ -11,6 +11,7 @@ import type { ClientExchange } from '../http/client-exchange.js';
 import type { RouterError } from '../errors.js';
 import { InstructError, isGripReply, parseInstruct, type Instruct } from '../realtime/instruct.js';
 import type { HeldClient } from '../realtime/realtime.js';
+import { withoutFraming } from '../realtime/respond.js';
 import type { SavedRequest } from './re-request.js';
 import type { Peer } from '../workers/worker-link.js';
 
@@ -111,6 +112,8 @@ export class ProxyStream {
   #gripBytes = 0;
   /** A GRIP reply's request as sent, kept for the held client's re-requests (Grip-Last). */
   #gripRequest: SavedRequest | undefined;
+  /** A stream hold whose initial body is too large to read whole goes out as it comes: its instructions. */
+  #passing: Instruct | undefined;
   /** The realtime layer holds the client: the exchange's events go to it. */
   #held: HeldClient | undefined;
 
@@ -341,6 +344,12 @@ export class ProxyStream {
       return this.host.rejectReply(this, `flow-control window exceeded by ${-window.available} bytes`, RstStatus.FLOW_CONTROL_ERROR);
     }
     if (this.#grip !== undefined) return this.#gripData(frame, len);
+    this.#forward(frame, len);
+  }
+
+  /** A DATA frame (its window already counted) to the client. */
+  #forward(frame: DataFrame, len: number): void {
+    const window = this.#window;
     if (this.#head !== undefined && !this.#writeHead()) return;
     if (len > 0) {
       // The frame is a view into the ZeroMQ message: writing it hands the bytes to the socket without a copy.
@@ -370,12 +379,44 @@ export class ProxyStream {
   /** A DATA frame of a GRIP reply: kept (copied: the frame is a view into the ZeroMQ message) until the end. */
   #gripData(frame: DataFrame, len: number): void {
     this.#gripBytes += len;
-    if (this.#gripBytes > MAX_INSTRUCT_BODY) return this.host.rejectReply(this, `GRIP instruct response larger than ${MAX_INSTRUCT_BODY} bytes`);
+    if (this.#gripBytes > MAX_INSTRUCT_BODY) {
+      if (!this.#passStreamHold()) return this.host.rejectReply(this, `GRIP instruct response larger than ${MAX_INSTRUCT_BODY} bytes`);
+      if (this.#state !== StreamState.DONE) this.#forward(frame, len);
+      return;
+    }
     if (len > 0) {
       this.#grip!.push(Buffer.from(frame.data));
       if (this.#window !== undefined) this.#ack(len, true);
     }
     if (frame.fin) this.#end();
+  }
+
+  /**
+   * A `Grip-Hold: stream` in headers whose initial body is past MAX_INSTRUCT_BODY goes out as it comes, as Pushpin's
+   * proxy sends it (proxysession.cpp): the head and what was read now, the rest as an ordinary reply, and the hold
+   * starts once it ends. Anything else that large is refused (false).
+   */
+  #passStreamHold(): boolean {
+    const head = this.#head!;
+    if (!head.headers.some((v, i) => i % 2 === 0 && v === 'grip-hold' && head.headers[i + 1] === 'stream')) return false;
+    let instruct: Instruct;
+    try {
+      instruct = parseInstruct(head.status, head.headers, Buffer.alloc(0));
+    } catch {
+      return false; // an instruct body (application/grip-instruct) or bad headers: too large to read, refused
+    }
+    const chunks = this.#grip!;
+    this.#grip = undefined;
+    this.#passing = instruct;
+    this.#head = undefined;
+    try {
+      this.exchange.writeHead(instruct.response.status, withoutFraming(instruct.response.headers), instruct.response.reason);
+    } catch (err) {
+      this.host.rejectReply(this, `unusable response headers: ${(err as Error).message}`);
+      return true;
+    }
+    for (const chunk of chunks) this.exchange.write(chunk);
+    return true;
   }
 
   /** The GRIP reply is complete: its instructions decide. The worker's part is over either way (its credit comes
@@ -393,6 +434,17 @@ export class ProxyStream {
       return this.host.rejectReply(this, `GRIP instructions: ${err.message}`);
     }
     const request = this.#gripRequest;
+    this.#gripRequest = undefined;
+    this.#done();
+    this.#held = this.host.instructed(this.exchange, instruct, request);
+    this.host.release(this, 0);
+  }
+
+  /** A passed-through stream hold's reply ended: the hold starts now (its head and body are out). */
+  #passedEnd(): void {
+    const instruct = this.#passing!;
+    const request = this.#gripRequest;
+    this.#passing = undefined;
     this.#gripRequest = undefined;
     this.#done();
     this.#held = this.host.instructed(this.exchange, instruct, request);
@@ -442,6 +494,7 @@ export class ProxyStream {
 
   #end(): void {
     if (this.#grip !== undefined) return this.#gripEnd();
+    if (this.#passing !== undefined) return this.#passedEnd();
     if (this.#head !== undefined && !this.#writeHead()) return;
     this.#done();
     this.exchange.end();
@@ -464,6 +517,7 @@ export class ProxyStream {
     this.#head = undefined; // a held head never went out: the error page replaces it
     this.#grip = undefined;
     this.#gripRequest = undefined;
+    this.#passing = undefined;
     const exchange = this.exchange;
     if (exchange.headersSent) {
       exchange.destroy();

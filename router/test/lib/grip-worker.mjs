@@ -8,6 +8,8 @@
 //   /publish?items=JSON&ref=N&raw=1             sends CONTROL {t: 'publish', ref, items} (raw=1: `items` as given,
 //                                               not parsed), then answers 200 "sent"
 //   /headers                                    200, the request headers it received as a JSON body
+//   /big?h=NAME:VALUE&...&size=N                a reply with those headers and N bytes of body ('x'), sent under the
+//                                               router's response window (welcome.window, then WINDOW_UPDATEs)
 import { Dealer } from 'zeromq';
 import { decodeFrames, encodeControl, encodeData, encodePing, encodeSynReply } from '@switchboard/protocol';
 
@@ -19,6 +21,24 @@ sock.connect(endpoint);
 let sending = Promise.resolve();
 const send = (frames) => (sending = sending.then(() => sock.send(frames)).catch(() => {}));
 send([encodeControl({ t: 'hello', id, name: 'grip', maxStreams: Number(maxStreams), window: 65536, active: 0, heartbeatMs: 5000 })]);
+
+let streamWindow = 65536;
+/** Streams sending a large body: what is left to send and the window left to send it in. */
+const big = new Map();
+const CHUNK = 16384;
+
+function sendBig(streamId) {
+  const b = big.get(streamId);
+  const frames = [];
+  while (b.left > 0 && b.window > 0) {
+    const n = Math.min(CHUNK, b.left, b.window);
+    b.left -= n;
+    b.window -= n;
+    frames.push(encodeData(streamId, Buffer.alloc(n, 'x'), b.left === 0));
+  }
+  if (b.left === 0) big.delete(streamId);
+  if (frames.length > 0) send(frames);
+}
 
 function answer(streamId, headers) {
   const get = (name) => headers[headers.indexOf(name) + 1];
@@ -38,6 +58,14 @@ function answer(streamId, headers) {
       send([encodeControl({ t: 'publish', ref, items })]);
       return [encodeSynReply(streamId, [':status', '200']), encodeData(streamId, Buffer.from('sent'), true)];
     }
+    case '/big': {
+      const pairs = [':status', '200'];
+      for (const h of q.getAll('h')) pairs.push(h.slice(0, h.indexOf(':')), h.slice(h.indexOf(':') + 1));
+      send([encodeSynReply(streamId, pairs)]);
+      big.set(streamId, { left: Number(q.get('size')), window: streamWindow });
+      sendBig(streamId);
+      return [];
+    }
     case '/headers': {
       const out = {};
       for (let i = 0; i < headers.length; i += 2) if (headers[i][0] !== ':') out[headers[i]] = headers[i + 1];
@@ -51,12 +79,18 @@ function answer(streamId, headers) {
 for await (const msg of sock) {
   for (const part of msg) {
     for (const frame of decodeFrames(part, { headerEncoding: 'latin1' })) {
-      if (frame.type === 'CONTROL' && frame.payload.t === 'welcome') log({ msg: 'worker joined' });
-      else if (frame.type === 'CONTROL' && frame.payload.t === 'published') log({ msg: 'published', ...frame.payload });
+      if (frame.type === 'CONTROL' && frame.payload.t === 'welcome') {
+        streamWindow = frame.payload.window;
+        log({ msg: 'worker joined' });
+      } else if (frame.type === 'WINDOW_UPDATE' && big.has(frame.streamId)) {
+        big.get(frame.streamId).window += frame.delta;
+        sendBig(frame.streamId);
+      } else if (frame.type === 'CONTROL' && frame.payload.t === 'published') log({ msg: 'published', ...frame.payload });
       else if (frame.type === 'SYN_STREAM') {
         const last = frame.headers.indexOf('grip-last');
         log({ msg: 'syn', stream: frame.streamId, method: frame.headers[frame.headers.indexOf(':method') + 1], path: frame.headers[frame.headers.indexOf(':path') + 1], ...(last === -1 ? {} : { gripLast: frame.headers[last + 1] }) });
-        send(answer(frame.streamId, frame.headers));
+        const frames = answer(frame.streamId, frame.headers);
+        if (frames.length > 0) send(frames);
       } else if (frame.type === 'PING' && frame.id % 2 === 1) send([encodePing(frame.id)]);
     }
   }

@@ -189,3 +189,18 @@ t.test('a stream: a next-link reply holding a response is an error; a gone link 
   t.equal(sent.at(-1).method, 'POST');
   t.equal(sent.at(-1).url, 'http://app.test/bye');
 });
+
+t.test('refresh is a WebSocket-over-HTTP action in Pushpin (wssession.cpp): held HTTP clients ignore it', async (t) => {
+  const { realtime, sent } = engine();
+  const poll = fakeExchange();
+  realtime.instructed(poll, parseInstruct(200, ['grip-hold', 'response', 'grip-channel', 'r'], Buffer.from('timeout')), saved());
+  const live = fakeExchange();
+  realtime.instructed(live, parseInstruct(200, ['grip-hold', 'stream', 'grip-channel', 'r', 'grip-link', '</n>; rel=next'], Buffer.alloc(0)), saved());
+  realtime.publish([parseItem({ channel: 'r', formats: { 'http-response': { action: 'refresh' }, 'http-stream': { action: 'refresh' } } })], 'test');
+  t.equal(sent.length, 0, 'nothing re-requested');
+  t.equal(realtime.held, 2, 'both still held');
+  realtime.publish([parseItem({ channel: 'r', formats: { 'http-response': { body: 'after' }, 'http-stream': { content: 'after' } } })], 'test');
+  t.equal(poll.text, 'after');
+  t.equal(live.text, 'after');
+  realtime.close();
+});
