@@ -3,7 +3,7 @@
 // Owns every held session, so shutdown can end them all.
 import type { Logger } from 'pino';
 import type { ClientExchange } from '../http/client-exchange.js';
-import type { SavedRequest } from '../streams/re-request.js';
+import { keep, type SavedRequest } from '../streams/re-request.js';
 import { ChannelIndex, type ChannelWatcher } from './channel-index.js';
 import { HeldSession, type SessionHost } from './held-session.js';
 import type { Instruct } from './instruct.js';
@@ -64,7 +64,9 @@ export class Realtime implements SessionHost {
       respondWhole(exchange, status, headers, body, reason);
       return undefined;
     }
-    const session = new HeldSession(exchange, instruct, this, request);
+    // Kept only where a re-request can happen: a long poll (stale prev-id, gaps, hints), a stream with a link.
+    const wanted = instruct.hold === 'response' || instruct.nextLink !== undefined || instruct.goneLink !== undefined;
+    const session = new HeldSession(exchange, instruct, this, wanted && request !== undefined ? keep(request) : undefined);
     this.#sessions.add(session);
     this.#log.debug({ hold: instruct.hold, channels: instruct.channels.map((c) => c.name) }, 'client held');
     session.start();

@@ -14,6 +14,22 @@ export interface SavedRequest {
 
 const LATIN1 = { headerEncoding: 'latin1' } as const;
 
+/** Bytes in a buffer of their own: a small Buffer is a view into an 8 KiB pool slab (or a socket read buffer), and a
+ * held client keeping a view would keep the whole slab alive. */
+function own(chunks: readonly Buffer[]): Buffer {
+  let length = 0;
+  for (const c of chunks) length += c.length;
+  const out = Buffer.allocUnsafeSlow(length);
+  let at = 0;
+  for (const c of chunks) at += c.copy(out, at);
+  return out;
+}
+
+/** `request` as a held client keeps it, for as long as it is held: copied out of shared buffers. */
+export function keep(request: SavedRequest): SavedRequest {
+  return { syn: own([request.syn]), body: request.body.length === 0 ? request.body : [own(request.body)] };
+}
+
 function pairsOf(saved: SavedRequest): HeaderPairs {
   const frame = decodeFrame(saved.syn, LATIN1);
   if (frame.type !== 'SYN_STREAM') throw new TypeError('a saved request is a SYN_STREAM');
