@@ -40,9 +40,11 @@ export class LinkFetch implements ClientExchange {
     return this.#over;
   }
 
-  /** The reader no longer wants the reply (its client left). */
+  /** The reader no longer wants the reply (its client left): the worker's stream is cancelled. */
   abandon(): void {
+    if (this.#over) return;
     this.#over = true;
+    this.stream?.clientGone();
   }
 
   forgetHeaders(): void {}

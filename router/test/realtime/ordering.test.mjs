@@ -25,7 +25,11 @@ function engine() {
   const sent = [];
   const upstream = {
     again(exchange, request, extra) { sent.push({ kind: 'again', exchange, request, extra }); },
-    fetch(fetch, url, extra) { sent.push({ kind: 'fetch', fetch, url: url.href, method: fetch.method, extra }); },
+    fetch(fetch, url, extra) {
+      const entry = { kind: 'fetch', fetch, url: url.href, method: fetch.method, extra, cancelled: false };
+      fetch.stream = { clientGone() { entry.cancelled = true; } };
+      sent.push(entry);
+    },
   };
   return { realtime: new Realtime(1 << 20, silent, upstream), sent };
 }
@@ -171,6 +175,11 @@ t.test('a stream: a hint fetches the next link; a failed fetch is retried; prev-
   t.equal(sent.length, 1, 'retried later (1 s and more, as Pushpin)');
   t.notOk(client.ended);
   realtime.close();
+  const leaving = fakeExchange();
+  const session = realtime.instructed(leaving, parseInstruct(200, ['grip-hold', 'stream', 'grip-channel', 'l', 'grip-link', '</more>; rel=next'], Buffer.alloc(0)), saved());
+  realtime.publish([parseItem({ channel: 'l', formats: { 'http-stream': { action: 'hint' } } })], 'test');
+  session.clientGone();
+  t.ok(sent.at(-1).cancelled, "the client left during the fetch: the worker's stream is cancelled");
   const bad = fakeExchange();
   realtime.instructed(bad, parseInstruct(200, ['grip-hold', 'stream', 'grip-channel', 'c; prev-id=1'], Buffer.alloc(0)), saved());
   t.ok(bad.ended, "Pushpin: channel specifies prev-id, but no next link found");
