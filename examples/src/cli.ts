@@ -32,22 +32,22 @@ export function streamCommand(program: Command): void {
 
 /** Adds `switchboard counter`: seed 004's counter API over GRIP. */
 export function counterCommand(program: Command): void {
-  workerCommand(program, 'counter', "example worker: seed 004's counter API (GET /counter/value/?last=N long-polls, POST increments)",
-    'switchboard counter c1 --publish-url http://127.0.0.1:5561   # with: switchboard router --publish-listen 127.0.0.1:5561')
-    .option('--publish-url <url>', "the router's publish API (its --publish-listen)", 'http://127.0.0.1:5561')
+  workerCommand(program, 'counter', "example worker: seed 004's counter API (GET /counter/value/?last=N long-polls, POST increments and publishes in-band)",
+    'switchboard counter c1 --connect tcp://127.0.0.1:8000 --control tcp://127.0.0.1:8001')
     .option('--timeout <s>', 'long-poll timeout', integer, 55)
     .action(async (name: string, o) => {
       const { runCounter } = await import('./counter.js');
-      runCounter({ ...(await workerOptions(name, o)), publishUrl: o.publishUrl, timeout: o.timeout });
+      runCounter({ ...(await workerOptions(name, o)), timeout: o.timeout });
     });
 }
 
 /** Adds `switchboard chat`: a browser chat over WebSockets, one room channel shared by every router connected. */
 export function chatCommand(program: Command): void {
-  workerCommand(program, 'chat', 'example worker: a chat page (GET /) and its WebSocket rooms (/chat/<room>?name=<who>)')
+  workerCommand(program, 'chat', 'example worker: a chat page (GET /) and its WebSocket rooms (/chat/<room>?name=<who>)',
+    'switchboard chat chat1 --connect tcp://127.0.0.1:8000 --control tcp://127.0.0.1:8001')
     .action(async (name: string, o) => {
       const { runChat } = await import('./chat.js');
-      runChat(workerOptions(name, o));
+      runChat(await workerOptions(name, o));
     });
 }
 

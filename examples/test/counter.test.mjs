@@ -1,13 +1,14 @@
 // End to end: seed 004's counter API exactly as the seed specifies it, served by `switchboard counter` (an SDK
-// worker) behind `switchboard router` with its publish API on. Real processes, real HTTP.
+// worker) behind `switchboard router`, publishing in-band (worker.publish: no publish API on the router). Real
+// processes, real HTTP.
 import t from 'tap';
 import { request, startRouter, startWorker } from '../../router/test/lib/harness.mjs';
 
 t.setTimeout(300_000);
 
 t.test("seed 004: GET answers the value; ?last=current long-polls until a POST; {} on timeout; POST increments", async (t) => {
-  const router = await startRouter(t, ['--publish-listen', '127.0.0.1:0', '--log-level', 'debug']);
-  startWorker(t, router, 'counter-1', ['--publish-url', router.publishUrl, '--timeout', '5'], 'counter');
+  const router = await startRouter(t, ['--log-level', 'debug']);
+  startWorker(t, router, 'counter-1', ['--timeout', '5'], 'counter');
   await router.joined(1);
   const url = `${router.url}/counter/value/`;
   const held = (n) => router.waitFor(() => router.count((e) => e.msg === 'client held') >= n, 30_000, `${n} clients held`);
@@ -35,4 +36,6 @@ t.test("seed 004: GET answers the value; ?last=current long-polls until a POST; 
   t.equal(res.headers['content-type'], 'application/json');
   t.equal(res.body.toString(), '{}\n', 'no change within the timeout: {}');
   t.equal((await request(url, { method: 'DELETE' })).status, 405);
+  t.equal((await request(`${url}?last=x`)).status, 400, 'a last that is not a number is refused');
+  t.ok(router.count((e) => e.msg === 'published' && e.source === 'in-band') >= 1, 'the publishes came in-band');
 });

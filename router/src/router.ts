@@ -16,7 +16,7 @@ import type { Logger } from 'pino';
 import type { AdminServer } from './admin/admin-server.js';
 import type { RouterObserver, RouterView } from './observer.js';
 import { controlEndpointFor } from '@switchboard/protocol';
-import type { HttpFront } from './http/client-exchange.js';
+import type { ClientExchange, HttpFront } from './http/client-exchange.js';
 import { createLlhttpFront, loadLlhttp } from './http/llhttp-front.js';
 import { createNodeFront } from './http/node-front.js';
 import { createH2Front, type H2Front } from './http/h2-front.js';
@@ -24,6 +24,8 @@ import { createTlsFront } from './http/tls-front.js';
 import { RequestIntake, type RequestSink } from './http/request-intake.js';
 import { parseListen, parseListeners, type RouterOptions } from './options.js';
 import { Dispatcher } from './streams/dispatcher.js';
+import { ProxyStream } from './streams/proxy-stream.js';
+import { upstream } from './streams/re-request.js';
 import { StreamTable } from './streams/stream-table.js';
 import { Upload } from './streams/upload.js';
 import { admitWorkers } from './workers/curve.js';
@@ -112,7 +114,9 @@ export class SwitchboardRouter {
       this.#observer?.published(items.length, deliveries, source);
     };
     const zmqInputs = (this.#zmqInputs = new ZmqInputs(publish, opts, log));
-    const realtime = (this.#realtime = new Realtime(opts.maxClientBuffer, log, zmqInputs));
+    const open = (exchange: ClientExchange): ProxyStream => new ProxyStream(table.nextId(), exchange, sink);
+    const upstreamWay = upstream(open, (stream) => dispatcher.dispatch(stream), () => sink.gripPairs());
+    const realtime = (this.#realtime = new Realtime(opts.maxClientBuffer, log, upstreamWay, zmqInputs));
     if (opts.publishListen !== undefined) this.#publish = new HttpPublish(publish, opts, log);
     // Off unless a key is given: requests keep the exact bytes SPEC §6 shows, and a worker can verify what it gets.
     const signer = opts.gripSigKey !== undefined ? new GripSigner(opts.gripSigIss, Buffer.from(opts.gripSigKey)) : undefined;
@@ -135,7 +139,7 @@ export class SwitchboardRouter {
       rejectReply: (stream, detail, rst) => demux.rejectReply(stream, detail, rst),
       clientTooSlow: (stream, buffered) => demux.clientTooSlow(stream, buffered),
       maxClientBuffer: opts.maxClientBuffer,
-      hold: (exchange, instruct) => realtime.hold(exchange, instruct),
+      instructed: (exchange, instruct, request) => realtime.instructed(exchange, instruct, request),
       gripPairs: () => signer?.pairs() ?? NO_PAIRS,
       observer: undefined,
     });

@@ -3,8 +3,12 @@
 // fallback where that parser is not usable). What both do with a request once it is parsed is request-intake.ts.
 import type { AddressInfo, Server } from 'node:net';
 import type { Writable } from 'node:stream';
+import type { ProxyStream } from '../streams/proxy-stream.js';
 
 export interface ClientExchange {
+  /** The stream answering the request, which the client's events (gone, drained) go to: a held client's request
+   * sent again is a new stream. */
+  stream: ProxyStream | undefined;
   readonly method: string;
   /** The request target as sent. */
   readonly url: string;
@@ -21,8 +25,9 @@ export interface ClientExchange {
   readonly complete: boolean;
   /** The status line is on its way to the client: an error can no longer be a status page. */
   readonly headersSent: boolean;
-  /** Status and flat [name, value, ...] headers; throws on a header that cannot be sent. */
-  writeHead(status: number, headers: string[]): void;
+  /** Status, flat [name, value, ...] headers and a reason phrase (undefined: the standard one; GRIP's custom ones are
+   * checked sendable); throws on a header that cannot be sent. */
+  writeHead(status: number, headers: string[], reason?: string): void;
   /** Sends a written head now rather than with the first body bytes (a GRIP stream hold whose body starts empty). */
   flushHead(): void;
   /** False when the client is not keeping up: the exchange calls `stream.drained()` once it has. */

@@ -85,9 +85,9 @@ export class LlhttpExchange implements ClientExchange {
 
   /** `headers` are sendable as they are: names are tokens, values hold no CR, LF or NUL (headers.ts checks a
    * worker's), and one Content-Length at most. Strings are written as latin1, one byte per char. */
-  writeHead(status: number, headers: string[]): void {
+  writeHead(status: number, headers: string[], reason?: string): void {
     if (this.headersSent || this.#done) return;
-    let head = `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Unknown'}\r\n`;
+    let head = `HTTP/1.1 ${status} ${reason ?? STATUS_CODES[status] ?? 'Unknown'}\r\n`;
     let length = -1;
     let hasDate = false;
     for (let i = 0; i < headers.length; i += 2) {

@@ -35,8 +35,10 @@ class NodeExchange implements ClientExchange {
   forgetHeaders(): void {} // they live in the IncomingMessage
   get headersSent(): boolean { return this.res.headersSent; }
 
-  writeHead(status: number, headers: string[]): void {
-    if (!this.res.destroyed) this.res.writeHead(status, headers);
+  writeHead(status: number, headers: string[], reason?: string): void {
+    if (this.res.destroyed) return;
+    if (reason === undefined) this.res.writeHead(status, headers);
+    else this.res.writeHead(status, reason, headers);
   }
 
   flushHead(): void {

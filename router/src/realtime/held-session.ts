@@ -1,22 +1,44 @@
 // One client held by GRIP instructions (Pushpin's src/handler/httpsession.cpp): a long poll (`Grip-Hold: response`)
 // answered by the first matching publish or by the worker's reply at its timeout, or a stream (`Grip-Hold: stream`)
 // whose head and initial body went out at once and to which each published `http-stream` content is appended.
-// No worker is involved any more: its stream ended when the instructions were read.
+// No worker is involved while it holds: its stream ended when the instructions were read. Recovery, as Pushpin's:
+// a long poll whose `prev-id` is stale, that gets an item not following its `prev-id`, or a `hint`, is sent to a
+// worker again with `Grip-Last` (the new reply answers the client); a stream in those cases, or idle past its
+// `Grip-Link rel=next` timeout, GETs the next link, whose reply continues it.
 import type { ClientExchange } from '../http/client-exchange.js';
+import { requestUrl, type SavedRequest } from '../streams/re-request.js';
 import type { ChannelIndex, Subscriber } from './channel-index.js';
 import { passes } from './filters.js';
-import type { Instruct } from './instruct.js';
+import type { GripChannel, Instruct } from './instruct.js';
+import type { LastIds } from './last-ids.js';
+import { LinkFetch, type LinkReader } from './link-fetch.js';
 import type { PublishItem } from './publish-item.js';
 import { respondWhole, withoutFraming } from './respond.js';
 
+/** Pushpin's PUBLISH_QUEUE_MAX: stream items kept while a next link is fetched. */
+export const PUBLISH_QUEUE_MAX = 100;
+/** Pushpin's RETRY_MAX, RETRY_TIMEOUT and RETRY_RAND_MAX: a failed next-link fetch is tried again 5 times, after
+ * 1 s, 2 s, 4 s ... plus up to 1 s at random. */
+export const LINK_RETRY_MAX = 5;
+const LINK_RETRY_MS = 1000;
+const LINK_RETRY_RAND_MS = 1000;
+
 export interface SessionHost {
   readonly index: ChannelIndex;
+  /** Each channel's last published id: a hold's prev-id is checked against it. */
+  readonly lastIds: LastIds;
   /** Response bytes a held client may leave unread before it is cut (--max-client-buffer). */
   readonly maxClientBuffer: number;
-  /** The session is over (answered, timed out, closed, cut, or its client left). */
+  /** The session is over (answered, timed out, closed, cut, re-requested, or its client left). */
   ended(session: HeldSession): void;
   /** The session's client was cut for leaving `buffered` bytes unread. */
   tooSlow(session: HeldSession, buffered: number): void;
+  /** Sends the client's request to a worker again with `extra` header pairs: the reply answers the client. */
+  again(exchange: ClientExchange, request: SavedRequest, extra: string[]): void;
+  /** Sends `fetch` (a request for `url` with `extra` header pairs) to a worker. */
+  fetch(fetch: LinkFetch, url: URL, extra: string[]): void;
+  /** A recovery step worth a debug line. */
+  recovering(session: HeldSession, what: string, detail?: string): void;
 }
 
 // Timer callbacks are module functions given the session: no closure per held client.
@@ -26,64 +48,118 @@ function onTimeout(session: HeldSession): void {
 function onKeepAlive(session: HeldSession): void {
   session.keepAlive();
 }
+function onLinkTimeout(session: HeldSession): void {
+  session.update('next link timeout');
+}
 
-export class HeldSession implements Subscriber {
+export class HeldSession implements Subscriber, LinkReader {
+  #instruct: Instruct;
   #timer: NodeJS.Timeout | undefined;
+  /** A stream's next-link timer (Grip-Link rel=next; timeout=S), and a failed fetch's retry timer. */
+  #linkTimer: NodeJS.Timeout | undefined;
   #over = false;
+  /** Where the next link points (resolved against the last URL fetched), undefined without one. */
+  #next: URL | undefined;
+  /** The next-link fetch in flight, items published meanwhile, and failed tries of this link so far. */
+  #fetch: LinkFetch | undefined;
+  #queue: PublishItem[] | undefined;
+  #retries = 0;
+  /** Channels that carried content since the next-link timer last started: all of them restart it (Pushpin). */
+  #active: Set<string> | undefined;
 
+  /** `request`: the client's request, to be sent again (undefined when it cannot be: its body was streamed). */
   constructor(
     readonly exchange: ClientExchange,
-    readonly instruct: Instruct,
+    instruct: Instruct,
     readonly host: SessionHost,
-  ) {}
+    readonly request: SavedRequest | undefined,
+  ) {
+    this.#instruct = instruct;
+  }
 
-  /** Subscribes, and starts the timeout (response hold) or sends the head and initial body (stream hold). */
-  start(): void {
-    const instruct = this.instruct;
-    for (const channel of instruct.channels) this.host.index.subscribe(channel.name, this);
-    if (instruct.hold === 'response') {
-      this.#timer = setTimeout(onTimeout, instruct.timeout * 1000, this);
-      return;
-    }
-    const { status, headers, body } = instruct.response;
-    this.exchange.writeHead(status, withoutFraming(headers));
-    if (body.length > 0) this.#write(body);
-    else this.exchange.flushHead(); // the head leaves now, not with the first publish
-    if (instruct.keepAlive !== undefined && !this.#over) this.#timer = setInterval(onKeepAlive, instruct.keepAlive.timeout * 1000, this);
+  get instruct(): Instruct {
+    return this.#instruct;
   }
 
   get over(): boolean {
     return this.#over;
   }
 
+  /** Subscribes, and starts the timeout (response hold) or sends the head and initial body (stream hold). A stale
+   * prev-id (the channel's last id is another) re-requests at once instead, as Pushpin does. */
+  start(): void {
+    const instruct = this.#instruct;
+    if (instruct.nextLink !== undefined && this.request !== undefined) this.#next = new URL(instruct.nextLink.url, requestUrl(this.request));
+    if (instruct.hold === 'response') {
+      if (this.#stale()) return this.#again('stale prev-id');
+      this.#subscribe(instruct.channels);
+      this.#timer = setTimeout(onTimeout, instruct.timeout * 1000, this);
+      return;
+    }
+    // A large initial body went out as it came (proxy-stream.ts): then head and body are out already.
+    if (!this.exchange.headersSent) {
+      const { status, headers, body, reason } = instruct.response;
+      this.exchange.writeHead(status, withoutFraming(headers), reason);
+      if (body.length > 0) this.#write(body);
+      else this.exchange.flushHead(); // the head leaves now, not with the first publish
+      if (this.#over) return;
+    }
+    if (this.#next === undefined) {
+      const tracked = instruct.channels.find((c) => c.prevId !== undefined);
+      if (tracked !== undefined) return this.#error(`channel '${tracked.name}' specifies prev-id, but no next link found`);
+    }
+    this.#subscribe(instruct.channels);
+    this.#keepAlive();
+    if (this.#stale()) return this.update('stale prev-id');
+    this.#startLinkTimer();
+  }
+
   deliver(item: PublishItem, channel: string): void {
     if (this.#over) return;
-    const instruct = this.instruct;
+    if (this.#queue !== undefined) {
+      // A next link is being fetched: items wait for its instructions (Pushpin's publish queue).
+      if (item.httpStream !== undefined && this.#queue.length < PUBLISH_QUEUE_MAX) this.#queue.push(item);
+      return;
+    }
+    const instruct = this.#instruct;
     const subscription = instruct.channels.find((c) => c.name === channel);
-    if (subscription !== undefined && subscription.filters.length > 0 &&
+    if (subscription === undefined) return;
+    const format = instruct.hold === 'response' ? item.httpResponse : item.httpStream;
+    if (format === undefined) return;
+    if (subscription.prevId !== undefined) {
+      if (subscription.prevId !== item.prevId) {
+        this.host.lastIds.delete(channel);
+        return instruct.hold === 'response' ? this.#again('prev-id mismatch', `got ${item.prevId}, expected ${subscription.prevId}`) : this.update('prev-id mismatch');
+      }
+      subscription.prevId = item.id;
+    }
+    if (subscription.filters.length > 0 &&
       !passes(subscription.filters, instruct.meta, item.meta, instruct.channels.map((c) => c.name))) return;
+    if (format.action === 'hint') {
+      return instruct.hold === 'response' ? this.#again('hint') : this.update('hint');
+    }
     if (instruct.hold === 'response') {
-      const format = item.httpResponse;
-      if (format === undefined || format.action !== 'send') return;
+      if (item.httpResponse === undefined || item.httpResponse.action !== 'send') return;
+      const published = item.httpResponse;
       // Published headers replace the timeout response's of the same name; the rest are inherited (as Pushpin does).
       const names = new Set<string>();
-      for (let i = 0; i < format.headers.length; i += 2) names.add(format.headers[i]);
+      for (let i = 0; i < published.headers.length; i += 2) names.add(published.headers[i]);
       const headers: string[] = [];
       const base = instruct.response.headers;
       for (let i = 0; i < base.length; i += 2) if (!names.has(base[i])) headers.push(base[i], base[i + 1]);
-      headers.push(...format.headers);
+      headers.push(...published.headers);
       this.#finish();
-      respondWhole(this.exchange, format.code, headers, format.body);
+      respondWhole(this.exchange, published.code, headers, published.body, published.reason);
       return;
     }
-    const format = item.httpStream;
-    if (format === undefined) return;
-    if (format.action === 'close') {
+    const stream = item.httpStream!;
+    if (stream.action === 'close') {
       this.#finish();
       this.exchange.end();
-    } else if (format.action === 'send' && format.content.length > 0) {
-      this.#write(format.content);
+    } else if (stream.action === 'send' && stream.content.length > 0) {
+      this.#write(stream.content);
       if (instruct.keepAlive?.mode === 'idle') this.#timer?.refresh();
+      this.#activity(channel);
     }
   }
 
@@ -91,17 +167,19 @@ export class HeldSession implements Subscriber {
   timedOut(): void {
     if (this.#over) return;
     this.#finish();
-    const { status, headers, body } = this.instruct.response;
-    respondWhole(this.exchange, status, headers, body);
+    const { status, headers, body, reason } = this.#instruct.response;
+    respondWhole(this.exchange, status, headers, body, reason);
   }
 
   keepAlive(): void {
-    if (!this.#over) this.#write(this.instruct.keepAlive!.data);
+    if (!this.#over && this.#fetch === undefined) this.#write(this.#instruct.keepAlive!.data);
   }
 
   /** The client went away. */
   clientGone(): void {
-    if (!this.#over) this.#finish();
+    if (this.#over) return;
+    this.#finish();
+    this.#gone();
   }
 
   /** The client caught up: nothing waits on it here (a slow one is cut instead). */
@@ -112,6 +190,175 @@ export class HeldSession implements Subscriber {
     if (this.#over) return;
     this.#finish();
     this.exchange.destroy();
+  }
+
+  // ---- a stream's next link (Grip-Link rel=next) -----------------------------------------------------
+
+  /** Fetches the next link now (a gap, a hint, the link's timeout); without one there is nothing to update from. */
+  update(why: string): void {
+    if (this.#over || this.#fetch !== undefined || this.#next === undefined) return;
+    clearTimeout(this.#linkTimer);
+    this.#linkTimer = undefined;
+    this.#queue ??= [];
+    this.host.recovering(this, 'fetching next link', `${why}: ${this.#next.href}`);
+    this.#fetch = new LinkFetch('GET', this.#next.href, this);
+    this.host.fetch(this.#fetch, this.#next, this.#gripLast());
+  }
+
+  linkData(fetch: LinkFetch, chunk: Buffer): void {
+    if (fetch !== this.#fetch || this.#over) return;
+    this.#retries = -1; // data went out: this link cannot be tried again
+    this.#write(chunk);
+  }
+
+  linkInstructed(fetch: LinkFetch, instruct: Instruct): void {
+    if (fetch !== this.#fetch || this.#over) return;
+    if (instruct.hold === 'response') return this.#error('Next link returned non-stream hold.');
+    if (instruct.response.body.length > 0) this.linkData(fetch, instruct.response.body);
+    if (this.#over) return;
+    this.#fetch = undefined;
+    this.#retries = 0;
+    const current = this.#next!;
+    this.#next = instruct.nextLink === undefined ? undefined : new URL(instruct.nextLink.url, current);
+    if (instruct.hold === undefined) return this.#followOrEnd();
+    this.#adopt(instruct);
+  }
+
+  linkEnd(fetch: LinkFetch): void {
+    if (fetch !== this.#fetch || this.#over) return;
+    this.#fetch = undefined;
+    this.#retries = 0;
+    this.#next = undefined; // a reply without instructions has no link
+    this.#followOrEnd();
+  }
+
+  linkFailed(fetch: LinkFetch, why: string): void {
+    if (fetch !== this.#fetch || this.#over) return;
+    this.#fetch = undefined;
+    if (this.#retries < 0 || this.#retries >= LINK_RETRY_MAX) return this.#error(`Failed to retrieve next link (${why}).`);
+    const delay = LINK_RETRY_MS * 2 ** this.#retries + Math.floor(Math.random() * LINK_RETRY_RAND_MS);
+    this.#retries++;
+    this.host.recovering(this, 'next link failed, trying again', `${why}; in ${delay} ms`);
+    this.#linkTimer = setTimeout(retryLink, delay, this);
+  }
+
+  /** The failed fetch's retry timer: the same link again (items published meanwhile still wait). */
+  retryLink(): void {
+    this.#linkTimer = undefined;
+    this.update('retry');
+  }
+
+  /** A reply without a hold: its link, if any, is fetched at once (Pushpin pages through them); none ends the stream. */
+  #followOrEnd(): void {
+    this.#queue = undefined;
+    if (this.#next !== undefined) return this.update('next page');
+    this.#finish();
+    this.exchange.end();
+  }
+
+  /** The next link's reply holds the stream again: its channels, prev-ids, keep-alive and links replace ours. */
+  #adopt(instruct: Instruct): void {
+    const before = this.#instruct.channels;
+    const names = new Set(instruct.channels.map((c) => c.name));
+    for (const c of before) if (!names.has(c.name)) this.host.index.unsubscribe(c.name, this);
+    const had = new Set(before.map((c) => c.name));
+    this.#instruct = instruct;
+    this.#subscribe(instruct.channels.filter((c) => !had.has(c.name)));
+    clearInterval(this.#timer);
+    this.#timer = undefined;
+    this.#keepAlive();
+    if (this.#next === undefined) {
+      const tracked = instruct.channels.find((c) => c.prevId !== undefined);
+      if (tracked !== undefined) return this.#error(`channel '${tracked.name}' specifies prev-id, but no next link found`);
+    }
+    // Items published during the fetch: those not following the new prev-ids are dropped, the rest delivered.
+    const queue = this.#queue ?? [];
+    this.#queue = undefined;
+    let i = 0;
+    for (; i < queue.length; i++) {
+      const item = queue[i];
+      const channel = instruct.channels.find((c) => c.name === item.channel);
+      if (channel !== undefined && (channel.prevId === undefined || channel.prevId === item.prevId)) break;
+    }
+    for (; i < queue.length && !this.#over && this.#fetch === undefined; i++) this.deliver(queue[i], queue[i].channel);
+    if (!this.#over && this.#fetch === undefined) this.#startLinkTimer();
+  }
+
+  // ---- the pieces -----------------------------------------------------------------------------------
+
+  /** Whether a channel's prev-id is not the last id this router published on it (that entry is then dropped, so
+   * the re-requested hold is taken as it comes, as Pushpin does). */
+  #stale(): boolean {
+    let stale = false;
+    for (const c of this.#instruct.channels) {
+      if (c.prevId === undefined) continue;
+      const last = this.host.lastIds.get(c.name);
+      if (last !== undefined && last !== c.prevId) {
+        this.host.lastIds.delete(c.name);
+        stale = true;
+      }
+    }
+    return stale;
+  }
+
+  /** `Grip-Last` pairs: each channel with a prev-id, as Pushpin sends them on retries and next-link requests. */
+  #gripLast(): string[] {
+    const out: string[] = [];
+    for (const c of this.#instruct.channels) if (c.prevId !== undefined) out.push('grip-last', `${c.name}; last-id=${c.prevId}`);
+    return out;
+  }
+
+  /** A long poll is over here: its request goes to a worker again, with Grip-Last, and that reply answers. */
+  #again(why: string, detail?: string): void {
+    const extra = this.#gripLast();
+    this.#finish();
+    if (this.request === undefined) return this.#respondError();
+    this.host.recovering(this, `request sent again (${why})`, detail);
+    this.host.again(this.exchange, this.request, extra);
+  }
+
+  #subscribe(channels: readonly GripChannel[]): void {
+    for (const channel of channels) this.host.index.subscribe(channel.name, this);
+  }
+
+  #keepAlive(): void {
+    const keepAlive = this.#instruct.keepAlive;
+    if (keepAlive !== undefined && !this.#over) this.#timer = setInterval(onKeepAlive, keepAlive.timeout * 1000, this);
+  }
+
+  #startLinkTimer(): void {
+    const link = this.#instruct.nextLink;
+    clearTimeout(this.#linkTimer);
+    this.#linkTimer = undefined;
+    this.#active = undefined;
+    if (this.#next !== undefined && link !== undefined && link.timeout >= 0) this.#linkTimer = setTimeout(onLinkTimeout, link.timeout * 1000, this);
+  }
+
+  /** Content went out on `channel`: once every channel had some, the next-link timer starts over (Pushpin). */
+  #activity(channel: string): void {
+    if (this.#linkTimer === undefined || this.#fetch !== undefined) return;
+    (this.#active ??= new Set()).add(channel);
+    if (this.#active.size >= this.#instruct.channels.length) this.#startLinkTimer();
+  }
+
+  /** Pushpin's doError: a long poll gets a 502, a stream ends. */
+  #error(message: string): void {
+    this.host.recovering(this, 'held client ended on an error', message);
+    this.#finish();
+    if (this.#instruct.hold === 'response' || !this.exchange.headersSent) return this.#respondError();
+    this.exchange.end();
+  }
+
+  #respondError(): void {
+    respondWhole(this.exchange, 502, ['content-type', 'text/plain'], Buffer.from('Error while proxying to origin.\n'));
+  }
+
+  /** The client left: a `Grip-Link rel=gone` is POSTed, its reply unread (Pushpin). */
+  #gone(): void {
+    const gone = this.#instruct.goneLink;
+    if (gone === undefined || this.request === undefined) return;
+    const url = new URL(gone, this.#next ?? requestUrl(this.request));
+    this.host.fetch(new LinkFetch('POST', url.href, undefined), url, []);
   }
 
   #write(chunk: Buffer): void {
@@ -127,8 +374,17 @@ export class HeldSession implements Subscriber {
   #finish(): void {
     this.#over = true;
     clearTimeout(this.#timer);
+    clearTimeout(this.#linkTimer);
     this.#timer = undefined;
-    for (const channel of this.instruct.channels) this.host.index.unsubscribe(channel.name, this);
+    this.#linkTimer = undefined;
+    this.#queue = undefined;
+    this.#fetch?.abandon();
+    this.#fetch = undefined;
+    for (const channel of this.#instruct.channels) this.host.index.unsubscribe(channel.name, this);
     this.host.ended(this);
   }
+}
+
+function retryLink(session: HeldSession): void {
+  session.retryLink();
 }

@@ -18,6 +18,8 @@ export interface GripChannel {
 /** A response the router sends a held client: the timeout response, or the initial one of a stream hold. */
 export interface GripResponse {
   status: number;
+  /** A reason phrase of the worker's (Grip-Status `404 Custom Reason`, JSON `reason`); undefined: the standard one. */
+  reason?: string;
   /** Flat [name, value, ...], Grip-* headers removed. */
   headers: string[];
   body: Buffer;
@@ -187,8 +189,13 @@ export function parseInstruct(replyStatus: number, headers: readonly string[], b
     }
   }
   let code = replyStatus;
+  let reason: string | undefined;
   const statusHeader = one('grip-status');
-  if (statusHeader) code = status(int(statusHeader.split(' ')[0], 'Grip-Status'), 'Grip-Status');
+  if (statusHeader) {
+    const space = statusHeader.indexOf(' ');
+    code = status(int(space === -1 ? statusHeader : statusHeader.slice(0, space), 'Grip-Status'), 'Grip-Status');
+    if (space !== -1 && space + 1 < statusHeader.length) reason = reasonPhrase(statusHeader.slice(space + 1), 'Grip-Status');
+  }
   let nextLink: Instruct['nextLink'];
   let goneLink: string | undefined;
   for (const value of all('grip-link')) {
@@ -216,6 +223,7 @@ export function parseInstruct(replyStatus: number, headers: readonly string[], b
   const instruct: Instruct = {
     hold, channels, timeout, keepAlive, meta, response: { status: code, headers: kept, body }, nextLink, goneLink,
   };
+  if (reason !== undefined) instruct.response.reason = reason;
   const contentType = one('content-type');
   if (contentType !== undefined && firstParam(contentType) === GRIP_INSTRUCT) {
     if (replyStatus !== 200) throw new InstructError('response code for application/grip-instruct content must be 200');
@@ -225,6 +233,15 @@ export function parseInstruct(replyStatus: number, headers: readonly string[], b
   instruct.timeout = Math.max(instruct.timeout, MINIMUM_TIMEOUT);
   if (instruct.hold !== undefined && instruct.channels.length === 0) throw new InstructError('a hold needs at least one channel');
   return instruct;
+}
+
+// RFC 9112 §4: reason-phrase = 1*( HTAB / SP / VCHAR / obs-text ). Never CR or LF: it is written into the status line.
+const REASON = /^[\t\x20-\x7e\x80-\xff]+$/;
+
+/** A reason phrase for the status line, or `what` is refused. */
+export function reasonPhrase(value: string, what: string, error: (m: string) => Error = (m) => new InstructError(m)): string {
+  if (!REASON.test(value)) throw error(`${what} contains an invalid reason phrase`);
+  return value;
 }
 
 function keepAliveHeader(value: string | undefined): KeepAlive | undefined {
@@ -338,7 +355,11 @@ function readJsonInstruct(instruct: Instruct, body: Buffer): void {
   if (doc.response !== undefined) {
     const r = doc.response;
     if (!isObject(r)) throw new InstructError("instruct contains 'response' with wrong type");
-    if (r.code !== undefined) response.status = status(optionalInt(r.code, "response contains 'code'"), 'response');
+    if (r.code !== undefined) {
+      response.status = status(optionalInt(r.code, "response contains 'code'"), 'response');
+      delete response.reason; // a code given here clears Grip-Status's reason (Pushpin)
+    }
+    if (r.reason !== undefined && r.reason !== '') response.reason = reasonPhrase(str(r.reason, "response 'reason'"), "response 'reason'");
     if (r.headers !== undefined) {
       const list = headerList(r.headers, 'response');
       for (let i = 0; i < list.length; i += 2) if (!list[i].startsWith('grip-')) response.headers.push(list[i], list[i + 1]);

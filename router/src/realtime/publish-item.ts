@@ -1,7 +1,7 @@
 // A publish item and its formats, as Pushpin reads them (src/handler/publishitem.cpp, publishformat.cpp), from JSON
 // (HTTP, ZeroMQ) or msgpack (in-band CONTROL, where bodies may be bytes). Every input reads items here, so every
 // input refuses the same things with the same words.
-import { bytesOf, headerList } from './instruct.js';
+import { bytesOf, headerList, reasonPhrase } from './instruct.js';
 
 export class PublishError extends Error {
   override name = 'PublishError';
@@ -12,6 +12,8 @@ export type FormatAction = 'send' | 'close' | 'hint' | 'refresh';
 export interface HttpResponseFormat {
   action: FormatAction;
   code: number;
+  /** undefined: the standard phrase for `code`. */
+  reason?: string;
   /** Flat [name, value, ...], names lower-cased. */
   headers: string[];
   body: Buffer;
@@ -67,7 +69,13 @@ function httpResponse(v: unknown): HttpResponseFormat {
     if (v.code < 100 || v.code > 999) throw fail(`${what} contains 'code' with invalid value`);
     out.code = v.code;
   }
-  if (v.headers !== undefined) out.headers = headerList(v.headers, what, fail);
+  const reason = optionalString(v, 'reason', what);
+  if (reason !== undefined && reason !== '') out.reason = reasonPhrase(reason, `${what} 'reason'`, fail);
+  if (v.headers !== undefined) {
+    // A publisher's Grip-* headers are instructions to the proxy, never the client's (Pushpin strips them too).
+    const list = headerList(v.headers, what, fail);
+    for (let i = 0; i < list.length; i += 2) if (!list[i].startsWith('grip-')) out.headers.push(list[i], list[i + 1]);
+  }
   const body = bytesOf(v, 'body', what, fail);
   if (body === undefined) throw fail(`${what} does not contain 'body' or 'body-bin'`);
   out.body = body;

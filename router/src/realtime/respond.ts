@@ -11,11 +11,11 @@ export function withoutFraming(headers: readonly string[]): string[] {
   return out;
 }
 
-/** Sends status, headers and the whole body, then ends the exchange. */
-export function respondWhole(exchange: ClientExchange, status: number, headers: readonly string[], body: Buffer): void {
+/** Sends status (with `reason`, else the standard phrase), headers and the whole body, then ends the exchange. */
+export function respondWhole(exchange: ClientExchange, status: number, headers: readonly string[], body: Buffer, reason?: string): void {
   const head = withoutFraming(headers);
   head.push('content-length', String(body.length));
-  exchange.writeHead(status, head);
+  exchange.writeHead(status, head, reason);
   if (body.length > 0) exchange.write(body);
   exchange.end();
 }

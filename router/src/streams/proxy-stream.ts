@@ -4,14 +4,16 @@
 // the HTTP response (SPEC §4.3) under the response window (§5.5). The HTTP side is a ClientExchange; who moves the
 // stream between workers is the dispatcher (dispatcher.ts).
 import {
-  RstStatus, SendWindow, encodeSynStream, type DataFrame, type HeadersFrame, type ReceiveWindow, type SynReplyFrame,
+  RstStatus, SendWindow, encodeSynStream, type DataFrame, type HeaderPairs, type HeadersFrame, type ReceiveWindow, type SynReplyFrame,
 } from '@switchboard/protocol';
 import { isIdempotent, replyHead, requestPairs, targetOf, trailerPairs, type ReplyHead, type RequestTarget } from '../http/headers.js';
 import type { ClientExchange } from '../http/client-exchange.js';
 import type { RouterError } from '../errors.js';
 import type { RouterObserver } from '../observer.js';
 import { InstructError, isGripReply, parseInstruct, type Instruct } from '../realtime/instruct.js';
-import { respondWhole } from '../realtime/respond.js';
+import type { HeldClient } from '../realtime/realtime.js';
+import { withoutFraming } from '../realtime/respond.js';
+import type { SavedRequest } from './re-request.js';
 import type { Peer } from '../workers/worker-link.js';
 import type { RoutePool } from '../workers/route-table.js';
 import type { WorkerState } from '../workers/worker-pool.js';
@@ -51,12 +53,6 @@ const NO_CHUNKS: readonly Buffer[] = Object.freeze([]);
 /** Pushpin's MAX_ACCEPT_RESPONSE_BODY: the most body a reply carrying GRIP instructions may have, bytes. */
 export const MAX_INSTRUCT_BODY = 100_000;
 
-/** A held client, as its stream sees it once the realtime layer has it: the exchange's events go there. */
-export interface HeldClient {
-  clientGone(): void;
-  drained(): void;
-}
-
 /** What ProxyStream needs from the router, so the stream never reaches into sockets itself. */
 export interface StreamHost {
   /** The stream is over: forget it, free the worker's credit, and RST_STREAM the worker with `rst` unless 0. */
@@ -72,8 +68,9 @@ export interface StreamHost {
   readonly maxClientBuffer: number;
   /** The stream's client was cut for leaving more than maxClientBuffer unread: log it. */
   clientTooSlow(stream: ProxyStream, buffered: number): void;
-  /** The reply's GRIP instructions hold the client: the realtime layer takes the exchange. */
-  hold(exchange: ClientExchange, instruct: Instruct): HeldClient;
+  /** The reply's GRIP instructions: the realtime layer acts on them (and holds the client, or answers it).
+   * `request`: the request as sent, for a held client's re-requests (undefined when its body was streamed). */
+  instructed(exchange: ClientExchange, instruct: Instruct, request: SavedRequest | undefined): HeldClient | undefined;
   /** Header pairs every request to a worker carries (Grip-Sig, Grip-Feature). */
   gripPairs(): readonly string[];
   /** Told what happens to streams (the admin listener); undefined when nobody watches. */
@@ -118,6 +115,12 @@ export class ProxyStream {
   /** The reply carries GRIP instructions: its body is read whole (the chunks, copied) before anything goes out. */
   #grip: Buffer[] | undefined;
   #gripBytes = 0;
+  /** A GRIP reply's request as sent, kept for the held client's re-requests (Grip-Last). */
+  #gripRequest: SavedRequest | undefined;
+  /** A prepared request's host and path, for dispatched() to route it by. */
+  #prepared: RequestTarget | undefined;
+  /** A stream hold whose initial body is too large to read whole goes out as it comes: its instructions. */
+  #passing: Instruct | undefined;
   /** The realtime layer holds the client: the exchange's events go to it. */
   #held: HeldClient | undefined;
   /** The workers its route may go to (set by the dispatcher at dispatch, SPEC §5.2). */
@@ -225,11 +228,25 @@ export class ProxyStream {
    * Returns the request's host and path as sent to the workers, which choose its route (undefined if already sent).
    */
   dispatched(): RequestTarget | undefined {
-    if (this.#syn !== undefined) return undefined;
+    if (this.#syn !== undefined) {
+      const target = this.#prepared;
+      this.#prepared = undefined;
+      return target;
+    }
     const pairs = requestPairs(this.exchange, this.exchange.scheme ?? 'http', this.host.gripPairs());
     this.#syn = encodeSynStream(this.id, pairs, this.#bodyComplete && this.#bodyBytes === 0, SYN_OPTIONS);
     this.exchange.forgetHeaders(); // a held stream should not keep its request head alive
     return targetOf(pairs);
+  }
+
+  /** A request the router makes on a held client's behalf (streams/re-request.ts): `pairs` and the whole `body`,
+   * ready to dispatch. */
+  prepare(pairs: HeaderPairs, body: readonly Buffer[]): void {
+    this.#replay = body.length === 0 ? NO_CHUNKS : [...body];
+    for (const chunk of body) this.#bodyBytes += chunk.length;
+    this.#bodyComplete = true;
+    this.#syn = encodeSynStream(this.id, pairs, this.#bodyBytes === 0, SYN_OPTIONS);
+    this.#prepared = targetOf(pairs);
   }
 
   /** The SYN_STREAM of a dispatched stream. */
@@ -338,11 +355,14 @@ export class ProxyStream {
     if (typeof head === 'string') return this.host.rejectReply(this, head);
     this.#state = StreamState.REPLYING;
     this.#window = window;
+    if (isGripReply(head.headers)) {
+      this.#grip = [];
+      if (!this.#streaming) this.#gripRequest = { syn: this.#syn!, body: this.#replay };
+    }
     this.#forgetRequest(); // it can no longer be sent elsewhere
     this.#head = head;
     if (head.status === 101 && !this.#writeHead()) return; // a WebSocket accepted: its client hears it now
     this.host.observer?.streamReplied(this);
-    if (isGripReply(head.headers)) this.#grip = [];
     if (frame.fin) this.#end();
   }
 
@@ -370,6 +390,12 @@ export class ProxyStream {
       return this.host.rejectReply(this, `flow-control window exceeded by ${-window.available} bytes`, RstStatus.FLOW_CONTROL_ERROR);
     }
     if (this.#grip !== undefined) return this.#gripData(frame, len);
+    this.#forward(frame, len);
+  }
+
+  /** A DATA frame (its window already counted) to the client. */
+  #forward(frame: DataFrame, len: number): void {
+    const window = this.#window;
     if (this.#head !== undefined && !this.#writeHead()) return;
     if (len > 0) {
       // The frame is a view into the ZeroMQ message: writing it hands the bytes to the socket without a copy.
@@ -400,12 +426,44 @@ export class ProxyStream {
   /** A DATA frame of a GRIP reply: kept (copied: the frame is a view into the ZeroMQ message) until the end. */
   #gripData(frame: DataFrame, len: number): void {
     this.#gripBytes += len;
-    if (this.#gripBytes > MAX_INSTRUCT_BODY) return this.host.rejectReply(this, `GRIP instruct response larger than ${MAX_INSTRUCT_BODY} bytes`);
+    if (this.#gripBytes > MAX_INSTRUCT_BODY) {
+      if (!this.#passStreamHold()) return this.host.rejectReply(this, `GRIP instruct response larger than ${MAX_INSTRUCT_BODY} bytes`);
+      if (this.#state !== StreamState.DONE) this.#forward(frame, len);
+      return;
+    }
     if (len > 0) {
       this.#grip!.push(Buffer.from(frame.data));
       if (this.#window !== undefined) this.#ack(len, true);
     }
     if (frame.fin) this.#end();
+  }
+
+  /**
+   * A `Grip-Hold: stream` in headers whose initial body is past MAX_INSTRUCT_BODY goes out as it comes, as Pushpin's
+   * proxy sends it (proxysession.cpp): the head and what was read now, the rest as an ordinary reply, and the hold
+   * starts once it ends. Anything else that large is refused (false).
+   */
+  #passStreamHold(): boolean {
+    const head = this.#head!;
+    if (!head.headers.some((v, i) => i % 2 === 0 && v === 'grip-hold' && head.headers[i + 1] === 'stream')) return false;
+    let instruct: Instruct;
+    try {
+      instruct = parseInstruct(head.status, head.headers, Buffer.alloc(0));
+    } catch {
+      return false; // an instruct body (application/grip-instruct) or bad headers: too large to read, refused
+    }
+    const chunks = this.#grip!;
+    this.#grip = undefined;
+    this.#passing = instruct;
+    this.#head = undefined;
+    try {
+      this.exchange.writeHead(instruct.response.status, withoutFraming(instruct.response.headers), instruct.response.reason);
+    } catch (err) {
+      this.host.rejectReply(this, `unusable response headers: ${(err as Error).message}`);
+      return true;
+    }
+    for (const chunk of chunks) this.exchange.write(chunk);
+    return true;
   }
 
   /** The GRIP reply is complete: its instructions decide. The worker's part is over either way (its credit comes
@@ -422,15 +480,23 @@ export class ProxyStream {
       if (!(err instanceof InstructError)) throw err;
       return this.host.rejectReply(this, `GRIP instructions: ${err.message}`);
     }
+    const request = this.#gripRequest;
+    this.#gripRequest = undefined;
     this.#done();
     this.#status = instruct.response.status;
-    if (instruct.hold === undefined) {
-      const { status, headers, body: responseBody } = instruct.response;
-      this.#bytesOut += responseBody.length;
-      respondWhole(this.exchange, status, headers, responseBody);
-    } else {
-      this.#held = this.host.hold(this.exchange, instruct);
-    }
+    if (instruct.hold === undefined) this.#bytesOut += instruct.response.body.length;
+    this.#held = this.host.instructed(this.exchange, instruct, request);
+    this.host.release(this, 0);
+  }
+
+  /** A passed-through stream hold's reply ended: the hold starts now (its head and body are out). */
+  #passedEnd(): void {
+    const instruct = this.#passing!;
+    const request = this.#gripRequest;
+    this.#passing = undefined;
+    this.#gripRequest = undefined;
+    this.#done();
+    this.#held = this.host.instructed(this.exchange, instruct, request);
     this.host.release(this, 0);
   }
 
@@ -477,6 +543,7 @@ export class ProxyStream {
 
   #end(): void {
     if (this.#grip !== undefined) return this.#gripEnd();
+    if (this.#passing !== undefined) return this.#passedEnd();
     if (this.#head !== undefined && !this.#writeHead()) return;
     this.#done();
     this.exchange.end();
@@ -499,6 +566,8 @@ export class ProxyStream {
     this.#head = undefined; // a held head never went out: the error page replaces it
     this.#grip = undefined;
     this.#errorCode = err.code;
+    this.#gripRequest = undefined;
+    this.#passing = undefined;
     const exchange = this.exchange;
     if (exchange.headersSent) {
       exchange.destroy();

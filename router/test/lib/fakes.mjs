@@ -6,7 +6,7 @@ import { RouterError } from '../../dist/errors.js';
 /** A ClientExchange whose response is recorded; `writable: false` makes writes report a client not keeping up. */
 export function fakeExchange({ method = 'GET', url = '/', rawHeaders = ['Host', 'example.test'], complete = true } = {}) {
   return {
-    method, url, httpVersion: '1.1', rawHeaders, remoteAddress: '127.0.0.1',
+    stream: undefined, method, url, httpVersion: '1.1', rawHeaders, remoteAddress: '127.0.0.1',
     complete, headersSent: false, buffered: 0, writable: true,
     head: undefined, body: [], trailers: [], ended: false, destroyed: false, forgotHeaders: false, paused: 0, resumed: 0,
     forgetHeaders() { this.forgotHeaders = true; },
@@ -39,7 +39,15 @@ export function fakeHost({ maxClientBuffer = 1 << 20 } = {}) {
     },
     clientTooSlow() { this.tooSlow++; },
     held: [],
-    hold(exchange, instruct) { this.held.push(instruct); return { clientGone() {}, drained() {} }; },
+    instructed(exchange, instruct, request) {
+      this.held.push(instruct);
+      this.requests = [...(this.requests ?? []), request];
+      if (instruct.hold !== undefined) return { clientGone() {}, drained() {} };
+      exchange.writeHead(instruct.response.status, instruct.response.headers);
+      exchange.write(instruct.response.body);
+      exchange.end();
+      return undefined;
+    },
     gripPairs() { return ['grip-sig', 'test-sig']; },
   };
 }

@@ -11,6 +11,7 @@ import { Realtime } from '../../dist/realtime/realtime.js';
 import { fakeExchange } from '../lib/fakes.mjs';
 
 const silent = pino({ level: 'silent' });
+const nowhere = { again() { throw new Error('no re-request expected'); }, fetch() { throw new Error('no fetch expected'); } };
 const item = (channel, formats, meta) => parseItem({ channel, formats, meta });
 
 t.test('the channel index: subscribers by channel; a subscriber may leave while a publish is delivered', async (t) => {
@@ -65,10 +66,10 @@ t.test('JWT HS256: verified with its key, refused with another, expired, or alte
 });
 
 t.test('a held long poll: answered by the first matching publish, filters applied, then unsubscribed', async (t) => {
-  const realtime = new Realtime(1 << 20, silent);
+  const realtime = new Realtime(1 << 20, silent, nowhere);
   const exchange = fakeExchange();
   const instruct = parseInstruct(200, ['grip-hold', 'response', 'grip-channel', 'c; filter=skip-self', 'grip-set-meta', 'user=ann', 'x-a', '1'], Buffer.from('timeout'));
-  const session = realtime.hold(exchange, instruct);
+  const session = realtime.instructed(exchange, instruct, undefined);
   t.equal(realtime.held, 1);
   realtime.publish([item('c', { 'http-response': { body: 'mine' } }, { sender: 'ann' })], 'test');
   t.notOk(exchange.ended, "skip-self: ann's own publish is not delivered to ann");
@@ -85,9 +86,9 @@ t.test('a held long poll: answered by the first matching publish, filters applie
 });
 
 t.test('a held stream: head at once, contents appended, keep-alive timer, close ends it; the client leaving unsubscribes', async (t) => {
-  const realtime = new Realtime(1 << 20, silent);
+  const realtime = new Realtime(1 << 20, silent, nowhere);
   const exchange = fakeExchange();
-  const session = realtime.hold(exchange, parseInstruct(200, ['grip-hold', 'stream', 'grip-channel', 's', 'content-length', '0', 'grip-keep-alive', ':'], Buffer.alloc(0)));
+  const session = realtime.instructed(exchange, parseInstruct(200, ['grip-hold', 'stream', 'grip-channel', 's', 'content-length', '0', 'grip-keep-alive', ':'], Buffer.alloc(0)), undefined);
   t.same(exchange.head.headers, [], 'no Content-Length: the stream is chunked');
   t.ok(exchange.flushed, 'the head leaves now');
   realtime.publish([item('s', { 'http-stream': { content: 'a' } })], 'test');
@@ -96,19 +97,19 @@ t.test('a held stream: head at once, contents appended, keep-alive timer, close 
   realtime.publish([item('s', { 'http-stream': { action: 'close' } })], 'test');
   t.ok(exchange.ended);
   const other = fakeExchange();
-  const gone = realtime.hold(other, parseInstruct(200, ['grip-hold', 'stream', 'grip-channel', 's'], Buffer.alloc(0)));
+  const gone = realtime.instructed(other, parseInstruct(200, ['grip-hold', 'stream', 'grip-channel', 's'], Buffer.alloc(0)), undefined);
   gone.clientGone();
   t.equal(realtime.index.size, 0);
   t.equal(realtime.held, 0);
 });
 
 t.test('a stream subscriber past maxClientBuffer is cut, and close() cuts the rest', async (t) => {
-  const realtime = new Realtime(10, silent);
+  const realtime = new Realtime(10, silent, nowhere);
   const slow = fakeExchange();
   slow.writable = false;
-  realtime.hold(slow, parseInstruct(200, ['grip-hold', 'stream', 'grip-channel', 's'], Buffer.alloc(0)));
+  realtime.instructed(slow, parseInstruct(200, ['grip-hold', 'stream', 'grip-channel', 's'], Buffer.alloc(0)), undefined);
   const ok = fakeExchange();
-  realtime.hold(ok, parseInstruct(200, ['grip-hold', 'response', 'grip-channel', 's'], Buffer.alloc(0)));
+  realtime.instructed(ok, parseInstruct(200, ['grip-hold', 'response', 'grip-channel', 's'], Buffer.alloc(0)), undefined);
   realtime.publish([item('s', { 'http-stream': { content: 'x'.repeat(11) } })], 'test');
   t.ok(slow.destroyed, 'cut');
   t.equal(realtime.held, 1);

@@ -88,3 +88,13 @@ t.test('application/grip-instruct: a 200 JSON body; hold, channels, timeout, kee
   bad('{"response": {"headers": 5}}', "response contains 'headers' with wrong type");
   bad('{"response": {"body": 5}}', "response contains 'body' with wrong type");
 });
+
+t.test('custom reason phrases: Grip-Status "404 Custom Reason", JSON reason; a code in JSON clears it; CR/LF refused', async (t) => {
+  t.equal(parse(['grip-status', '404 Custom Reason']).response.reason, 'Custom Reason');
+  t.equal(parse(['grip-status', '404']).response.reason, undefined, 'none given: the standard phrase');
+  const json = (response, headers = []) => parse(['content-type', 'application/grip-instruct', ...headers], Buffer.from(JSON.stringify({ response })));
+  t.equal(json({ code: 409, reason: 'Taken Already' }).response.reason, 'Taken Already');
+  t.equal(json({ code: 201 }, ['grip-status', '404 Gone Fishing']).response.reason, undefined, "a JSON code clears Grip-Status's reason (Pushpin)");
+  t.throws(() => parse(['grip-status', '200 OK\r\nX-Injected: 1']), { message: 'Grip-Status contains an invalid reason phrase' });
+  t.throws(() => json({ reason: 'a\nb' }), { message: "response 'reason' contains an invalid reason phrase" });
+});

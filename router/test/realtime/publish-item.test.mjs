@@ -33,3 +33,10 @@ t.test("what is refused, in Pushpin's words", async (t) => {
   t.throws(() => parseItems({}), PublishError, 'items must be a list');
   t.throws(() => parseItems([{ channel: 'ok', formats: { 'http-stream': { content: '' } } }, {}]), PublishError, 'one bad item refuses all');
 });
+
+t.test("http-response: a reason phrase (checked), and the publisher's Grip-* headers never reach the client", async (t) => {
+  const item = parseItem({ channel: 'c', formats: { 'http-response': { code: 404, reason: 'Nope', headers: { 'Grip-Expose-Headers': 'x', 'X-A': '1' }, body: '' } } });
+  t.equal(item.httpResponse.reason, 'Nope');
+  t.same(item.httpResponse.headers, ['x-a', '1']);
+  t.throws(() => parseItem({ channel: 'c', formats: { 'http-response': { reason: 'a\r\nb', body: '' } } }), { message: "'http-response' 'reason' contains an invalid reason phrase" });
+});
