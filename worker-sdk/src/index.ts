@@ -5,4 +5,6 @@ export { DEFAULTS, type CurveOptions, type WorkerOptions } from './options.js';
 export { WorkerError, type WorkerErrorCode, type WorkerErrorOptions } from './errors.js';
 export { WorkerRequest, WorkerResponse, type NodeHandler } from './node-style.js';
 export type { FetchHandler } from './fetch-style.js';
+export { Exchange, type ExchangeListener, type ServeHandler } from './stream-style.js';
+export type { RequestHead } from './headers.js';
 export { createJsonLogger, type JsonLoggerOptions, type Logger, type LogLevel } from './logger.js';
