@@ -29,7 +29,7 @@ export class OriginWorker extends Worker {
   /** Starts relaying: connects to the routers. Called by createOrigin(). */
   relay(): this {
     const ctx: RelayContext = { pool: this.#pool, options: this.origin, logger: this.logger };
-    return this.handle((req, res) => new Relay(ctx, req, res).dispatch());
+    return this.serve((exchange) => new Relay(ctx, exchange).dispatch());
   }
 
   /** The worker's graceful close (streams finish within `graceMs`, then are reset), then the backend connections. */

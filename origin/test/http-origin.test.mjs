@@ -3,7 +3,7 @@
 import t from 'tap';
 import http from 'node:http';
 import { createHash, randomBytes } from 'node:crypto';
-import { freePort, request, startRouter } from '../../router/test/lib/harness.mjs';
+import { freePort, rawHttp, request, startRouter } from '../../router/test/lib/harness.mjs';
 import { startOrigin, startPythonBackend } from './lib/origin-harness.mjs';
 import { GRIP_ARGS, GRIP_ISS, verifiedClaims } from './lib/grip-sig.mjs';
 
@@ -99,6 +99,16 @@ t.test('http-origin in front of a Python http.server backend', async (t) => {
     t.equal(res.headers['x-end-to-end'], 'kept');
     t.notOk('x-hop-secret' in res.headers, 'named by Connection: not forwarded');
     t.notOk('keep-alive' in res.headers);
+  });
+
+  t.test('header bytes that are not UTF-8 pass unchanged both ways (latin1 end to end)', async (t) => {
+    const sent = Buffer.from([0x63, 0x61, 0x66, 0xe9, 0x20, 0xff, 0x20, 0xc3, 0xa9]); // 'caf\xe9 \xff ' + UTF-8 'é'
+    const head = Buffer.concat([Buffer.from('GET /raw-header HTTP/1.1\r\nHost: a\r\nConnection: close\r\nX-Raw: '), sent, Buffer.from('\r\n\r\n')]);
+    const text = await rawHttp(router.url, head, 15_000);
+    const field = (name) => new RegExp(`^${name}: (.*)\r$`, 'mi').exec(text)?.[1];
+    t.match(text, /^HTTP\/1\.1 200 /);
+    t.same(Buffer.from(field('x-raw-echo') ?? '', 'latin1'), sent, 'the client\'s bytes reached the backend and came back as they were');
+    t.same(Buffer.from(field('x-latin') ?? '', 'latin1'), Buffer.from([0x63, 0x61, 0x66, 0xe9, 0x20, 0xff]), 'the backend\'s bytes reached the client as they were');
   });
 
   t.test('a backend\'s Grip-Hold: stream is acted on by the router, exactly as behind Pushpin', async (t) => {

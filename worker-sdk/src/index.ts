@@ -6,4 +6,6 @@ export { WorkerError, type WorkerErrorCode, type WorkerErrorOptions } from './er
 export { WorkerRequest, WorkerResponse, type NodeHandler } from './node-style.js';
 export type { FetchHandler } from './fetch-style.js';
 export { WorkerWebSocket, WEBSOCKET_DEFAULTS, type WebSocketHandler, type WebSocketOptions } from './websocket.js';
+export { Exchange, type ExchangeListener, type ServeHandler } from './stream-style.js';
+export type { RequestHead } from './headers.js';
 export { createJsonLogger, type JsonLoggerOptions, type Logger, type LogLevel } from './logger.js';

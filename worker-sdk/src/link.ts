@@ -3,7 +3,7 @@
 // router routing id seen on the worker's ROUTER socket.
 import {
   DEFAULT_WINDOW_SIZE, encodePing, encodeRstStream, readFrames, RstStatus,
-  type Frame, type FrameVisitor, type Outbox, type ProtocolError, type SynStreamFrame,
+  type DecodeOptions, type Frame, type FrameVisitor, type Outbox, type ProtocolError, type SynStreamFrame,
 } from '@switchboard/protocol';
 import { WorkerError } from './errors.js';
 import { parseRequestHead } from './headers.js';
@@ -37,6 +37,7 @@ export class Link implements FrameVisitor {
   #receiving = false;
   /** Streams that granted request-body credit while the message was read. */
   #granting: Stream[] = [];
+  readonly #decode: DecodeOptions;
 
   constructor(host: LinkHost, outbox: Outbox<Link>, to: Buffer | null, extended: boolean, label: string) {
     this.host = host;
@@ -45,6 +46,7 @@ export class Link implements FrameVisitor {
     this.extended = extended;
     this.label = label;
     this.sendWindow = extended ? DEFAULT_WINDOW_SIZE : Infinity;
+    this.#decode = { headerEncoding: host.adapter.headerEncoding };
   }
 
   send(frame: Buffer): void {
@@ -63,7 +65,7 @@ export class Link implements FrameVisitor {
   /** Handles one received message; its frames start at part `first`. */
   receive(msg: Buffer[], first: number): void {
     this.#receiving = true;
-    for (let i = first; i < msg.length; i++) readFrames(msg[i], this);
+    for (let i = first; i < msg.length; i++) readFrames(msg[i], this, this.#decode);
     this.#receiving = false;
     if (this.#granting.length > 0) {
       for (const s of this.#granting) s.commitGrant();

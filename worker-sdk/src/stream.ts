@@ -75,7 +75,7 @@ export class Stream implements DrainListener, DataSink {
   reply(headers: HeaderPairs, fin: boolean): void {
     if (this.closed || this.replied) return;
     this.replied = true;
-    this.link.send(encodeSynReply(this.id, headers, fin));
+    this.link.send(encodeSynReply(this.id, headers, fin, this.link.host.adapter.headerEncoding));
     if (fin) {
       this.ended = true;
       this.#responseDone();
@@ -181,7 +181,7 @@ export class Stream implements DrainListener, DataSink {
   }
 
   #sendEnd(trailers: HeaderPairs | null): void {
-    this.link.send(trailers === null ? encodeData(this.id, EMPTY, true) : encodeHeaders(this.id, trailers, true));
+    this.link.send(trailers === null ? encodeData(this.id, EMPTY, true) : encodeHeaders(this.id, trailers, true, this.link.host.adapter.headerEncoding));
     this.#responseDone();
   }
 

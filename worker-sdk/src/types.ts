@@ -1,5 +1,5 @@
 // Types shared between the worker's modules. Public ones are re-exported from index.ts.
-import type { ControlPayload } from '@switchboard/protocol';
+import type { ControlPayload, HeaderEncoding } from '@switchboard/protocol';
 import type { Logger } from './logger.js';
 import type { Link } from './link.js';
 import type { Stream } from './stream.js';
@@ -24,6 +24,8 @@ export interface BodySink {
 
 /** A handler style: attaches its objects to a new stream, then runs the handler once the message is read. */
 export interface HandlerAdapter {
+  /** How header blocks become strings and back: 'utf8' (default), or 'latin1' for byte-exact relays. */
+  readonly headerEncoding?: HeaderEncoding;
   open(stream: Stream): void;
   run(stream: Stream): void;
 }

@@ -10,6 +10,7 @@ import { fetchAdapter, type FetchHandler } from './fetch-style.js';
 import { Link } from './link.js';
 import type { Logger } from './logger.js';
 import { nodeAdapter, type NodeHandler } from './node-style.js';
+import { streamAdapter, type ServeHandler } from './stream-style.js';
 import { DEFAULTS, resolveOptions, type ResolvedOptions, type WorkerOptions } from './options.js';
 import { toPublishItem, type PublishFormatsInput, type PublishInput, type PublishOptions } from './publish-item.js';
 import { Publisher } from './publisher.js';
@@ -92,6 +93,14 @@ export class Worker {
     for (const link of this.#links) if (link.connected) this.#hello(link);
     this.#start();
     return this;
+  }
+
+  /**
+   * Serves requests with the low-level handler, and connects. Call once. Each stream is an Exchange: the request head
+   * and an optional body Readable, a reply of flat header pairs and chunks; header strings are latin1 (byte-exact).
+   */
+  serve(handler: ServeHandler): this {
+    return this.#start(streamAdapter(handler, this.logger));
   }
 
   /** Streams being served now. */

@@ -14,6 +14,7 @@ then one line per event a test waits for. Stops on SIGTERM.
   GET  /grip                 a GRIP hold instruction (Grip-Hold: stream), as an app behind Pushpin answers
   GET  /hop                  hop-by-hop fields and one the Connection field names, with a trailer-less chunked body
   GET  /stale                answers the first request of a connection; a later one on the same connection is cut
+  GET  /raw-header           X-Raw-Echo: the request's X-Raw bytes; X-Latin: bytes that are not UTF-8 (caf\xe9 \xff)
 """
 import json
 import signal
@@ -140,6 +141,9 @@ class Handler(BaseHTTPRequestHandler):
             self.chunk(b"hop ")
             self.chunk(b"by hop\n")
             self.wfile.write(b"0\r\n\r\n")
+        elif path == "/raw-header":
+            # http.server reads and writes header bytes as latin-1: the bytes come back as they came.
+            self.reply(200, b"raw\n", "text/plain", [("X-Raw-Echo", self.headers.get("X-Raw", "")), ("X-Latin", "caf\xe9 \xff")])
         elif path == "/stale":
             if self.served_here == 1:
                 self.reply(200, b"fresh connection\n")
