@@ -100,7 +100,7 @@ export class Worker {
    * and an optional body Readable, a reply of flat header pairs and chunks; header strings are latin1 (byte-exact).
    */
   serve(handler: ServeHandler): this {
-    return this.#start(streamAdapter(handler, this.logger));
+    return this.#serveHttp(streamAdapter(handler, this.logger));
   }
 
   /** Streams being served now. */

@@ -7,7 +7,8 @@ import type { TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
 import type { HttpFront } from './client-exchange.js';
 import type { H2Front } from './h2-front.js';
-import { nodeServerOptions, serveNode, type UpgradeTarget } from './node-front.js';
+import { nodeServerOptions, serveNode } from './node-front.js';
+import type { UpgradeTarget } from '../websocket/hub.js';
 import type { RequestIntake } from './request-intake.js';
 import type { RouterOptions } from '../options.js';
 

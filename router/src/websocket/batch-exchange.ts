@@ -2,6 +2,7 @@
 // mode. The batch is an ordinary ProxyStream (dispatch, limits, worker timeout, flow control); its reply is read
 // whole here and handed to the mode at the end.
 import type { ClientExchange } from '../http/client-exchange.js';
+import type { ProxyStream } from '../streams/proxy-stream.js';
 
 /** Pushpin's RESPONSE_BODY_MAX: the most a batch's reply body may be, bytes. */
 export const MAX_REPLY_BODY = 1_000_000;
@@ -21,6 +22,8 @@ export class BatchExchange implements ClientExchange {
   readonly complete = true;
   readonly buffered = 0;
   headersSent = false;
+  /** The stream carrying the batch. */
+  stream: ProxyStream | undefined;
   #status = 0;
   #headers: readonly string[] = NO_HEADERS;
   #chunks: Buffer[] = [];

@@ -171,7 +171,7 @@ export class OverHttpMode implements WebSocketMode, BatchOwner, Subscriber {
     const request = this.#ws.request;
     const batch = (this.#inFlight = new BatchExchange(this, request.url, headers, request.remoteAddress, content));
     const sink = this.#host.sink;
-    const stream = new ProxyStream(sink.nextStreamId(), batch, sink);
+    const stream = (batch.stream = new ProxyStream(sink.nextStreamId(), batch, sink));
     if (body.length > 0) stream.readBody(body);
     stream.endBody();
     if (this.#pollTimer !== undefined) clearTimeout(this.#pollTimer);

@@ -52,7 +52,7 @@ const enum Reply {
 export class StreamMode implements WebSocketMode, ClientExchange, EventVisitor {
   readonly #control: WebSocketControl;
   readonly #host: StreamModeHost;
-  #stream: ProxyStream | undefined;
+  stream: ProxyStream | undefined;
   #reply = Reply.NONE;
   #status = 0;
   #headers: string[] = [];
@@ -125,7 +125,7 @@ export class StreamMode implements WebSocketMode, ClientExchange, EventVisitor {
     if (accepting || (status >= 200 && status < 300 && contentType(headers) === WEBSOCKET_EVENTS_TYPE)) {
       this.#reply = Reply.EVENTS;
       this.#parser = new EventParser(this, this.#host.maxMessage);
-      this.#worker = this.#host.worker(this.#stream?.worker);
+      this.#worker = this.#host.worker(this.stream?.worker);
       if (accepting) this.event('OPEN', null);
     } else {
       this.#reply = Reply.REFUSAL;
@@ -237,7 +237,7 @@ export class StreamMode implements WebSocketMode, ClientExchange, EventVisitor {
 
   /** The worker's reply is not events, or not in order: the stream fails (502 before the 101, 1011 after). */
   #badReply(detail: string): void {
-    const stream = this.#stream;
+    const stream = this.stream;
     if (stream !== undefined) stream.host.rejectReply(stream, `websocket events: ${detail}`);
   }
 
@@ -246,7 +246,7 @@ export class StreamMode implements WebSocketMode, ClientExchange, EventVisitor {
   /** The handshake passed the router's checks: its stream goes to a stream-mode worker, OPEN as its first bytes. */
   open(): void {
     const sink = this.#host.sink;
-    const stream = (this.#stream = new ProxyStream(sink.nextStreamId(), this, sink));
+    const stream = (this.stream = new ProxyStream(sink.nextStreamId(), this, sink));
     stream.readBody(OPEN_EVENT);
     stream.streamBody();
     sink.dispatch(stream);
@@ -275,7 +275,7 @@ export class StreamMode implements WebSocketMode, ClientExchange, EventVisitor {
    */
   disconnect(): void {
     this.#reply = Reply.DONE;
-    const stream = this.#stream;
+    const stream = this.stream;
     if (stream === undefined) return;
     if (this.#workerClose !== undefined && stream.withWorker && stream.upload !== undefined) {
       // The CLOSE, then the FIN: the worker ends its side. (A reset now would drop the CLOSE unsent.) One that does
@@ -290,13 +290,13 @@ export class StreamMode implements WebSocketMode, ClientExchange, EventVisitor {
   }
 
   drained(): void {
-    this.#stream?.drained();
+    this.stream?.drained();
   }
 
   /** One client event to the worker, under its window: once it is spent, the client is not read until credit comes
    * (what is queued meanwhile is at most what the session had parsed from one read). */
   #upload(event: Buffer): void {
-    const stream = this.#stream;
+    const stream = this.stream;
     if (stream === undefined || !stream.live || !stream.withWorker || stream.upload === undefined) return;
     if (!this.#host.sink.uploadChunk(stream, event)) this.pauseBody();
   }
