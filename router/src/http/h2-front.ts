@@ -52,7 +52,8 @@ class H2Exchange implements ClientExchange {
   rawHeaders: readonly string[];
   readonly remoteAddress: string;
   readonly scheme = 'https';
-  /** The reply's `trailer` header announced trailers: the response waits for them (waitForTrailers). */
+  /** A reply without Content-Length may end with trailers, as a chunked HTTP/1.1 one does: it waits for them
+   * (waitForTrailers), and ends with an empty DATA frame when none came. */
   #trailers: Record<string, string> | undefined;
   /** The router reset or ended it itself: a close then is not the client's reset. */
   closedByUs = false;
@@ -77,11 +78,12 @@ class H2Exchange implements ClientExchange {
   writeHead(status: number, headers: string[]): void {
     if (this.h2.destroyed || this.h2.headersSent) return;
     const out: Record<string, string | string[] | number> = { ':status': status };
-    let trailers = false;
+    // (the Trailer header is hop-by-hop to replyHead, so the framing decides, as in llhttp-exchange.ts)
+    let trailers = this.method !== 'HEAD' && status !== 204 && status !== 304;
     for (let i = 0; i < headers.length; i += 2) {
       const name = headers[i].toLowerCase();
       if (CONNECTION_SPECIFIC.has(name)) continue;
-      if (name === 'trailer') trailers = true;
+      if (name === 'content-length') trailers = false;
       const had = out[name] as string | string[] | undefined;
       out[name] = had === undefined ? headers[i + 1] : Array.isArray(had) ? [...had, headers[i + 1]] : [had, headers[i + 1]];
     }
@@ -99,7 +101,7 @@ class H2Exchange implements ClientExchange {
   }
 
   addTrailers(pairs: Array<[string, string]>): void {
-    if (this.#trailers === undefined) return; // not announced: h2 has nowhere to put them once the response ends
+    if (this.#trailers === undefined) return; // a Content-Length response: it ends with its last DATA frame
     for (const [name, value] of pairs) if (!CONNECTION_SPECIFIC.has(name.toLowerCase())) this.#trailers[name.toLowerCase()] = value;
   }
 
