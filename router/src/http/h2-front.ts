@@ -23,6 +23,7 @@ export const RESET_PERIOD_MS = 10_000;
 const CONNECTION_SPECIFIC = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade']);
 
 const kState = Symbol('switchboard.h2session');
+const kExchange = Symbol('switchboard.h2exchange');
 
 /** What the front keeps per h2 connection: its open exchanges and its client resets in the current period. */
 interface SessionState {
@@ -32,6 +33,15 @@ interface SessionState {
   remoteAddress: string;
 }
 type Session = ServerHttp2Session & { [kState]: SessionState };
+type Stream = ServerHttp2Stream & { [kExchange]: H2Exchange };
+
+/** What the per-stream listeners need: they are module-level functions reaching it through their exchange, so a
+ * stream costs no closures (node:http2 already allocates ~13 KiB per stream). */
+interface FrontContext {
+  intake: RequestIntake;
+  opts: RouterOptions;
+  log: Logger;
+}
 
 /** One h2 stream seen as a ClientExchange. */
 class H2Exchange implements ClientExchange {
@@ -42,16 +52,18 @@ class H2Exchange implements ClientExchange {
   rawHeaders: readonly string[];
   readonly remoteAddress: string;
   readonly scheme = 'https';
-  /** The reply's `trailer` header announced trailers: the response waits for them (waitForTrailers). */
+  /** A reply without Content-Length may end with trailers, as a chunked HTTP/1.1 one does: it waits for them
+   * (waitForTrailers), and ends with an empty DATA frame when none came. */
   #trailers: Record<string, string> | undefined;
   /** The router reset or ended it itself: a close then is not the client's reset. */
   closedByUs = false;
 
-  constructor(readonly h2: ServerHttp2Stream, headers: IncomingHttpHeaders, raw: string[], remoteAddress: string) {
+  /** Its connection: node:http2 lets go of `h2.session` before the stream's 'close'. */
+  constructor(readonly h2: ServerHttp2Stream, readonly session: Session, readonly front: FrontContext, headers: IncomingHttpHeaders, raw: string[]) {
     this.method = String(headers[':method']);
     this.url = String(headers[':path'] ?? '/');
     this.rawHeaders = http1Headers(raw, headers);
-    this.remoteAddress = remoteAddress;
+    this.remoteAddress = session[kState].remoteAddress;
   }
 
   get complete(): boolean { return this.h2.readableEnded || this.h2.endAfterHeaders; }
@@ -65,18 +77,19 @@ class H2Exchange implements ClientExchange {
 
   writeHead(status: number, headers: string[]): void {
     if (this.h2.destroyed || this.h2.headersSent) return;
-    const out: Record<string, string | string[]> = { ':status': String(status) };
-    let trailers = false;
+    const out: Record<string, string | string[] | number> = { ':status': status };
+    // (the Trailer header is hop-by-hop to replyHead, so the framing decides, as in llhttp-exchange.ts)
+    let trailers = this.method !== 'HEAD' && status !== 204 && status !== 304;
     for (let i = 0; i < headers.length; i += 2) {
       const name = headers[i].toLowerCase();
       if (CONNECTION_SPECIFIC.has(name)) continue;
-      if (name === 'trailer') trailers = true;
-      const had = out[name];
+      if (name === 'content-length') trailers = false;
+      const had = out[name] as string | string[] | undefined;
       out[name] = had === undefined ? headers[i + 1] : Array.isArray(had) ? [...had, headers[i + 1]] : [had, headers[i + 1]];
     }
     if (trailers) {
       this.#trailers = {};
-      this.h2.once('wantTrailers', () => this.h2.sendTrailers(this.#trailers!));
+      this.h2.once('wantTrailers', onWantTrailers);
     }
     this.h2.respond(out, { waitForTrailers: trailers });
   }
@@ -88,7 +101,7 @@ class H2Exchange implements ClientExchange {
   }
 
   addTrailers(pairs: Array<[string, string]>): void {
-    if (this.#trailers === undefined) return; // not announced: h2 has nowhere to put them once the response ends
+    if (this.#trailers === undefined) return; // a Content-Length response: it ends with its last DATA frame
     for (const [name, value] of pairs) if (!CONNECTION_SPECIFIC.has(name.toLowerCase())) this.#trailers[name.toLowerCase()] = value;
   }
 
@@ -104,6 +117,45 @@ class H2Exchange implements ClientExchange {
 
   pauseBody(): void { this.h2.pause(); }
   resumeBody(): void { this.h2.resume(); }
+
+  /** The trailers collected by addTrailers, for node:http2's 'wantTrailers'. */
+  takeTrailers(): Record<string, string> {
+    return this.#trailers ?? {};
+  }
+}
+
+// The per-stream listeners: `this` is the h2 stream, its exchange the back-reference.
+function onWantTrailers(this: Stream): void {
+  this.sendTrailers(this[kExchange].takeTrailers());
+}
+
+function onStreamError(this: Stream, err: NodeJS.ErrnoException): void {
+  this[kExchange].front.log.debug({ code: err.code, reason: err.message }, 'h2 stream error');
+}
+
+function onStreamClose(this: Stream): void {
+  const exchange = this[kExchange];
+  const state = exchange.session[kState];
+  state.open--;
+  if (!exchange.closedByUs && this.rstCode !== undefined && this.rstCode !== 0) countReset(exchange.front, exchange.session, state);
+  exchange.stream?.clientGone();
+}
+
+function onStreamData(this: Stream, chunk: Buffer): void {
+  const exchange = this[kExchange];
+  exchange.front.intake.body(exchange.stream!, chunk);
+}
+
+function onStreamEnd(this: Stream): void {
+  this.setTimeout(0);
+  const exchange = this[kExchange];
+  exchange.front.intake.bodyEnd(exchange.stream!);
+}
+
+function onStreamTimeout(this: Stream): void {
+  const exchange = this[kExchange];
+  const stream = exchange.stream!;
+  if (!exchange.complete) stream.fail(new RouterError('ROUTER_ERR_REQUEST_TIMEOUT', { streamId: stream.id, detail: 'the h2 request body stalled' }));
 }
 
 /**
@@ -137,6 +189,7 @@ export interface H2Front {
 }
 
 export function createH2Front(intake: RequestIntake, opts: RouterOptions, log: Logger): H2Front {
+  const front: FrontContext = { intake, opts, log };
   const sessions = new Set<Session>();
   let closing = false;
   let allClosed: (() => void) | undefined;
@@ -170,14 +223,11 @@ export function createH2Front(intake: RequestIntake, opts: RouterOptions, log: L
   server.on('stream', (h2: ServerHttp2Stream, headers: IncomingHttpHeaders, _flags: number, raw: string[]) => {
     const session = h2.session as Session;
     const state = session[kState];
-    h2.on('error', (err: NodeJS.ErrnoException) => log.debug({ code: err.code, reason: err.message }, 'h2 stream error'));
-    const exchange = new H2Exchange(h2, headers, raw, state.remoteAddress);
+    const exchange = new H2Exchange(h2, session, front, headers, raw);
+    (h2 as Stream)[kExchange] = exchange;
+    h2.on('error', onStreamError);
     state.open++;
-    h2.once('close', () => {
-      state.open--;
-      if (!exchange.closedByUs && h2.rstCode !== undefined && h2.rstCode !== 0) countReset(session, state);
-      exchange.stream?.clientGone();
-    });
+    h2.on('close', onStreamClose);
     const refused = headers[':method'] === 'CONNECT'
       ? { status: 405, reason: 'Method Not Allowed', detail: 'CONNECT is not served' }
       : checkHead(exchange.method, exchange.url, '1.1', exchange.rawHeaders, opts.maxHeaderSize);
@@ -193,28 +243,10 @@ export function createH2Front(intake: RequestIntake, opts: RouterOptions, log: L
     // h2 has no chunked coding: a body of unknown length is one that has not ended with the headers.
     const stream = (exchange.stream = intake.open(exchange, declared, declared === -1 && !h2.endAfterHeaders));
     if (stream.bodyComplete) return;
-    h2.on('data', (chunk: Buffer) => intake.body(stream, chunk));
-    h2.on('end', () => {
-      h2.setTimeout(0);
-      intake.bodyEnd(stream);
-    });
-    h2.setTimeout(opts.requestTimeout, () => {
-      if (!exchange.complete) stream.fail(new RouterError('ROUTER_ERR_REQUEST_TIMEOUT', { streamId: stream.id, detail: 'the h2 request body stalled' }));
-    });
+    h2.on('data', onStreamData);
+    h2.on('end', onStreamEnd);
+    h2.setTimeout(opts.requestTimeout, onStreamTimeout);
   });
-
-  /** Rapid reset: a client cancelling streams faster than h2MaxResets per period is sent away. */
-  const countReset = (session: Session, state: SessionState): void => {
-    const now = Date.now();
-    if (now - state.periodStart >= RESET_PERIOD_MS) {
-      state.periodStart = now;
-      state.resets = 0;
-    }
-    if (++state.resets !== opts.h2MaxResets + 1) return;
-    log.warn({ client: state.remoteAddress, resets: state.resets, periodMs: RESET_PERIOD_MS }, 'h2 client reset too many streams: GOAWAY');
-    session.goaway(NGHTTP2_ENHANCE_YOUR_CALM);
-    session.destroy();
-  };
 
   return {
     accept: (socket) => {
@@ -232,6 +264,19 @@ export function createH2Front(intake: RequestIntake, opts: RouterOptions, log: L
       for (const session of sessions) session.destroy(undefined, NGHTTP2_CANCEL);
     },
   };
+}
+
+/** Rapid reset: a client cancelling streams faster than h2MaxResets per period is sent away. */
+function countReset({ opts, log }: FrontContext, session: Session, state: SessionState): void {
+  const now = Date.now();
+  if (now - state.periodStart >= RESET_PERIOD_MS) {
+    state.periodStart = now;
+    state.resets = 0;
+  }
+  if (++state.resets !== opts.h2MaxResets + 1) return;
+  log.warn({ client: state.remoteAddress, resets: state.resets, periodMs: RESET_PERIOD_MS }, 'h2 client reset too many streams: GOAWAY');
+  session.goaway(NGHTTP2_ENHANCE_YOUR_CALM);
+  session.destroy();
 }
 
 /** GOAWAY now; the connection closes once its streams are done. */

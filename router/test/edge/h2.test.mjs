@@ -131,6 +131,35 @@ t.test("a client's RST_STREAM reaches the worker as RST_STREAM CANCEL; the conne
   t.equal(body, `held ${after.stream}\n`, 'the same connection serves the next stream');
 });
 
+t.test('trailers reach an h2 client as a trailing HEADERS frame, as they reach a chunked HTTP/1.1 one; with Content-Length they are dropped', async (t) => {
+  const router = await tlsRouter(t);
+  spawnLogged(t, process.execPath, [join(LIB, 'reply-worker.mjs'), 'extended', router.control], { name: 'reply' });
+  await router.joined(1);
+  const session = h2Session(t, router);
+  const fetchH2 = (path) => new Promise((resolve, reject) => {
+    const req = session.request({ ':path': path });
+    let body = '';
+    let trailers;
+    req.setEncoding('utf8');
+    req.on('data', (c) => { body += c; });
+    req.on('trailers', (h) => { trailers = h; });
+    req.on('end', () => resolve({ body, trailers }));
+    req.on('error', reject);
+    req.end();
+  });
+  for (const announce of ['0', '1']) {
+    const reply = await fetchH2(`/trailers?announce=${announce}`);
+    t.equal(reply.body, 'ok');
+    t.equal(reply.trailers?.['x-t'], '1', `the trailer arrives (Trailer header ${announce === '1' ? 'sent' : 'not sent'})`);
+    t.notOk(reply.trailers?.['transfer-encoding'] ?? reply.trailers?.host, 'no connection-specific or routing field in the trailers');
+  }
+  const sized = await fetchH2('/trailers?cl=1');
+  t.equal(sized.body, 'ok');
+  t.equal(sized.trailers, undefined, 'a Content-Length response ends with its DATA');
+  const after = await fetchH2('/reply-header?value=next');
+  t.equal(after.trailers, undefined, 'the connection goes on: a reply without body or trailers ends cleanly');
+});
+
 t.test('rapid reset: a client resetting more streams than --h2-max-resets gets GOAWAY ENHANCE_YOUR_CALM; others are served', async (t) => {
   const router = await tlsRouter(t, ['--h2-max-resets', '20']);
   startWorker(t, router, 'w1', ['--delay', '1000']);
