@@ -183,6 +183,8 @@ export class Worker {
       adapter: {
         open: (stream) => this.#adapterFor(stream).open(stream),
         run: (stream) => (stream.owner instanceof WorkerWebSocket ? this.#websocket! : this.#http ?? NOT_FOUND).run(stream),
+        // serve()'s adapter reads and writes header blocks as latin1 (byte-exact); the others as UTF-8.
+        headerEncoding: this.#http?.headerEncoding,
       },
       recvWindow: this.options.window,
       accepting: () => !this.#closing && this.#active < this.options.concurrency,
