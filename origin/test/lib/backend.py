@@ -174,8 +174,14 @@ class Handler(BaseHTTPRequestHandler):
         log("echoed", bytes=total)
 
 
+class Server(ThreadingHTTPServer):
+    # socketserver's listen backlog is 5: a burst of new connections (an origin worker taking over a killed one's
+    # streams opens one per stream) could overflow it on a loaded machine, as no production server's would.
+    request_queue_size = 128
+
+
 def main():
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server = Server(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
     signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.shutdown).start())
     log("listening", port=server.server_address[1])
