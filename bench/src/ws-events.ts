@@ -5,41 +5,24 @@
 //   /sub    accepts with the grip extension, subscribes to channel "bench" and detaches (idle and fan-out sockets)
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { EventParser, encodeEvent, type WebSocketEventType } from '@switchboard/protocol';
 
 export interface BatchReply { headers: Record<string, string>; body: Buffer }
 
+/** A batch's events, read with the protocol's codec (the one the SDK and the router's stream mode use). */
 function decode(buf: Buffer): Array<[string, Buffer | null]> {
   const out: Array<[string, Buffer | null]> = [];
-  let at = 0;
-  while (at < buf.length) {
-    const eol = buf.indexOf('\r\n', at);
-    if (eol === -1) break;
-    const line = buf.toString('latin1', at, eol);
-    at = eol + 2;
-    const sp = line.indexOf(' ');
-    if (sp === -1) { out.push([line, null]); continue; }
-    const len = parseInt(line.slice(sp + 1), 16);
-    out.push([line.slice(0, sp), buf.subarray(at, at + len)]);
-    at += len + 2;
-  }
+  new EventParser({ event: (type, content) => out.push([type, content]) }, buf.length).push(buf);
   return out;
 }
 
-function encode(events: Array<[string, Buffer | string | null]>): Buffer {
-  const parts: Buffer[] = [];
-  for (const [type, content] of events) {
-    if (content === null) parts.push(Buffer.from(`${type}\r\n`));
-    else {
-      const c = Buffer.from(content);
-      parts.push(Buffer.from(`${type} ${c.length.toString(16)}\r\n`), c, Buffer.from('\r\n'));
-    }
-  }
-  return Buffer.concat(parts);
+function encode(events: Array<[WebSocketEventType, Buffer | string | null]>): Buffer {
+  return Buffer.concat(events.map(([type, content]) => encodeEvent(type, content === null ? null : Buffer.from(content))));
 }
 
 export function answerBatch(path: string, body: Buffer): BatchReply {
   const headers: Record<string, string> = { 'content-type': 'application/websocket-events' };
-  const out: Array<[string, Buffer | string | null]> = [];
+  const out: Array<[WebSocketEventType, Buffer | string | null]> = [];
   const sub = path.startsWith('/sub');
   for (const [type, content] of decode(body)) {
     if (type === 'OPEN') {
