@@ -9,6 +9,7 @@ import { getDefaultHighWaterMark } from 'node:stream';
 import { ServerResponse, validateHeaderName, validateHeaderValue } from 'node:http';
 import { RstStatus, type HeaderPairs } from '@switchboard/protocol';
 import { WorkerError } from './errors.js';
+import { PacedBody } from './paced-body.js';
 import type { Stream } from './stream.js';
 import type { BodySink, StreamOwner } from './types.js';
 import type { WorkerRequest, WorkerResponse } from './node-style.js';
@@ -45,12 +46,7 @@ export class StreamSocket extends EventEmitter implements BodySink, StreamOwner 
   /** The response is inside end(): its last chunk waits to travel with the FIN. */
   ending = false;
   #remoteAddress: string | undefined | null = null;
-  // Request body bytes wait here until the request (a Readable) asks for them: what has moved into it counts as
-  // consumed, so credit follows the handler's pace and the Readable's buffer stays at its highWaterMark (SPEC §5.7).
-  #pending: Buffer[] = [];
-  #pendingBytes = 0;
-  #wantMore = false;
-  #bodyEnded = false;
+  readonly #paced = new PacedBody();
   /** The response head, from _storeHeader until it is sent. */
   #head: HeaderPairs | null = null;
   /** The last chunk written inside end(). */
@@ -260,41 +256,26 @@ export class StreamSocket extends EventEmitter implements BodySink, StreamOwner 
   // ---- BodySink: the request body ----
 
   pushBody(chunk: Buffer): void {
-    if (this.#wantMore && this.#pending.length === 0) {
-      this.#wantMore = this.req.push(chunk);
-    } else {
-      this.#pending.push(chunk);
-      this.#pendingBytes += chunk.length;
-    }
+    this.#paced.push(chunk, this.req);
   }
 
   endBody(): void {
     this.req.complete = true;
-    this.#bodyEnded = true;
-    if (this.#pending.length === 0) this.req.push(null);
+    this.#paced.end(this.req);
   }
 
   get bodyBuffered(): number {
-    return this.#pendingBytes;
+    return this.#paced.buffered;
   }
 
   /** The request will not be read any more (destroyed): drop what waits, and stop the router waiting for credit. */
   dropBody(): void {
-    this.#pending = [];
-    this.#pendingBytes = 0;
+    this.#paced.drop();
     if (this.stream.body === this) this.stream.discardBody();
   }
 
   #readBody(): void {
-    this.#wantMore = true;
-    const pending = this.#pending;
-    const req = this.req;
-    while (pending.length > 0 && this.#wantMore) {
-      const chunk = pending.shift()!;
-      this.#pendingBytes -= chunk.length;
-      this.#wantMore = req.push(chunk);
-    }
-    if (pending.length === 0 && this.#bodyEnded) req.push(null);
+    this.#paced.read(this.req);
     this.stream.onBodyRead();
   }
 }

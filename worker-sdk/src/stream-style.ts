@@ -5,6 +5,7 @@
 import { Readable } from 'node:stream';
 import { RstStatus, type HeaderPairs } from '@switchboard/protocol';
 import { WorkerError } from './errors.js';
+import { PacedBody } from './paced-body.js';
 import type { RequestHead } from './headers.js';
 import type { Logger } from './logger.js';
 import type { Stream } from './stream.js';
@@ -26,13 +27,8 @@ export class Exchange implements StreamOwner, BodySink {
   /** Told of drain and abort; set it before the first write. */
   listener: ExchangeListener | null = null;
   #body: RequestBody | null = null;
-  // Request body bytes wait here until the body Readable asks for them: what has moved into it counts as consumed,
-  // so credit follows the reader's pace (SPEC §5.7).
-  #pending: Buffer[] = [];
-  #pendingBytes = 0;
+  readonly #paced = new PacedBody();
   #received = false;
-  #wantMore = false;
-  #bodyEnded = false;
 
   constructor(stream: Stream) {
     this.stream = stream;
@@ -64,7 +60,7 @@ export class Exchange implements StreamOwner, BodySink {
 
   /** False when the request came without body bytes and has ended (every GET): `body` is then null. */
   get hasBody(): boolean {
-    return this.#received || !this.#bodyEnded;
+    return this.#received || !this.#paced.ended;
   }
 
   /** The request body, created on first use; null when there is none (see hasBody). */
@@ -125,48 +121,33 @@ export class Exchange implements StreamOwner, BodySink {
 
   /** The router sends no more of the body once the reply ended: a body still incomplete ends here. */
   onStreamFinish(): void {
-    if (this.#body !== null && !this.#bodyEnded) this.#body.destroy();
+    if (this.#body !== null && !this.#paced.ended) this.#body.destroy();
   }
 
   // ---- BodySink ----
 
   pushBody(chunk: Buffer): void {
     this.#received = true;
-    if (this.#wantMore && this.#pending.length === 0) {
-      this.#wantMore = this.#body!.push(chunk);
-    } else {
-      this.#pending.push(chunk);
-      this.#pendingBytes += chunk.length;
-    }
+    this.#paced.push(chunk, this.#body);
   }
 
   endBody(): void {
-    this.#bodyEnded = true;
-    if (this.#body !== null && this.#pending.length === 0) this.#body.push(null);
+    this.#paced.end(this.#body);
   }
 
   get bodyBuffered(): number {
-    return this.#pendingBytes;
+    return this.#paced.buffered;
   }
 
   /** The body Readable wants more. */
   readBody(): void {
-    const body = this.#body!;
-    const pending = this.#pending;
-    this.#wantMore = true;
-    while (pending.length > 0 && this.#wantMore) {
-      const chunk = pending.shift()!;
-      this.#pendingBytes -= chunk.length;
-      this.#wantMore = body.push(chunk);
-    }
-    if (pending.length === 0 && this.#bodyEnded) body.push(null);
+    this.#paced.read(this.#body!);
     this.stream.onBodyRead();
   }
 
   /** The body will not be read any more: drop what waits, and stop the router waiting for credit. */
   dropBody(): void {
-    this.#pending = [];
-    this.#pendingBytes = 0;
+    this.#paced.drop();
     if (this.stream.body === this) this.stream.discardBody();
   }
 }
