@@ -1,7 +1,8 @@
 // Issue 3, points 1-3, 6 and 7: worker death and hangs, client aborts, backpressure, router restarts.
 import t from 'tap';
 import http from 'node:http';
-import { request, routerAddresses, startRouter, startWorker, until } from './lib/harness.mjs';
+import { request, routerAddresses, spawnLogged, startRouter, startWorker, until } from './lib/harness.mjs';
+import { adminUrl, scrape } from './admin/lib.mjs';
 
 t.setTimeout(300_000);
 
@@ -37,6 +38,64 @@ t.test('a non-idempotent request held by a killed worker gets 502, not a silent 
   const res = await post;
   t.equal(res.status, 502);
   t.equal(res.headers['x-switchboard-error'], 'ROUTER_ERR_WORKER_LOST');
+});
+
+// A worker that dies between its SYN_REPLY and the rest: the router holds a reply's head until the first DATA, so
+// the client has seen nothing and an idempotent request goes to another worker (SPEC §5.6). Once some of the reply
+// has gone out, or for a POST, it cannot.
+t.test('a worker killed after its SYN_REPLY, before any of the reply went out', async (t) => {
+  const REPLY_WORKER = new URL('./lib/reply-worker.mjs', import.meta.url).pathname;
+  const setup = async (t) => {
+    const router = await startRouter(t, ['--admin-listen', '127.0.0.1:0']);
+    const worker = spawnLogged(t, process.execPath, [REPLY_WORKER, 'extended', router.control], { name: 'reply-worker' });
+    await worker.waitFor((e) => e.msg === 'worker joined', 60_000, 'welcome');
+    const admin = adminUrl(router);
+    /** The router has read the reply worker's SYN_REPLY: its time-to-reply histogram counted it. */
+    const replied = () => until(() => scrape(admin), (m) => m.value('switchboard_time_to_reply_seconds') >= 1, { what: 'the SYN_REPLY read' });
+    return { router, worker, replied };
+  };
+
+  t.test('GET: it goes to another worker, which answers it', async (t) => {
+    const { router, worker, replied } = await setup(t);
+    const res = request(`${router.url}/head-only`, { timeoutMs: 60_000 });
+    await replied();
+    startWorker(t, router, 'w2');
+    await router.joined(2);
+    await worker.kill('SIGKILL');
+    const { status, body } = await res;
+    t.equal(status, 200);
+    t.equal(body.toString(), 'Hello from w2\n', 'answered by the second worker');
+  });
+
+  t.test('POST: 502 ROUTER_ERR_WORKER_LOST (it may have run)', async (t) => {
+    const { router, worker, replied } = await setup(t);
+    const res = request(`${router.url}/head-only`, { method: 'POST', body: 'once', timeoutMs: 60_000 });
+    await replied();
+    startWorker(t, router, 'w2');
+    await router.joined(2);
+    await worker.kill('SIGKILL');
+    const { status, headers } = await res;
+    t.equal(status, 502);
+    t.equal(headers['x-switchboard-error'], 'ROUTER_ERR_WORKER_LOST');
+  });
+
+  t.test('GET whose head and some body went out: the response is cut, never replaced', async (t) => {
+    const { router, worker } = await setup(t);
+    let head;
+    const cut = new Promise((resolve) => {
+      const req = http.get(`${router.url}/head-only?data=1`, (res) => {
+        head = res.statusCode;
+        res.on('data', () => {});
+        res.on('aborted', () => resolve('aborted'));
+        res.on('error', () => resolve('aborted'));
+        res.on('end', () => resolve('ended'));
+      });
+      req.on('error', () => resolve('aborted'));
+    });
+    await until(async () => head, (h) => h === 200, { what: 'the response head' });
+    await worker.kill('SIGKILL');
+    t.equal(await cut, 'aborted', 'the response is cut short');
+  });
 });
 
 t.test('SIGSTOP: a hung worker is passed over, its streams move, SIGCONT brings it back', async (t) => {

@@ -152,7 +152,8 @@ export class Dispatcher implements DrainListener {
   moveFrom(worker: WorkerState): number {
     let moved = 0;
     for (const stream of [...worker.streams]) {
-      if (stream.mayResend() === Resend.NO) continue;
+      // One that has begun its reply is answering: it stays, whatever its worker's liveness says.
+      if (!stream.awaitingReply || stream.mayResend() === Resend.NO) continue;
       const target = this.#pick(stream);
       if (target === undefined) break;
       // The worker may yet run it: CANCEL arrives before anything it could send later for the stream.

@@ -156,8 +156,9 @@ export class ProxyStream {
     return this.#state === StreamState.SENT || this.#state === StreamState.REPLYING;
   }
 
-  get replyStarted(): boolean {
-    return this.#state === StreamState.REPLYING || this.exchange.headersSent;
+  /** Some of the reply reached the client, or can no longer be taken back (its request is forgotten). */
+  get #replySeen(): boolean {
+    return this.exchange.headersSent || (this.#state === StreamState.REPLYING && this.#syn === undefined);
   }
 
   /** The status the client was answered with; 0 when it got none (it left first). */
@@ -304,6 +305,17 @@ export class ProxyStream {
   /** It left its worker (to be sent again, or failed). */
   withdrawn(): void {
     this.#worker = undefined;
+    if (this.#state === StreamState.REPLYING) this.#dropUnseenReply();
+  }
+
+  /** The reply of a worker that is gone, none of it seen by the client: the stream is as if never answered. */
+  #dropUnseenReply(): void {
+    this.#head = undefined;
+    this.#grip = undefined;
+    this.#gripBytes = 0;
+    this.#gripRequest = undefined;
+    this.#window?.close();
+    this.#window = undefined;
   }
 
   /** Times sent to a worker, re-sends included. */
@@ -312,12 +324,13 @@ export class ProxyStream {
   }
 
   /**
-   * Whether a stream its worker no longer has may go to another: the one rule of failover (SPEC §5.6). Not once its
-   * reply has started, nor once a streamed body's bytes are gone; not a non-idempotent request that may have run
-   * (idempotent ones may run twice); never more than MAX_SENDS times.
+   * Whether a stream its worker no longer has may go to another: the one rule of failover (SPEC §5.6). Not once the
+   * client has seen any of its reply (its head is held until the first DATA, trailers or FIN), nor once a streamed
+   * body's bytes are gone; not a non-idempotent request that may have run (idempotent ones may run twice); never
+   * more than MAX_SENDS times.
    */
   mayResend(): Resend {
-    if (this.replyStarted || (this.#streaming && this.#bodySent > 0)) return Resend.NO;
+    if (this.#replySeen || (this.#streaming && this.#bodySent > 0)) return Resend.NO;
     if (!this.#unprocessed && !isIdempotent(this.exchange.method)) return Resend.NO;
     return this.#sends >= MAX_SENDS ? Resend.GIVE_UP : Resend.YES;
   }
@@ -359,7 +372,9 @@ export class ProxyStream {
       this.#grip = [];
       if (!this.#streaming) this.#gripRequest = { syn: this.#syn!, body: this.#replay };
     }
-    this.#forgetRequest(); // it can no longer be sent elsewhere
+    // A worker that dies before the client sees any of its reply leaves an idempotent request to another (mayResend):
+    // what a re-send needs is kept until the head goes out.
+    if (this.#streaming || !isIdempotent(this.exchange.method)) this.#forgetRequest();
     this.#head = head;
     if (head.status === 101 && !this.#writeHead()) return; // a WebSocket accepted: its client hears it now
     this.host.observer?.streamReplied(this);
@@ -371,6 +386,7 @@ export class ProxyStream {
     const head = this.#head!;
     this.#head = undefined;
     this.#status = head.status;
+    this.#forgetRequest(); // the client sees the reply now: it can no longer be sent elsewhere
     try {
       this.exchange.writeHead(head.status, head.headers);
       return true;
@@ -456,6 +472,7 @@ export class ProxyStream {
     this.#grip = undefined;
     this.#passing = instruct;
     this.#head = undefined;
+    this.#forgetRequest();
     try {
       this.exchange.writeHead(instruct.response.status, withoutFraming(instruct.response.headers), instruct.response.reason);
     } catch (err) {

@@ -14,6 +14,8 @@
 //   /data-after-trailers        DATA "ab", HEADERS (no FIN), DATA "cd" FIN
 //   /overrun?frames=one|two     one DATA frame of window + 4464 bytes, or a full window and 10 bytes in two frames
 //   /bad-block                  a SYN_REPLY whose header block does not decode (its Adler-32 is wrong)
+//   /head-only?data=0|1         a SYN_REPLY without FIN (and DATA "partial" without FIN when data=1), then nothing:
+//                               the stream stays open until the worker is killed
 import { Dealer, Router } from 'zeromq';
 import { decodeFrames, encodeControl, encodeData, encodeHeaders, encodePing, encodeSynReply } from '@switchboard/protocol';
 
@@ -65,6 +67,8 @@ function answer(id, headers) {
       return q('frames') === 'one'
         ? [reply([]), encodeData(id, x(window + 4464), true)]
         : [reply([]), encodeData(id, x(window)), encodeData(id, x(10), true)];
+    case '/head-only':
+      return [reply([]), ...(q('data') === '1' ? [encodeData(id, text('partial'))] : [])];
     case '/bad-block': {
       const frame = reply([], true);
       frame[frame.length - 1] ^= 0xff;
@@ -86,7 +90,7 @@ for await (const msg of sock) {
         log({ msg: 'worker joined', window });
       } else if (frame.type === 'SYN_STREAM') {
         log({ msg: 'syn', stream: frame.streamId, path: frame.headers[frame.headers.indexOf(':path') + 1] });
-        send(envelope, answer(frame.streamId, frame.headers));
+        send(envelope, answer(frame.streamId, frame.headers)).then(() => log({ msg: 'answered', stream: frame.streamId }));
       } else if (frame.type === 'RST_STREAM') {
         log({ msg: 'rst', stream: frame.streamId, status: frame.status });
       } else if (frame.type === 'WINDOW_UPDATE') {

@@ -104,9 +104,16 @@ t.test('may send again: a non-idempotent request whose message was never deliver
   t.equal(b.mayResend(), Resend.NO, 'a new send starts over: it may run there');
 });
 
-t.test('may not send again once the reply has started', async (t) => {
-  const { s } = replying();
-  t.equal(s.mayResend(), Resend.NO);
+t.test('may send again after a SYN_REPLY only while the client has seen none of the reply', async (t) => {
+  const get = replying();
+  t.equal(get.s.mayResend(), Resend.YES, 'a GET whose head is still held');
+  get.s.withdrawn();
+  get.s.sent('w2', 0, 1000);
+  get.s.onSynReply(synReply(get.s.id), undefined);
+  get.s.onData(data(get.s.id, 'hi'));
+  t.equal(get.ex.head.status, 200, 'the second worker\'s head went out');
+  t.equal(get.s.mayResend(), Resend.NO, 'once the head went out');
+  t.equal(replying({ method: 'POST' }).s.mayResend(), Resend.NO, 'a POST that may have run');
 });
 
 t.test('a streamed body may be sent again only while none of it went to a worker', async (t) => {
