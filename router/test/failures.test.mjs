@@ -55,26 +55,25 @@ t.test('a worker killed after its SYN_REPLY, before any of the reply went out', 
     return { router, worker, replied };
   };
 
-  t.test('GET: it goes to another worker, which answers it', async (t) => {
+  /** Sends the request, waits until the router has the reply worker's SYN_REPLY, adds worker w2, kills the first. */
+  const killedAfterReply = async (t, options) => {
     const { router, worker, replied } = await setup(t);
-    const res = request(`${router.url}/head-only`, { timeoutMs: 60_000 });
+    const res = request(`${router.url}/head-only`, { timeoutMs: 60_000, ...options });
     await replied();
     startWorker(t, router, 'w2');
     await router.joined(2);
     await worker.kill('SIGKILL');
-    const { status, body } = await res;
+    return res;
+  };
+
+  t.test('GET: it goes to another worker, which answers it', async (t) => {
+    const { status, body } = await killedAfterReply(t, {});
     t.equal(status, 200);
     t.equal(body.toString(), 'Hello from w2\n', 'answered by the second worker');
   });
 
   t.test('POST: 502 ROUTER_ERR_WORKER_LOST (it may have run)', async (t) => {
-    const { router, worker, replied } = await setup(t);
-    const res = request(`${router.url}/head-only`, { method: 'POST', body: 'once', timeoutMs: 60_000 });
-    await replied();
-    startWorker(t, router, 'w2');
-    await router.joined(2);
-    await worker.kill('SIGKILL');
-    const { status, headers } = await res;
+    const { status, headers } = await killedAfterReply(t, { method: 'POST', body: 'once' });
     t.equal(status, 502);
     t.equal(headers['x-switchboard-error'], 'ROUTER_ERR_WORKER_LOST');
   });
