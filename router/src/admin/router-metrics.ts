@@ -2,6 +2,7 @@
 // its observer, gauges read from the router's state at scrape time. One registry per router, so several routers in
 // one process never share a counter.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { H2ErrorCode } from '../http/h2-front.js';
 import type { RouterObserver, RouterView } from '../observer.js';
 import type { ProxyStream } from '../streams/proxy-stream.js';
 import type { LoadHistory } from './load-history.js';
@@ -33,6 +34,7 @@ export class RouterMetrics implements RouterObserver {
   readonly #redispatches: Counter;
   readonly #publishes: Counter<'source'>;
   readonly #deliveries: Counter;
+  readonly #h2Errors: Counter<'code'>;
 
   constructor(view: RouterView, history: LoadHistory) {
     this.#history = history;
@@ -55,6 +57,7 @@ export class RouterMetrics implements RouterObserver {
     this.#redispatches = new Counter({ name: 'switchboard_redispatches_total', help: 'Streams sent to another worker after theirs lost, refused or sat on them (counted when the stream ends)', registers });
     this.#publishes = new Counter({ name: 'switchboard_publishes_total', help: 'Publish requests, by input (http, in-band, zmq-pull, zmq-sub)', labelNames: ['source'], registers });
     this.#deliveries = new Counter({ name: 'switchboard_deliveries_total', help: 'Published items delivered to held clients', registers });
+    this.#h2Errors = new Counter({ name: 'switchboard_h2_errors_total', help: 'HTTP/2 connections answered for abuse, by the log line\'s code (ROUTER_ERR_H2_TOO_MANY_STREAMS, ROUTER_ERR_H2_RAPID_RESET)', labelNames: ['code'], registers });
     new Gauge({ name: 'switchboard_streams_in_flight', help: 'Streams live now', registers, collect() { this.set(view.inFlight()); } });
     new Gauge({ name: 'switchboard_queue_depth', help: 'Streams waiting for a worker with credit', registers, collect() { this.set(view.queued()); } });
     new Gauge({
@@ -99,6 +102,10 @@ export class RouterMetrics implements RouterObserver {
       this.#redispatches.inc(stream.sends - 1);
       t.redispatches += stream.sends - 1;
     }
+  }
+
+  h2Error(code: H2ErrorCode): void {
+    this.#h2Errors.inc({ code });
   }
 
   workerLost(): void {
