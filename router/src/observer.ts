@@ -3,6 +3,7 @@
 // single `observer?.` check, and nothing is timed, counted or allocated for it.
 import type { H2ErrorCode } from './http/h2-front.js';
 import type { ProxyStream } from './streams/proxy-stream.js';
+import type { ModeKind } from './websocket/mode.js';
 import type { WorkerState } from './workers/worker-pool.js';
 
 export interface RouterObserver {
@@ -18,6 +19,12 @@ export interface RouterObserver {
   published(items: number, deliveries: number, source: string): void;
   /** An h2 client's abuse was answered (logged once per connection with this code). */
   h2Error(code: H2ErrorCode): void;
+  /** A client WebSocket was accepted (its 101 went out). */
+  webSocketOpened(mode: ModeKind): void;
+  /** An accepted WebSocket's connection is gone: `code` is the first close frame's (either side's), 1006 if none came. */
+  webSocketClosed(mode: ModeKind, code: number): void;
+  /** A whole message from a client ("in") or to it ("out"). */
+  webSocketMessage(direction: 'in' | 'out'): void;
 }
 
 /** What an observer may read of the router's state when asked (a scrape, a dashboard tick): nothing is pushed. */
