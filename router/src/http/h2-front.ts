@@ -29,6 +29,8 @@ export const RESET_PERIOD_MS = 10_000;
 // RFC 9113 §8.2.2: connection-specific fields are malformed in h2 (node:http2 throws on them): never sent.
 const CONNECTION_SPECIFIC = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade']);
 
+const WEBSOCKET_OVER_H2 = { status: 400, reason: 'Bad Request', detail: 'WebSockets are served over HTTP/1.1 only (no RFC 8441 extended CONNECT over HTTP/2)' };
+
 const kState = Symbol('switchboard.h2session');
 const kExchange = Symbol('switchboard.h2exchange');
 
@@ -254,8 +256,11 @@ export function createH2Front(intake: RequestIntake, opts: RouterOptions, log: L
     h2.on('error', onStreamError);
     state.open++;
     h2.on('close', onStreamClose);
+    // A WebSocket handshake cannot upgrade an h2 stream, and extended CONNECT (RFC 8441) is not announced (nghttp2
+    // resets a stream trying it, or carrying Upgrade): what gets here is refused, never proxied as a plain GET.
     const refused = headers[':method'] === 'CONNECT'
       ? { status: 405, reason: 'Method Not Allowed', detail: 'CONNECT is not served' }
+      : headers['sec-websocket-key'] !== undefined ? WEBSOCKET_OVER_H2
       : checkHead(exchange.method, exchange.url, '1.1', exchange.rawHeaders, opts.maxHeaderSize);
     if (refused !== undefined) {
       log.debug({ status: refused.status, reason: refused.detail }, 'bad client request');

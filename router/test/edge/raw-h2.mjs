@@ -7,6 +7,7 @@ const PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1');
 
 export const FrameType = Object.freeze({ DATA: 0, HEADERS: 1, RST_STREAM: 3, SETTINGS: 4, PING: 6, GOAWAY: 7 });
 export const Flag = Object.freeze({ END_STREAM: 0x1, ACK: 0x1, END_HEADERS: 0x4 });
+export const PROTOCOL_ERROR = 0x1;
 export const REFUSED_STREAM = 0x7;
 
 /** One frame: 9 header bytes (length, type, flags, stream id), then the payload. */
@@ -19,12 +20,16 @@ export function frame(type, flags, streamId, payload = Buffer.alloc(0)) {
   return Buffer.concat([head, payload]);
 }
 
-/** A HEADERS frame ending its stream: a GET of `path`, every field a literal without indexing (names of < 127 bytes). */
-export function getHeaders(streamId, path, authority = 'localhost') {
+/** A HEADERS frame ending its stream, its fields ([name, value] pairs) literals without indexing (< 127 bytes each). */
+export function headersFrame(streamId, fields) {
   const str = (s) => Buffer.concat([Buffer.from([s.length]), Buffer.from(s, 'latin1')]);
-  const fields = [[':method', 'GET'], [':scheme', 'https'], [':path', path], [':authority', authority]];
   const block = Buffer.concat(fields.flatMap(([name, value]) => [Buffer.from([0x00]), str(name), str(value)]));
   return frame(FrameType.HEADERS, Flag.END_STREAM | Flag.END_HEADERS, streamId, block);
+}
+
+/** A GET of `path`, with `extra` fields after the pseudo-headers. */
+export function getHeaders(streamId, path, extra = []) {
+  return headersFrame(streamId, [[':method', 'GET'], [':scheme', 'https'], [':path', path], [':authority', 'localhost'], ...extra]);
 }
 
 /** The :status of a response HEADERS frame from node:http2, which sends it first and indexed (RFC 7541 Appendix A). */
