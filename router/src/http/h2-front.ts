@@ -151,7 +151,8 @@ function onStreamError(this: Stream, err: NodeJS.ErrnoException): void {
 function onStreamClose(this: Stream): void {
   const exchange = this[kExchange];
   const state = exchange.session[kState];
-  state.open--;
+  // A destroyed connection's count stays as it was: its 'error' listener, called after its streams' 'close', reads it.
+  if (!exchange.session.destroyed) state.open--;
   if (!exchange.closedByUs && this.rstCode !== undefined && this.rstCode !== 0) countReset(exchange.front, exchange.session, state);
   exchange.stream?.clientGone();
 }
@@ -226,9 +227,8 @@ export function createH2Front(intake: RequestIntake, opts: RouterOptions, log: L
     sessions.add(session);
     session.on('error', (err: NodeJS.ErrnoException) => {
       // A new stream past a limit the client has acknowledged is a connection error to nghttp2 (RFC 9113 §5.1.2):
-      // node:http2 reports only "Protocol error" (its streams closed first), so a connection that was at its limit at
-      // its last stream is taken to have broken it.
-      if (err.code === 'ERR_HTTP2_ERROR' && state.full) tooManyStreams(front, state, 'connection closed');
+      // node:http2 reports only "Protocol error", so a connection at its limit is taken to have broken it.
+      if (err.code === 'ERR_HTTP2_ERROR' && state.open >= opts.h2MaxStreams) tooManyStreams(front, state, 'connection closed');
       else log.info({ code: err.code, reason: err.message }, 'h2 connection error');
     });
     session.on('frameError', (type: number, code: number) => log.debug({ type, code }, 'h2 frame not sent'));
