@@ -71,8 +71,8 @@ export class WebSocketSession implements WebSocketControl {
   deadline = 0;
   /** Which mode drives it (set by start()). */
   kind: ModeKind = 'over-http';
-  /** A 101 went out: the observer hears of its close. */
-  #accepted = false;
+  /** The observer told of its 101, which hears of its close (one that came later heard of no open). */
+  #openSeenBy: RouterObserver | undefined;
   /** The first close frame's code, either side's (0: none yet): what the observer is told at the end. */
   #closeCode = 0;
 
@@ -117,8 +117,8 @@ export class WebSocketSession implements WebSocketControl {
   accept(headers: readonly string[]): void {
     if (this.#state !== SessionState.HANDSHAKE) return;
     this.#state = SessionState.OPEN;
-    this.#accepted = true;
-    this.#host.observer?.webSocketOpened(this.kind);
+    this.#openSeenBy = this.#host.observer;
+    this.#openSeenBy?.webSocketOpened(this.kind);
     let head = `HTTP/1.1 101 Switching Protocols\r\nupgrade: websocket\r\nconnection: Upgrade\r\nsec-websocket-accept: ${acceptKey(this.request.key)}\r\n`;
     for (let i = 0; i < headers.length; i += 2) head += `${headers[i]}: ${headers[i + 1]}\r\n`;
     this.#socket.write(`${head}\r\n`, 'latin1');
@@ -272,7 +272,7 @@ export class WebSocketSession implements WebSocketControl {
   }
 
   onClose(): void {
-    if (this.#accepted) this.#host.observer?.webSocketClosed(this.kind, this.#closeCode || 1006);
+    this.#openSeenBy?.webSocketClosed(this.kind, this.#closeCode || 1006);
     this.#state = SessionState.CLOSED;
     this.deadline = 0;
     this.#receiver?.removeAllListeners();
