@@ -1,7 +1,9 @@
 // What happened in the router, for whoever watches it (the admin listener, router/src/admin/): the one seam between
 // the hot path and metrics. The router holds at most one observer; with none (no --admin-listen) every emit point is a
 // single `observer?.` check, and nothing is timed, counted or allocated for it.
+import type { H2ErrorCode } from './http/h2-front.js';
 import type { ProxyStream } from './streams/proxy-stream.js';
+import type { ModeKind } from './websocket/mode.js';
 import type { WorkerState } from './workers/worker-pool.js';
 
 export interface RouterObserver {
@@ -15,6 +17,14 @@ export interface RouterObserver {
   workerLost(worker: WorkerState): void;
   /** A publish was delivered: `items` items to `deliveries` held clients in all. */
   published(items: number, deliveries: number, source: string): void;
+  /** An h2 client's abuse was answered (logged once per connection with this code). */
+  h2Error(code: H2ErrorCode): void;
+  /** A client WebSocket was accepted (its 101 went out). */
+  webSocketOpened(mode: ModeKind): void;
+  /** An accepted WebSocket's connection is gone: `code` is the first close frame's (either side's), 1006 if none came. */
+  webSocketClosed(mode: ModeKind, code: number): void;
+  /** A whole message from a client ("in") or to it ("out"). */
+  webSocketMessage(direction: 'in' | 'out'): void;
 }
 
 /** What an observer may read of the router's state when asked (a scrape, a dashboard tick): nothing is pushed. */

@@ -202,7 +202,7 @@ export class SwitchboardRouter {
     const admin = (this.#admin = new AdminServer(this.#view, this.opts, this.log));
     const { host, port } = parseListen(listen);
     await admin.listen(port, host);
-    this.#observer = this.#sink.observer = admin.observer;
+    this.#observer = this.#sink.observer = this.#websockets.observer = admin.observer;
   }
 
   get address(): RouterAddress {

@@ -111,7 +111,7 @@ export class AdminServer {
   }
 
   #status(): ReturnType<typeof routerStatus> {
-    return routerStatus(this.#view, this.#metrics.totals);
+    return routerStatus(this.#view, this.#metrics.totals, this.#metrics.openWebSockets);
   }
 
   #subscribe(req: IncomingMessage, res: ServerResponse): void {

@@ -20,7 +20,7 @@ table{border-collapse:collapse;width:100%}td,th{text-align:left;padding:4px 6px;
 <main>
 <section><h2>Now</h2><div class="tiles">
 <div class="tile">streams in flight<b id="inFlight">–</b></div><div class="tile">queued<b id="queued">–</b></div>
-<div class="tile">held clients<b id="held">–</b></div><div class="tile">channels<b id="channels">–</b></div>
+<div class="tile">held clients<b id="held">–</b></div><div class="tile">WebSockets<b id="webSockets">–</b></div><div class="tile">channels<b id="channels">–</b></div>
 <div class="tile">workers<b id="workerCount">–</b></div><div class="tile">minimal workers<b id="minimal">–</b></div>
 <div class="tile">ready<b id="ready">–</b></div></div></section>
 <section><h2>Workers</h2><table><thead><tr><th>name</th><th>state</th><th>load</th><th>in flight</th><th>credit</th><th>last seen</th></tr></thead>
@@ -68,6 +68,7 @@ function draw() {
 function cell(row, text, cls) { const td = row.insertCell(); td.textContent = text; if (cls) td.className = cls; return td; }
 function render(st) {
   for (const k of ['inFlight', 'queued', 'held', 'channels']) $(k).textContent = st[k];
+  $('webSockets').textContent = st.webSockets['over-http'] + st.webSockets.stream;
   $('workerCount').textContent = st.workers.length; $('minimal').textContent = st.minimalWorkers;
   $('ready').textContent = st.ready ? 'yes' : 'no';
   const body = $('workers'); body.replaceChildren();

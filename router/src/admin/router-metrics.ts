@@ -2,8 +2,10 @@
 // its observer, gauges read from the router's state at scrape time. One registry per router, so several routers in
 // one process never share a counter.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { H2ErrorCode } from '../http/h2-front.js';
 import type { RouterObserver, RouterView } from '../observer.js';
 import type { ProxyStream } from '../streams/proxy-stream.js';
+import type { ModeKind } from '../websocket/mode.js';
 import type { LoadHistory } from './load-history.js';
 
 const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
@@ -18,11 +20,22 @@ export interface Totals {
   deliveries: number;
   bytesIn: number;
   bytesOut: number;
+  /** Client WebSockets accepted, and whole messages from and to them. */
+  webSockets: number;
+  webSocketMessagesIn: number;
+  webSocketMessagesOut: number;
 }
+
+/** Client WebSockets open now, by mode. */
+export type OpenWebSockets = Record<ModeKind, number>;
 
 export class RouterMetrics implements RouterObserver {
   readonly registry = new Registry();
-  readonly totals: Totals = { requests: 0, errors: 0, workerDeaths: 0, redispatches: 0, publishes: 0, deliveries: 0, bytesIn: 0, bytesOut: 0 };
+  readonly totals: Totals = {
+    requests: 0, errors: 0, workerDeaths: 0, redispatches: 0, publishes: 0, deliveries: 0, bytesIn: 0, bytesOut: 0,
+    webSockets: 0, webSocketMessagesIn: 0, webSocketMessagesOut: 0,
+  };
+  readonly openWebSockets: OpenWebSockets = { 'over-http': 0, stream: 0 };
   readonly #history: LoadHistory;
   /** When each open stream went to the dispatcher (performance.now()): what both latencies count from. */
   readonly #openedAt = new Map<ProxyStream, number>();
@@ -33,6 +46,8 @@ export class RouterMetrics implements RouterObserver {
   readonly #redispatches: Counter;
   readonly #publishes: Counter<'source'>;
   readonly #deliveries: Counter;
+  readonly #h2Errors: Counter<'code'>;
+  readonly #webSocketCloses: Counter<'code'>;
 
   constructor(view: RouterView, history: LoadHistory) {
     this.#history = history;
@@ -55,6 +70,24 @@ export class RouterMetrics implements RouterObserver {
     this.#redispatches = new Counter({ name: 'switchboard_redispatches_total', help: 'Streams sent to another worker after theirs lost, refused or sat on them (counted when the stream ends)', registers });
     this.#publishes = new Counter({ name: 'switchboard_publishes_total', help: 'Publish requests, by input (http, in-band, zmq-pull, zmq-sub)', labelNames: ['source'], registers });
     this.#deliveries = new Counter({ name: 'switchboard_deliveries_total', help: 'Published items delivered to held clients', registers });
+    this.#h2Errors = new Counter({ name: 'switchboard_h2_errors_total', help: 'HTTP/2 connections answered for abuse, by the log line\'s code (ROUTER_ERR_H2_TOO_MANY_STREAMS, ROUTER_ERR_H2_RAPID_RESET)', labelNames: ['code'], registers });
+    const open = this.openWebSockets;
+    new Gauge({
+      name: 'switchboard_websockets', help: 'Client WebSockets open now (accepted, not yet closed), by mode (over-http, stream)', labelNames: ['mode'], registers,
+      collect() {
+        for (const [mode, n] of Object.entries(open)) this.set({ mode }, n);
+      },
+    });
+    // Per message, a plain sum, as the body bytes are.
+    new Counter({
+      name: 'switchboard_websocket_messages_total', help: 'Whole WebSocket messages: "in" from clients, "out" to them', labelNames: ['direction'], registers,
+      collect() {
+        this.reset();
+        this.inc({ direction: 'in' }, totals.webSocketMessagesIn);
+        this.inc({ direction: 'out' }, totals.webSocketMessagesOut);
+      },
+    });
+    this.#webSocketCloses = new Counter({ name: 'switchboard_websocket_closes_total', help: 'Accepted WebSockets closed, by the first close frame\'s code (1000-1015 as sent, 3xxx, 4xxx; 1006: none came)', labelNames: ['code'], registers });
     new Gauge({ name: 'switchboard_streams_in_flight', help: 'Streams live now', registers, collect() { this.set(view.inFlight()); } });
     new Gauge({ name: 'switchboard_queue_depth', help: 'Streams waiting for a worker with credit', registers, collect() { this.set(view.queued()); } });
     new Gauge({
@@ -101,6 +134,25 @@ export class RouterMetrics implements RouterObserver {
     }
   }
 
+  h2Error(code: H2ErrorCode): void {
+    this.#h2Errors.inc({ code });
+  }
+
+  webSocketOpened(mode: ModeKind): void {
+    this.openWebSockets[mode]++;
+    this.totals.webSockets++;
+  }
+
+  webSocketClosed(mode: ModeKind, code: number): void {
+    this.openWebSockets[mode]--;
+    this.#webSocketCloses.inc({ code: closeBucket(code) });
+  }
+
+  webSocketMessage(direction: 'in' | 'out'): void {
+    if (direction === 'in') this.totals.webSocketMessagesIn++;
+    else this.totals.webSocketMessagesOut++;
+  }
+
   workerLost(): void {
     this.#workerDeaths.inc();
     this.totals.workerDeaths++;
@@ -112,6 +164,13 @@ export class RouterMetrics implements RouterObserver {
     this.totals.publishes++;
     this.totals.deliveries += deliveries;
   }
+}
+
+/** A close code as a label: the protocol's own (RFC 6455 §7.4.1) as they are, applications' by range: few values. */
+function closeBucket(code: number): string {
+  if (code >= 1000 && code <= 1015) return String(code);
+  if (code >= 3000 && code <= 4999) return `${Math.floor(code / 1000)}xxx`;
+  return 'other';
 }
 
 /** A worker's state as the admin pages name it. */

@@ -1,7 +1,7 @@
 // /status.json and the dashboard's snapshots: the router's workers and totals as plain JSON, read from its state.
 import type { RouterView } from '../observer.js';
 import type { WorkerState } from '../workers/worker-pool.js';
-import { workerState, type Totals } from './router-metrics.js';
+import { workerState, type OpenWebSockets, type Totals } from './router-metrics.js';
 
 export interface WorkerStatus {
   name: string;
@@ -29,16 +29,18 @@ export interface RouterStatus {
   held: number;
   channels: number;
   subscriptions: number;
+  /** Client WebSockets open now, by mode. */
+  webSockets: OpenWebSockets;
   totals: Totals;
 }
 
-export function routerStatus(view: RouterView, totals: Totals, now = Date.now()): RouterStatus {
+export function routerStatus(view: RouterView, totals: Totals, webSockets: OpenWebSockets, now = Date.now()): RouterStatus {
   const control = view.controlEndpoint();
   const workers = view.workers().map((w) => workerStatus(w, control, now));
   const { channels, subscriptions } = view.channels();
   return {
     ready: isReady(view), draining: view.draining(), workers, minimalWorkers: view.minimalWorkers(),
-    inFlight: view.inFlight(), queued: view.queued(), held: view.held(), channels, subscriptions, totals: { ...totals },
+    inFlight: view.inFlight(), queued: view.queued(), held: view.held(), channels, subscriptions, webSockets: { ...webSockets }, totals: { ...totals },
   };
 }
 

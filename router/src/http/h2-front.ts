@@ -3,7 +3,9 @@
 // same limits, windows and error codes. node:http2's core API (not its compatibility layer): the request body is
 // read with backpressure (a paused stream stops granting the client h2 window), a client's RST_STREAM ends the
 // Switchboard stream at once (its worker gets RST_STREAM CANCEL), and a client resetting streams faster than
-// h2MaxResets per RESET_PERIOD_MS (rapid reset, CVE-2023-44487) gets GOAWAY ENHANCE_YOUR_CALM.
+// h2MaxResets per RESET_PERIOD_MS (rapid reset, CVE-2023-44487) gets GOAWAY ENHANCE_YOUR_CALM. A client opening more
+// streams than h2MaxStreams is refused by nghttp2 itself, out of JavaScript's sight: the front infers it (see
+// tooManyStreams) to log it once per connection and count it.
 import http2, { type Http2Session, type IncomingHttpHeaders, type ServerHttp2Session, type ServerHttp2Stream } from 'node:http2';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
@@ -16,21 +18,34 @@ import { MAX_HEADER_LINES, checkHead } from './request-head.js';
 
 const { NGHTTP2_CANCEL, NGHTTP2_ENHANCE_YOUR_CALM, NGHTTP2_INTERNAL_ERROR } = http2.constants;
 
+/** Log codes of the h2 abuse the front answers (a warn line, once per connection, and switchboard_h2_errors_total). */
+export const H2_TOO_MANY_STREAMS = 'ROUTER_ERR_H2_TOO_MANY_STREAMS';
+export const H2_RAPID_RESET = 'ROUTER_ERR_H2_RAPID_RESET';
+export type H2ErrorCode = typeof H2_TOO_MANY_STREAMS | typeof H2_RAPID_RESET;
+
 /** The period over which a connection's client resets are counted (h2MaxResets per period). */
 export const RESET_PERIOD_MS = 10_000;
 
 // RFC 9113 §8.2.2: connection-specific fields are malformed in h2 (node:http2 throws on them): never sent.
 const CONNECTION_SPECIFIC = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade']);
 
+const WEBSOCKET_OVER_H2 = { status: 400, reason: 'Bad Request', detail: 'WebSockets are served over HTTP/1.1 only (no RFC 8441 extended CONNECT over HTTP/2)' };
+
 const kState = Symbol('switchboard.h2session');
 const kExchange = Symbol('switchboard.h2exchange');
 
-/** What the front keeps per h2 connection: its open exchanges and its client resets in the current period. */
+/** What the front keeps per h2 connection: its open exchanges, its client resets in the current period, and what
+ * tooManyStreams needs. */
 interface SessionState {
   open: number;
   resets: number;
   periodStart: number;
   remoteAddress: string;
+  /** The id of the last stream node:http2 handed over, and whether the connection was at h2MaxStreams then. */
+  lastId: number;
+  full: boolean;
+  /** ROUTER_ERR_H2_TOO_MANY_STREAMS was logged for it. */
+  tooMany: boolean;
 }
 type Session = ServerHttp2Session & { [kState]: SessionState };
 type Stream = ServerHttp2Stream & { [kExchange]: H2Exchange };
@@ -136,7 +151,8 @@ function onStreamError(this: Stream, err: NodeJS.ErrnoException): void {
 function onStreamClose(this: Stream): void {
   const exchange = this[kExchange];
   const state = exchange.session[kState];
-  state.open--;
+  // A destroyed connection's count stays as it was: its 'error' listener, called after its streams' 'close', reads it.
+  if (!exchange.session.destroyed) state.open--;
   if (!exchange.closedByUs && this.rstCode !== undefined && this.rstCode !== 0) countReset(exchange.front, exchange.session, state);
   exchange.stream?.clientGone();
 }
@@ -206,9 +222,15 @@ export function createH2Front(intake: RequestIntake, opts: RouterOptions, log: L
   server.on('session', (s: ServerHttp2Session) => {
     const session = s as Session;
     if (closing) return void session.destroy();
-    session[kState] = { open: 0, resets: 0, periodStart: Date.now(), remoteAddress: session.socket?.remoteAddress ?? '' };
+    const state: SessionState = { open: 0, resets: 0, periodStart: Date.now(), remoteAddress: session.socket?.remoteAddress ?? '', lastId: 0, full: false, tooMany: false };
+    session[kState] = state;
     sessions.add(session);
-    session.on('error', (err: NodeJS.ErrnoException) => log.info({ code: err.code, reason: err.message }, 'h2 connection error'));
+    session.on('error', (err: NodeJS.ErrnoException) => {
+      // A new stream past a limit the client has acknowledged is a connection error to nghttp2 (RFC 9113 §5.1.2):
+      // node:http2 reports only "Protocol error", so a connection at its limit is taken to have broken it.
+      if (err.code === 'ERR_HTTP2_ERROR' && state.open >= opts.h2MaxStreams) tooManyStreams(front, state, 'connection closed');
+      else log.info({ code: err.code, reason: err.message }, 'h2 connection error');
+    });
     session.on('frameError', (type: number, code: number) => log.debug({ type, code }, 'h2 frame not sent'));
     session.on('close', () => {
       sessions.delete(session);
@@ -223,13 +245,22 @@ export function createH2Front(intake: RequestIntake, opts: RouterOptions, log: L
   server.on('stream', (h2: ServerHttp2Stream, headers: IncomingHttpHeaders, _flags: number, raw: string[]) => {
     const session = h2.session as Session;
     const state = session[kState];
+    // Client stream ids go up by 2 (RFC 9113 §5.1.1): the ids skipped since the last stream are streams nghttp2 refused
+    // unseen, for the limit when the connection was full then (or the client skipped them, which it may, but none does).
+    const id = h2.id!; // a stream the client opened has its id
+    if (state.full && id > state.lastId + 2) tooManyStreams(front, state, 'refused', (id - state.lastId) / 2 - 1);
+    state.lastId = id;
+    state.full = state.open + 1 >= opts.h2MaxStreams;
     const exchange = new H2Exchange(h2, session, front, headers, raw);
     (h2 as Stream)[kExchange] = exchange;
     h2.on('error', onStreamError);
     state.open++;
     h2.on('close', onStreamClose);
+    // A WebSocket handshake cannot upgrade an h2 stream, and extended CONNECT (RFC 8441) is not announced (nghttp2
+    // resets a stream trying it, or carrying Upgrade): what gets here is refused, never proxied as a plain GET.
     const refused = headers[':method'] === 'CONNECT'
       ? { status: 405, reason: 'Method Not Allowed', detail: 'CONNECT is not served' }
+      : headers['sec-websocket-key'] !== undefined ? WEBSOCKET_OVER_H2
       : checkHead(exchange.method, exchange.url, '1.1', exchange.rawHeaders, opts.maxHeaderSize);
     if (refused !== undefined) {
       log.debug({ status: refused.status, reason: refused.detail }, 'bad client request');
@@ -267,16 +298,30 @@ export function createH2Front(intake: RequestIntake, opts: RouterOptions, log: L
 }
 
 /** Rapid reset: a client cancelling streams faster than h2MaxResets per period is sent away. */
-function countReset({ opts, log }: FrontContext, session: Session, state: SessionState): void {
+function countReset({ intake, opts, log }: FrontContext, session: Session, state: SessionState): void {
   const now = Date.now();
   if (now - state.periodStart >= RESET_PERIOD_MS) {
     state.periodStart = now;
     state.resets = 0;
   }
   if (++state.resets !== opts.h2MaxResets + 1) return;
-  log.warn({ client: state.remoteAddress, resets: state.resets, periodMs: RESET_PERIOD_MS }, 'h2 client reset too many streams: GOAWAY');
+  log.warn({ code: H2_RAPID_RESET, client: state.remoteAddress, resets: state.resets, periodMs: RESET_PERIOD_MS }, 'h2 client reset too many streams: GOAWAY');
+  intake.sink.observer?.h2Error(H2_RAPID_RESET);
   session.goaway(NGHTTP2_ENHANCE_YOUR_CALM);
   session.destroy();
+}
+
+/**
+ * A client opened more streams than h2MaxStreams, found in one of two ways: before it acknowledged the limit, nghttp2
+ * refuses the excess streams with RST_STREAM REFUSED_STREAM and tells JavaScript nothing, so they show as a gap in the
+ * ids of the streams that follow (`refused` of them; excess streams the client never follows with another go unseen);
+ * after, nghttp2 closes the connection. Logged once per connection.
+ */
+function tooManyStreams({ intake, opts, log }: FrontContext, state: SessionState, answer: 'refused' | 'connection closed', refused?: number): void {
+  if (state.tooMany) return;
+  state.tooMany = true;
+  log.warn({ code: H2_TOO_MANY_STREAMS, client: state.remoteAddress, limit: opts.h2MaxStreams, answer, refused }, 'h2 client opened more streams than --h2-max-streams');
+  intake.sink.observer?.h2Error(H2_TOO_MANY_STREAMS);
 }
 
 /** GOAWAY now; the connection closes once its streams are done. */

@@ -2,6 +2,7 @@
 // open, the mode each gets (mode.ts), the one sweep for close deadlines, and shutdown (close 1001 to all).
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
+import type { RouterObserver } from '../observer.js';
 import type { RouterOptions } from '../options.js';
 import type { WorkerState } from '../workers/worker-pool.js';
 import type { MINIMAL } from '../workers/worker-link.js';
@@ -26,6 +27,8 @@ export class WebSocketHub implements UpgradeTarget, SessionHost {
   readonly maxMessage: number;
   readonly maxBuffer: number;
   readonly log: Logger;
+  /** The admin metrics, once the admin listener is up (router.ts sets it). */
+  observer: RouterObserver | undefined;
   readonly #max: number;
   readonly #sessions = new Set<WebSocketSession>();
   /** Sessions with a close deadline: the sweep walks these only. */
@@ -73,7 +76,7 @@ export class WebSocketHub implements UpgradeTarget, SessionHost {
     this.#sessions.add(session);
     const kind = chooseMode(this.#target(request));
     this.log.debug({ ws: session.id, url, mode: kind }, 'websocket handshake');
-    session.start(this.#modes![kind](session));
+    session.start(this.#modes![kind](session), kind);
   }
 
   gone(session: WebSocketSession): void {

@@ -6,7 +6,8 @@ import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import { acceptKey, type UpgradeRequest } from './handshake.js';
 import { Opcode, closeCodeFor, closePayload, createReceiver, frame, type Receiver } from './framing.js';
-import type { WebSocketControl, WebSocketMode } from './mode.js';
+import type { ModeKind, WebSocketControl, WebSocketMode } from './mode.js';
+import type { RouterObserver } from '../observer.js';
 
 /** What a session needs from the router around it (hub.ts). */
 export interface SessionHost {
@@ -15,6 +16,8 @@ export interface SessionHost {
   /** Bytes a client may leave unread in the router (--max-ws-buffer): past it, the socket is cut. */
   readonly maxBuffer: number;
   readonly log: Logger;
+  /** Told of accepted sockets, their messages and closes (the admin metrics), when there is one. */
+  readonly observer: RouterObserver | undefined;
   /** The session's socket is closed: forget it. */
   gone(session: WebSocketSession): void;
   /** `session` waits on its close deadline: the host's sweep calls expire() when it passes. */
@@ -66,6 +69,12 @@ export class WebSocketSession implements WebSocketControl {
   #modeDone = false;
   /** When a close waits too long (ms since epoch), 0 when nothing waits. */
   deadline = 0;
+  /** Which mode drives it (set by start()). */
+  kind: ModeKind = 'over-http';
+  /** The observer told of its 101, which hears of its close (one that came later heard of no open). */
+  #openSeenBy: RouterObserver | undefined;
+  /** The first close frame's code, either side's (0: none yet): what the observer is told at the end. */
+  #closeCode = 0;
 
   constructor(id: string, socket: Socket, request: UpgradeRequest, head: Buffer, host: SessionHost) {
     this.id = id;
@@ -84,8 +93,9 @@ export class WebSocketSession implements WebSocketControl {
   }
 
   /** Hands the session to its mode, which hears open() at once. */
-  start(mode: WebSocketMode): void {
+  start(mode: WebSocketMode, kind: ModeKind): void {
     this.#mode = mode;
+    this.kind = kind;
     mode.open();
   }
 
@@ -107,6 +117,8 @@ export class WebSocketSession implements WebSocketControl {
   accept(headers: readonly string[]): void {
     if (this.#state !== SessionState.HANDSHAKE) return;
     this.#state = SessionState.OPEN;
+    this.#openSeenBy = this.#host.observer;
+    this.#openSeenBy?.webSocketOpened(this.kind);
     let head = `HTTP/1.1 101 Switching Protocols\r\nupgrade: websocket\r\nconnection: Upgrade\r\nsec-websocket-accept: ${acceptKey(this.request.key)}\r\n`;
     for (let i = 0; i < headers.length; i += 2) head += `${headers[i]}: ${headers[i + 1]}\r\n`;
     this.#socket.write(`${head}\r\n`, 'latin1');
@@ -136,6 +148,7 @@ export class WebSocketSession implements WebSocketControl {
 
   send(data: Buffer, binary: boolean): boolean {
     if (this.#state !== SessionState.OPEN) return true;
+    this.#host.observer?.webSocketMessage('out');
     return this.#write(frame(binary ? Opcode.BINARY : Opcode.TEXT, data));
   }
 
@@ -146,6 +159,7 @@ export class WebSocketSession implements WebSocketControl {
   close(code: number, reason: string): void {
     if (this.#state !== SessionState.OPEN) return;
     this.#state = SessionState.CLOSING;
+    this.#closeCode ||= code;
     this.#write(frame(Opcode.CLOSE, closePayload(code, reason)));
     // Both close frames are out: the server closes the TCP connection first (§7.1.1).
     if (this.#peerClosed) this.#socket.end();
@@ -203,7 +217,9 @@ export class WebSocketSession implements WebSocketControl {
   }
 
   onMessage(data: Buffer, binary: boolean): void {
-    if (this.#state === SessionState.OPEN) this.#mode?.message(data, binary);
+    if (this.#state !== SessionState.OPEN) return;
+    this.#host.observer?.webSocketMessage('in');
+    this.#mode?.message(data, binary);
   }
 
   onPing(data: Buffer): void {
@@ -218,6 +234,7 @@ export class WebSocketSession implements WebSocketControl {
 
   onConclude(code: number, reason: Buffer): void {
     this.#peerClosed = true;
+    this.#closeCode ||= code;
     if (this.#state === SessionState.CLOSING) {
       this.#socket.end(); // our close was answered: done
       return;
@@ -233,6 +250,7 @@ export class WebSocketSession implements WebSocketControl {
     this.#peerClosed = true; // nothing more it sends is read
     if (this.#state === SessionState.OPEN) {
       this.#state = SessionState.CLOSING;
+      this.#closeCode ||= code;
       this.#write(frame(Opcode.CLOSE, closePayload(code, err.message.replace('Invalid WebSocket frame: ', ''))));
       this.#socket.end();
       this.#expectClose();
@@ -254,6 +272,7 @@ export class WebSocketSession implements WebSocketControl {
   }
 
   onClose(): void {
+    this.#openSeenBy?.webSocketClosed(this.kind, this.#closeCode || 1006);
     this.#state = SessionState.CLOSED;
     this.deadline = 0;
     this.#receiver?.removeAllListeners();

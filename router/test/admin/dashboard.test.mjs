@@ -34,6 +34,7 @@ t.test('the dashboard shows both workers live, then only the one left after the 
   t.equal(await row('w1').locator('td').nth(1).textContent(), 'live');
   t.equal(await page.locator('#conn').textContent(), 'live', 'the feed is connected');
   t.equal(await page.locator('#workerCount').textContent(), '2');
+  t.equal(await page.locator('#webSockets').textContent(), '0', 'the WebSockets tile');
   // The rate chart learns of the 20 requests within a snapshot or two: wait for the sample, not for a time.
   await page.waitForFunction(() => typeof samples !== 'undefined' && samples.some((s) => s.rate > 0), undefined, { timeout: 30_000 });
   t.pass('the request rate reached the page');

@@ -2,6 +2,7 @@
 // a real Prometheus text-format parser (parse-prometheus-text-format) moves with requests, a killed worker, a held
 // client and a publish; /healthz, /readyz and /status.json say the same.
 import t from 'tap';
+import WebSocket from 'ws';
 import { request, spawnLogged, startRouter, startWorker, until } from '../lib/harness.mjs';
 import { adminUrl, scrape } from './lib.mjs';
 
@@ -92,3 +93,51 @@ t.test('metrics, readiness and status follow requests, a SIGKILLed worker, a hel
   t.equal(m.value('switchboard_deliveries_total'), heldCount, 'delivered to each held client');
   await other;
 });
+
+/** A `ws` client, open; `closed` resolves with the code the client saw. */
+async function openSocket(t, url) {
+  const ws = new WebSocket(url);
+  t.teardown(() => ws.terminate());
+  ws.on('error', () => {});
+  const closed = new Promise((resolve) => ws.once('close', (code) => resolve(code)));
+  await new Promise((resolve, reject) => { ws.once('open', resolve); ws.once('unexpected-response', (_req, res) => reject(new Error(`status ${res.statusCode}`))); });
+  return { ws, closed };
+}
+
+/** Sends `data` and waits for its echo. */
+function echo(ws, data) {
+  return new Promise((resolve) => { ws.once('message', (m, binary) => resolve({ text: m.toString(), binary })); ws.send(data); });
+}
+
+const WS_MODES = [
+  { mode: 'over-http', worker: new URL('../websocket/lib/ws-events-worker.mjs', import.meta.url).pathname },
+  { mode: 'stream', worker: new URL('../../../worker-sdk/test/lib/ws-worker.mjs', import.meta.url).pathname },
+];
+for (const { mode, worker } of WS_MODES) {
+  t.test(`WebSockets (${mode} mode): the open gauge follows two sockets and a close; messages and close codes counted; /status.json says the same`, async (t) => {
+    const router = await startRouter(t, ['--admin-listen', '127.0.0.1:0']);
+    const admin = adminUrl(router);
+    spawnLogged(t, process.execPath, [worker, router.bind, router.control, `${mode}-worker`], { name: mode });
+    await router.joined(1);
+    const a = await openSocket(t, `ws://${router.listen}/echo`);
+    const b = await openSocket(t, `ws://${router.listen}/echo`);
+    let m = await scrape(admin);
+    t.equal(m.value('switchboard_websockets', { mode }), 2, 'two open');
+    const other = mode === 'stream' ? 'over-http' : 'stream';
+    t.equal(m.value('switchboard_websockets', { mode: other }), 0, `none in ${other} mode`);
+    t.same(await echo(a.ws, 'one'), { text: 'one', binary: false });
+    t.same(await echo(b.ws, Buffer.from([1, 2, 3])), { text: '\x01\x02\x03', binary: true });
+    a.ws.close(4000, 'done');
+    t.equal(await a.closed, 4000, 'the close code came back');
+    m = await until(() => scrape(admin), (s) => s.value('switchboard_websockets', { mode }) === 1, { what: 'one socket left open' });
+    t.equal(m.value('switchboard_websocket_messages_total', { direction: 'in' }), 2, 'two messages in');
+    t.equal(m.value('switchboard_websocket_messages_total', { direction: 'out' }), 2, 'two messages out');
+    t.equal(m.value('switchboard_websocket_closes_total', { code: '4xxx' }), 1, 'one close, an application code');
+    const status = JSON.parse((await request(`${admin}/status.json`)).body);
+    t.same(status.webSockets, { 'over-http': mode === 'over-http' ? 1 : 0, stream: mode === 'stream' ? 1 : 0 });
+    t.match(status.totals, { webSockets: 2, webSocketMessagesIn: 2, webSocketMessagesOut: 2 });
+    b.ws.terminate(); // no close frame: 1006
+    m = await until(() => scrape(admin), (s) => s.value('switchboard_websockets', { mode }) === 0, { what: 'no socket open' });
+    t.equal(m.value('switchboard_websocket_closes_total', { code: '1006' }), 1, 'a connection cut without a close frame');
+  });
+}

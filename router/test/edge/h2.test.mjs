@@ -1,38 +1,20 @@
 // Issue 14 item 4: TLS and HTTP/2 at the edge. A real router with a plain and an https:// listener (a self-signed
-// certificate made here with openssl), real clients (curl, nghttp, h2load from Debian's nghttp2-client, node:http2)
+// certificate, tls.mjs), real clients (curl, nghttp, h2load from Debian's nghttp2-client, node:http2)
 // and real workers: every h2 stream becomes a Switchboard stream, cancellation reaches the worker, and h2 abuse
 // (rapid reset, oversized header lists, bad handshakes) is bounded and logged while the router goes on serving.
 import t from 'tap';
 import http2 from 'node:http2';
-import { execFile, execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { execFile } from 'node:child_process';
 import { connect as tcpConnect } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { CLI, request, spawnLogged, startRouter, startWorker } from '../lib/harness.mjs';
+import { CLI, request, spawnLogged, startWorker } from '../lib/harness.mjs';
+import { adminUrl, scrape } from '../admin/lib.mjs';
+import { makeCert, tlsRouter } from './tls.mjs';
 
 t.setTimeout(240_000);
 const run = promisify(execFile);
 const LIB = new URL('../lib/', import.meta.url).pathname;
-
-/** A self-signed certificate for localhost and 127.0.0.1, in a directory removed at teardown. */
-function makeCert(t) {
-  const dir = mkdtempSync(join(tmpdir(), 'switchboard-tls-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  const cert = join(dir, 'cert.pem');
-  const key = join(dir, 'key.pem');
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', key, '-out', cert,
-    '-days', '1', '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1'], { stdio: 'ignore' });
-  return { cert, key, ca: readFileSync(cert) };
-}
-
-async function tlsRouter(t, extra = []) {
-  const tls = makeCert(t);
-  const router = await startRouter(t, ['--listen', 'https://127.0.0.1:0', '--tls-cert', tls.cert, '--tls-key', tls.key, ...extra]);
-  const ready = router.lines.find((e) => e.msg === 'router listening');
-  return { ...router, tls, https: `https://${ready.https}` };
-}
 
 /** An h2 session to the router, closed at teardown. */
 function h2Session(t, router, options = {}) {
@@ -161,7 +143,7 @@ t.test('trailers reach an h2 client as a trailing HEADERS frame, as they reach a
 });
 
 t.test('rapid reset: a client resetting more streams than --h2-max-resets gets GOAWAY ENHANCE_YOUR_CALM; others are served', async (t) => {
-  const router = await tlsRouter(t, ['--h2-max-resets', '20']);
+  const router = await tlsRouter(t, ['--h2-max-resets', '20', '--admin-listen', '127.0.0.1:0']);
   startWorker(t, router, 'w1', ['--delay', '1000']);
   await router.joined(1);
   const session = h2Session(t, router, { peerMaxConcurrentStreams: 1000 });
@@ -175,6 +157,8 @@ t.test('rapid reset: a client resetting more streams than --h2-max-resets gets G
   t.equal(await goaway, http2.constants.NGHTTP2_ENHANCE_YOUR_CALM);
   const logged = await router.waitFor((e) => e.msg === 'h2 client reset too many streams: GOAWAY', 60_000, 'the rapid reset logged');
   t.equal(logged.resets, 21);
+  t.equal(logged.code, 'ROUTER_ERR_H2_RAPID_RESET');
+  t.equal((await scrape(adminUrl(router))).value('switchboard_h2_errors_total', { code: 'ROUTER_ERR_H2_RAPID_RESET' }), 1, 'counted');
   const { stdout } = await curl(router, ['--http2', `${router.https}/`]);
   t.equal(stdout, 'Hello from w1\n', 'a new connection is served');
 });
