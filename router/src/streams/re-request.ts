@@ -69,6 +69,7 @@ export function upstream(open: (exchange: ClientExchange) => ProxyStream, dispat
       const stream = open(exchange);
       stream.prepare(againPairs(request, grip(), extra), request.body);
       exchange.stream = stream; // the client's events go to the new stream from now on
+      exchange.held = undefined;
       dispatch(stream);
     },
     fetch(fetch, url, extra) {
