@@ -3,6 +3,9 @@
 // p99 over the publishes, and deliveries per second), and router memory per held client.
 //   node bench/dist/fanout.js [--target router|pushpin|floor] [--via http|inband|zmq] [--mode sse|poll]
 //                             [--clients 10000] [--publishes 20] [--memory 15000] [--cpu-prof DIR] [--heap-snapshot DIR]
+//                             [--cli PATH] [--settle-ms 10000]
+// Memory per held client is router RSS growth over the held clients, read once every client is held and again
+// --settle-ms later (garbage from opening them collected meanwhile: the figure a long hold costs).
 // --via: how the publish goes in: Pushpin's HTTP publish API, in-band from the worker (the bench asks the worker to
 // publish with a request through the router; router only), or a ZeroMQ PUSH to the PULL input (`J` + JSON). The floor
 // target is a bare node server writing one pre-encoded buffer to each held socket (fanout-floor.ts): no proxy can do
@@ -36,6 +39,9 @@ const { values } = parseArgs({
     publishes: { type: 'string', default: '20' },
     memory: { type: 'string', default: '0' },
     via: { type: 'string', default: 'http' },
+    // The router to run (its bin/switchboard.js): another checkout's, for before/after pairs with the same bench.
+    cli: { type: 'string', default: CLI },
+    'settle-ms': { type: 'string', default: '10000' },
     'cpu-prof': { type: 'string' },
     'heap-snapshot': { type: 'string' },
   },
@@ -91,7 +97,7 @@ async function startRouter(): Promise<Target> {
   const prof = values['cpu-prof'] === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${values['cpu-prof']}`];
   // --heap-snapshot DIR: the router writes a heap snapshot there on SIGUSR2, sent once every client is held.
   if (values['heap-snapshot'] !== undefined) prof.push('--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${values['heap-snapshot']}`);
-  const router = new Child(process.execPath, [...CLI_NODE_FLAGS, ...prof, CLI, 'router', '--listen', '127.0.0.1:0', '--bind', 'tcp://127.0.0.1:*',
+  const router = new Child(process.execPath, [...CLI_NODE_FLAGS, ...prof, values.cli!, 'router', '--listen', '127.0.0.1:0', '--bind', 'tcp://127.0.0.1:*',
     '--control-bind', 'tcp://127.0.0.1:*', '--publish-listen', '127.0.0.1:0', '--log-level', 'debug',
     // Each long-poll round re-requests every client at once through one worker of concurrency 4: let them queue.
     '--max-queue', '20000', '--queue-timeout', '120000', ...(pull === undefined ? [] : ['--publish-pull-bind', pull])], { name: 'router' });
@@ -241,6 +247,8 @@ async function main(): Promise<void> {
     await clients.open(target, N, request);
     await held();
     const heldKiB = (rss(target) - base) / N;
+    await new Promise((r) => setTimeout(r, Number(values['settle-ms'])));
+    const settledKiB = (rss(target) - base) / N;
     if (values['heap-snapshot'] !== undefined) await heapSnapshot(target.pids()[0], values['heap-snapshot']);
     const latencies: number[] = [];
     const routerMs: number[] = [];
@@ -263,7 +271,7 @@ async function main(): Promise<void> {
     console.log(JSON.stringify({
       target: values.target, via: values.target === 'floor' ? undefined : VIA, mode: MODE, clients: N, publishes: PUBLISHES,
       p50Ms: +p50.toFixed(1), p99Ms: +pct(sorted, 99).toFixed(1), deliveriesPerS: Math.round(N / (p50 / 1000)),
-      heldKiBPerClient: +heldKiB.toFixed(2), all: latencies.map((l) => +l.toFixed(1)),
+      heldKiBPerClient: +heldKiB.toFixed(2), settledKiBPerClient: +settledKiB.toFixed(2), all: latencies.map((l) => +l.toFixed(1)),
       ...(routerMs.length > 0 ? { routerDeliverP50Ms: pct([...routerMs].sort((a, b) => a - b), 50) } : {}),
     }));
     if (Number(values.memory) > 0) {
@@ -273,7 +281,9 @@ async function main(): Promise<void> {
       const heldMany = armHeld(m);
       await many.open(target, m, request);
       await heldMany();
-      console.log(JSON.stringify({ target: values.target, mode: MODE, memoryClients: m, heldKiBPerClient: +((rss(target) - before) / m).toFixed(2) }));
+      const heldManyKiB = (rss(target) - before) / m;
+      await new Promise((r) => setTimeout(r, Number(values['settle-ms'])));
+      console.log(JSON.stringify({ target: values.target, mode: MODE, memoryClients: m, heldKiBPerClient: +heldManyKiB.toFixed(2), settledKiBPerClient: +((rss(target) - before) / m).toFixed(2) }));
       many.close();
     }
   } finally {

@@ -9,11 +9,11 @@ import type { ClientExchange } from '../http/client-exchange.js';
 import { requestUrl, type SavedRequest } from '../streams/re-request.js';
 import type { ChannelIndex, Subscriber } from './channel-index.js';
 import { passes } from './filters.js';
-import type { GripChannel, Instruct } from './instruct.js';
+import type { GripChannel, GripResponse, Instruct } from './instruct.js';
 import type { LastIds } from './last-ids.js';
 import { LinkFetch, type LinkReader } from './link-fetch.js';
-import type { PublishItem } from './publish-item.js';
-import { respondWhole, withoutFraming } from './respond.js';
+import type { HttpResponseFormat, PublishItem } from './publish-item.js';
+import { respondWhole, sendWhole, wholeHead, withoutFraming } from './respond.js';
 
 /** Pushpin's PUBLISH_QUEUE_MAX: stream items kept while a next link is fetched. */
 export const PUBLISH_QUEUE_MAX = 100;
@@ -50,6 +50,26 @@ function onKeepAlive(session: HeldSession): void {
 }
 function onLinkTimeout(session: HeldSession): void {
   session.update('next link timeout');
+}
+
+/** The last head publishedHead() built, and what it was built from. */
+let lastHead: { published: HttpResponseFormat; base: GripResponse; head: string[] } | undefined;
+
+/**
+ * The head of a published response to a long poll: published headers replace the timeout response's of the same
+ * name, the rest are inherited (as Pushpin does). In a fan-out every client held by the same (shared) instructions
+ * gets the same head: it is built for the first and reused for the rest (the exchanges only read it).
+ */
+function publishedHead(published: HttpResponseFormat, base: GripResponse): string[] {
+  if (lastHead !== undefined && lastHead.published === published && lastHead.base === base) return lastHead.head;
+  const names = new Set<string>();
+  for (let i = 0; i < published.headers.length; i += 2) names.add(published.headers[i]);
+  const headers: string[] = [];
+  for (let i = 0; i < base.headers.length; i += 2) if (!names.has(base.headers[i])) headers.push(base.headers[i], base.headers[i + 1]);
+  headers.push(...published.headers);
+  const head = wholeHead(headers, published.body.length);
+  lastHead = { published, base, head };
+  return head;
 }
 
 export class HeldSession implements Subscriber, LinkReader {
@@ -141,15 +161,9 @@ export class HeldSession implements Subscriber, LinkReader {
     if (instruct.hold === 'response') {
       if (item.httpResponse === undefined || item.httpResponse.action !== 'send') return;
       const published = item.httpResponse;
-      // Published headers replace the timeout response's of the same name; the rest are inherited (as Pushpin does).
-      const names = new Set<string>();
-      for (let i = 0; i < published.headers.length; i += 2) names.add(published.headers[i]);
-      const headers: string[] = [];
-      const base = instruct.response.headers;
-      for (let i = 0; i < base.length; i += 2) if (!names.has(base[i])) headers.push(base[i], base[i + 1]);
-      headers.push(...published.headers);
+      const head = publishedHead(published, instruct.response);
       this.#finish();
-      respondWhole(this.exchange, published.code, headers, published.body, published.reason);
+      sendWhole(this.exchange, published.code, head, published.body, published.reason);
       return;
     }
     const stream = item.httpStream!;
