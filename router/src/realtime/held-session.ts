@@ -6,7 +6,7 @@
 // worker again with `Grip-Last` (the new reply answers the client); a stream in those cases, or idle past its
 // `Grip-Link rel=next` timeout, GETs the next link, whose reply continues it.
 import type { ClientExchange } from '../http/client-exchange.js';
-import { requestUrl, type SavedRequest } from '../streams/re-request.js';
+import { requestUrl, type KeptRequest } from '../streams/re-request.js';
 import type { ChannelIndex, Subscriber } from './channel-index.js';
 import { passes } from './filters.js';
 import type { GripChannel, GripResponse, Instruct } from './instruct.js';
@@ -34,7 +34,7 @@ export interface SessionHost {
   /** The session's client was cut for leaving `buffered` bytes unread. */
   tooSlow(session: HeldSession, buffered: number): void;
   /** Sends the client's request to a worker again with `extra` header pairs: the reply answers the client. */
-  again(exchange: ClientExchange, request: SavedRequest, extra: string[]): void;
+  again(exchange: ClientExchange, request: KeptRequest, extra: string[]): void;
   /** Sends `fetch` (a request for `url` with `extra` header pairs) to a worker. */
   fetch(fetch: LinkFetch, url: URL, extra: string[]): void;
   /** A recovery step worth a debug line. */
@@ -92,7 +92,7 @@ export class HeldSession implements Subscriber, LinkReader {
     readonly exchange: ClientExchange,
     instruct: Instruct,
     readonly host: SessionHost,
-    readonly request: SavedRequest | undefined,
+    readonly request: KeptRequest | undefined,
   ) {
     this.#instruct = instruct;
   }
