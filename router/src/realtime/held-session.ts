@@ -106,7 +106,9 @@ export class HeldSession implements Subscriber, LinkReader {
   }
 
   /** Subscribes, and starts the timeout (response hold) or sends the head and initial body (stream hold). A stale
-   * prev-id (the channel's last id is another) re-requests at once instead, as Pushpin does. */
+   * prev-id (the channel's last id is another) re-requests at once instead, as Pushpin does. A reply without a hold
+   * but with a next link (Pushpin's NoHold with a link) sends its head and body as a stream, then fetches the link:
+   * its replies continue the stream (holding it, or paging on) until one has no link. */
   start(): void {
     const instruct = this.#instruct;
     if (instruct.nextLink !== undefined && this.request !== undefined) this.#next = new URL(instruct.nextLink.url, requestUrl(this.request));
@@ -124,6 +126,7 @@ export class HeldSession implements Subscriber, LinkReader {
       else this.exchange.flushHead(); // the head leaves now, not with the first publish
       if (this.#over) return;
     }
+    if (instruct.hold === undefined) return this.#followOrEnd();
     if (this.#next === undefined) {
       const tracked = instruct.channels.find((c) => c.prevId !== undefined);
       if (tracked !== undefined) return this.#error(`channel '${tracked.name}' specifies prev-id, but no next link found`);

@@ -53,18 +53,19 @@ export class Realtime implements SessionHost {
   }
 
   /** A reply's instructions (read by the stream to `exchange`): a hold keeps the client, returned as the session
-   * its events go to; no hold sends the response. A router-made request's reply goes to what made it. */
+   * its events go to; no hold sends the response, unless it has a next link (the session pages through the links).
+   * A router-made request's reply goes to what made it. */
   instructed(exchange: ClientExchange, instruct: Instruct, request: SavedRequest | undefined): HeldClient | undefined {
     if (exchange instanceof LinkFetch) {
       exchange.instructed(instruct);
       return undefined;
     }
-    if (instruct.hold === undefined) {
+    if (instruct.hold === undefined && (instruct.nextLink === undefined || request === undefined)) {
       const { status, headers, body, reason } = instruct.response;
       respondWhole(exchange, status, headers, body, reason);
       return undefined;
     }
-    // Kept only where a re-request can happen: a long poll (stale prev-id, gaps, hints), a stream with a link.
+    // Kept only where a re-request can happen: a long poll (stale prev-id, gaps, hints), a stream or a reply with a link.
     const wanted = instruct.hold === 'response' || instruct.nextLink !== undefined || instruct.goneLink !== undefined;
     const session = new HeldSession(exchange, instruct, this, wanted && request !== undefined ? keep(request) : undefined);
     this.#sessions.add(session);
