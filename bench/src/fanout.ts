@@ -171,6 +171,8 @@ async function startFloor(): Promise<Target> {
 /** N raw client sockets, each counting once per round at its first bytes. */
 class Clients {
   readonly socks: Socket[] = [];
+  /** Streams not held: answered with another status. */
+  readonly refused: Socket[] = [];
   #round = 0;
   #received = 0;
   #want = 0;
@@ -183,11 +185,22 @@ class Clients {
         const sock = connect(target.port, target.host, () => { sock.write(request); resolve(); });
         sock.once('error', reject);
         (sock as Socket & { round: number }).round = 0;
-        if (MODE === 'sse') gotHead.push(new Promise((r) => sock.once('data', () => r())));
+        // A stream answered with anything but 200 (Pushpin refuses part of a large burst with 500/502) is not held:
+        // it is dropped and counted, and the rounds wait only for the held ones.
+        if (MODE === 'sse') {
+          gotHead.push(new Promise((r) => sock.once('data', (chunk: Buffer) => {
+            if (!chunk.subarray(0, 12).toString('latin1').startsWith('HTTP/1.1 200')) this.refused.push(sock);
+            r();
+          })));
+        }
         this.socks.push(sock);
       })));
     }
     await Promise.all(gotHead);
+    for (const sock of this.refused) {
+      sock.destroy();
+      this.socks.splice(this.socks.indexOf(sock), 1);
+    }
     for (const sock of this.socks) sock.on('data', () => this.#data(sock as Socket & { round: number }));
   }
 
@@ -270,7 +283,8 @@ async function main(): Promise<void> {
     const p50 = pct(sorted, 50);
     console.log(JSON.stringify({
       target: values.target, via: values.target === 'floor' ? undefined : VIA, mode: MODE, clients: N, publishes: PUBLISHES,
-      p50Ms: +p50.toFixed(1), p99Ms: +pct(sorted, 99).toFixed(1), deliveriesPerS: Math.round(N / (p50 / 1000)),
+      p50Ms: +p50.toFixed(1), p99Ms: +pct(sorted, 99).toFixed(1), deliveriesPerS: Math.round(clients.socks.length / (p50 / 1000)),
+      ...(clients.refused.length > 0 ? { refused: clients.refused.length } : {}),
       heldKiBPerClient: +heldKiB.toFixed(2), settledKiBPerClient: +settledKiB.toFixed(2), all: latencies.map((l) => +l.toFixed(1)),
       ...(routerMs.length > 0 ? { routerDeliverP50Ms: pct([...routerMs].sort((a, b) => a - b), 50) } : {}),
     }));
