@@ -3,7 +3,7 @@
 // p99 over the publishes, and deliveries per second), and router memory per held client.
 //   node bench/dist/fanout.js [--target router|pushpin|floor] [--via http|inband|zmq] [--mode sse|poll]
 //                             [--clients 10000] [--publishes 20] [--memory 15000] [--cpu-prof DIR] [--heap-snapshot DIR]
-//                             [--cli PATH] [--settle-ms 10000]
+//                             [--cli PATH] [--settle-ms 10000] [--ramp 500]
 // Memory per held client is router RSS growth over the held clients, read once every client is held and again
 // --settle-ms later (garbage from opening them collected meanwhile: the figure a long hold costs).
 // --via: how the publish goes in: Pushpin's HTTP publish API, in-band from the worker (the bench asks the worker to
@@ -42,6 +42,8 @@ const { values } = parseArgs({
     // The router to run (its bin/switchboard.js): another checkout's, for before/after pairs with the same bench.
     cli: { type: 'string', default: CLI },
     'settle-ms': { type: 'string', default: '10000' },
+    // Clients connecting at once (each batch connected before the next): Pushpin refuses part of larger bursts.
+    ramp: { type: 'string', default: '500' },
     'cpu-prof': { type: 'string' },
     'heap-snapshot': { type: 'string' },
   },
@@ -50,6 +52,7 @@ const N = Number(values.clients);
 const PUBLISHES = Number(values.publishes);
 const MODE = values.mode === 'poll' ? 'poll' : 'sse';
 const path = MODE === 'sse' ? '/hold' : '/poll';
+const RAMP = Math.max(1, Number(values.ramp));
 const VIA = values.via === 'inband' || values.via === 'zmq' ? values.via : 'http';
 const agent = new http.Agent({ keepAlive: true });
 
@@ -180,8 +183,8 @@ class Clients {
 
   async open(target: Target, n: number, request: string): Promise<void> {
     const gotHead: Promise<void>[] = [];
-    for (let i = 0; i < n; i += 500) {
-      await Promise.all(Array.from({ length: Math.min(500, n - i) }, () => new Promise<void>((resolve, reject) => {
+    for (let i = 0; i < n; i += RAMP) {
+      await Promise.all(Array.from({ length: Math.min(RAMP, n - i) }, () => new Promise<void>((resolve, reject) => {
         const sock = connect(target.port, target.host, () => { sock.write(request); resolve(); });
         sock.once('error', reject);
         (sock as Socket & { round: number }).round = 0;
