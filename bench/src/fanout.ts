@@ -42,7 +42,8 @@ const { values } = parseArgs({
     // The router to run (its bin/switchboard.js): another checkout's, for before/after pairs with the same bench.
     cli: { type: 'string', default: CLI },
     'settle-ms': { type: 'string', default: '10000' },
-    // Clients connecting at once (each batch connected before the next): Pushpin refuses part of larger bursts.
+    // Clients connecting at once (each batch connected, and streams answered, before the next): Pushpin refuses
+    // part of larger bursts.
     ramp: { type: 'string', default: '500' },
     'cpu-prof': { type: 'string' },
     'heap-snapshot': { type: 'string' },
@@ -198,8 +199,9 @@ class Clients {
         }
         this.socks.push(sock);
       })));
+      // Streams: each batch is answered before the next connects.
+      await Promise.all(gotHead);
     }
-    await Promise.all(gotHead);
     for (const sock of this.refused) {
       sock.destroy();
       this.socks.splice(this.socks.indexOf(sock), 1);
