@@ -1,13 +1,22 @@
 // The fan-out bench (issue 11): one publish to N held clients, long polls or SSE streams, behind the Switchboard
 // router or Pushpin (Debian's package). Measures the time from the publish call to the last client's bytes (p50 and
 // p99 over the publishes, and deliveries per second), and router memory per held client.
-//   node bench/dist/fanout.js [--target router|pushpin] [--mode sse|poll] [--clients 10000] [--publishes 20]
-//                             [--memory 15000]
+//   node bench/dist/fanout.js [--target router|pushpin|floor] [--via http|inband|zmq] [--mode sse|poll]
+//                             [--clients 10000] [--publishes 20] [--memory 15000] [--cpu-prof DIR] [--heap-snapshot DIR]
+//                             [--cli PATH] [--settle-ms 10000] [--ramp 500]
+// Memory per held client is router RSS growth over the held clients, read once every client is held and again
+// --settle-ms later (garbage from opening them collected meanwhile: the figure a long hold costs).
+// --via: how the publish goes in: Pushpin's HTTP publish API, in-band from the worker (the bench asks the worker to
+// publish with a request through the router; router only), or a ZeroMQ PUSH to the PULL input (`J` + JSON). The floor
+// target is a bare node server writing one pre-encoded buffer to each held socket (fanout-floor.ts): no proxy can do
+// less per client.
 // Clients are raw sockets in this process; a client counts once its first bytes after the publish arrive. The router
 // logs each hold (debug), so the bench knows every client is held before it publishes; Pushpin does not, so behind
 // it long polls get 3 s to be held (SSE clients are held once their stream's head arrives, on both).
+import http from 'node:http';
 import { connect, type Socket } from 'node:net';
-import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { Push } from 'zeromq';
+import { mkdir, mkdtemp, readdir, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -29,17 +38,30 @@ const { values } = parseArgs({
     clients: { type: 'string', default: '10000' },
     publishes: { type: 'string', default: '20' },
     memory: { type: 'string', default: '0' },
+    via: { type: 'string', default: 'http' },
+    // The router to run (its bin/switchboard.js): another checkout's, for before/after pairs with the same bench.
+    cli: { type: 'string', default: CLI },
+    'settle-ms': { type: 'string', default: '10000' },
+    // Clients connecting at once (each batch connected, and streams answered, before the next): Pushpin refuses
+    // part of larger bursts.
+    ramp: { type: 'string', default: '500' },
+    'cpu-prof': { type: 'string' },
+    'heap-snapshot': { type: 'string' },
   },
 });
 const N = Number(values.clients);
 const PUBLISHES = Number(values.publishes);
 const MODE = values.mode === 'poll' ? 'poll' : 'sse';
 const path = MODE === 'sse' ? '/hold' : '/poll';
+const RAMP = Math.max(1, Number(values.ramp));
+const VIA = values.via === 'inband' || values.via === 'zmq' ? values.via : 'http';
+const agent = new http.Agent({ keepAlive: true });
 
 interface Target {
   host: string;
   port: number;
-  publishUrl: string;
+  /** Publishes item `n` to every held client; resolves once the publisher's call returned. */
+  publish(n: number): Promise<void>;
   pids: () => number[];
   held?: (n: number) => Promise<void>;
   /** Armed at the call: the router's own time to hand the next publish to every held client, ms (its debug line). */
@@ -47,17 +69,54 @@ interface Target {
   stop(): Promise<void>;
 }
 
+/** The item's formats for publish `n`: an SSE event, or a long poll's response body. */
+const formats = (n: number): Record<string, unknown> =>
+  MODE === 'sse' ? { 'http-stream': { content: `data: ${n}\n\n` } } : { 'http-response': { body: `${n}\n` } };
+
+/** A POST of `body` that resolves on a 200 reply. */
+function post(url: string, body: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, { method: 'POST', agent }, (res) => {
+      res.resume();
+      res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new Error(`publish: ${res.statusCode}`))));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+/** Publishes through a ZeroMQ PUSH socket connected to `endpoint` (a PULL input: the router's, or Pushpin's). */
+async function zmqPublisher(endpoint: string): Promise<{ publish(n: number): Promise<void>; close(): void }> {
+  const push = new Push({ linger: 0 });
+  push.connect(endpoint);
+  return {
+    publish: (n) => push.send(`J${JSON.stringify({ channel: 'bench', formats: formats(n) })}`),
+    close: () => push.close(),
+  };
+}
+
 async function startRouter(): Promise<Target> {
-  const router = new Child(process.execPath, [...CLI_NODE_FLAGS, CLI, 'router', '--listen', '127.0.0.1:0', '--bind', 'tcp://127.0.0.1:*',
+  const pull = VIA === 'zmq' ? `tcp://127.0.0.1:${await freePort()}` : undefined;
+  // --cpu-prof DIR: the router writes a V8 CPU profile there when it exits (SIGTERM ends it cleanly).
+  const prof = values['cpu-prof'] === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${values['cpu-prof']}`];
+  // --heap-snapshot DIR: the router writes a heap snapshot there on SIGUSR2, sent once every client is held.
+  if (values['heap-snapshot'] !== undefined) prof.push('--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${values['heap-snapshot']}`);
+  const router = new Child(process.execPath, [...CLI_NODE_FLAGS, ...prof, values.cli!, 'router', '--listen', '127.0.0.1:0', '--bind', 'tcp://127.0.0.1:*',
     '--control-bind', 'tcp://127.0.0.1:*', '--publish-listen', '127.0.0.1:0', '--log-level', 'debug',
     // Each long-poll round re-requests every client at once through one worker of concurrency 4: let them queue.
-    '--max-queue', '20000', '--queue-timeout', '120000'], { name: 'router' });
+    '--max-queue', '20000', '--queue-timeout', '120000', ...(pull === undefined ? [] : ['--publish-pull-bind', pull])], { name: 'router' });
   const ready = JSON.parse(await router.waitForLine((l) => l.includes('"router listening"'), 30_000, 'router listening')) as Record<string, string>;
   const worker = new Child(process.execPath, [fileURLToPath(new URL('./grip-worker.js', import.meta.url)), ready.control, ready.bind], { name: 'worker' });
   await router.waitForLine((l) => l.includes('"worker joined"'), 30_000, 'worker joined');
   const [host, port] = ready.http.split(':');
+  const zmq = pull === undefined ? undefined : await zmqPublisher(pull);
+  const publish = (n: number): Promise<void> => {
+    if (zmq !== undefined) return zmq.publish(n);
+    if (VIA === 'inband') return post(`http://${ready.http}/publish`, JSON.stringify(formats(n)));
+    return publishItems(`http://${ready.publish}/publish/`, [{ channel: 'bench', formats: formats(n) }]);
+  };
   return {
-    host, port: Number(port), publishUrl: `http://${ready.publish}/publish/`, pids: () => [router.pid],
+    host, port: Number(port), publish, pids: () => [router.pid],
     held: async (n) => {
       let count = 0;
       let armed = false; // lines already in the tail were counted by an earlier round
@@ -71,7 +130,10 @@ async function startRouter(): Promise<Target> {
       armed = true;
       return (JSON.parse(await line) as { ms: number }).ms;
     },
-    stop: async () => { await Promise.all([worker.stop(), router.stop()]); },
+    stop: async () => {
+      zmq?.close();
+      await Promise.all([worker.stop(), router.stop()]);
+    },
   };
 }
 
@@ -85,16 +147,36 @@ async function startPushpin(): Promise<Target> {
   await writeFile(join(dir, 'routes'), `* 127.0.0.1:${backend.port}\n`);
   const pushpin = new Child(which('pushpin')!, ['--config', join(dir, 'pushpin.conf')], { name: 'pushpin' });
   await waitForHttp(`http://127.0.0.1:${ports.http}/`, pushpin, 30_000);
+  if (VIA === 'inband') throw new Error('--via inband: Pushpin has no in-band publish');
+  const zmq = VIA === 'zmq' ? await zmqPublisher(`tcp://127.0.0.1:${ports.pushIn}`) : undefined;
   return {
-    host: '127.0.0.1', port: ports.http, publishUrl: `http://127.0.0.1:${ports.pushInHttp}/publish/`,
+    host: '127.0.0.1', port: ports.http,
+    publish: (n) => zmq?.publish(n) ?? publishItems(`http://127.0.0.1:${ports.pushInHttp}/publish/`, [{ channel: 'bench', formats: formats(n) }]),
     pids: () => processTree(pushpin.pid).map((p) => p.pid),
-    stop: async () => { await Promise.all([pushpin.stop(), backend.child.stop()]); },
+    stop: async () => {
+      zmq?.close();
+      await Promise.all([pushpin.stop(), backend.child.stop()]);
+    },
+  };
+}
+
+async function startFloor(): Promise<Target> {
+  const floor = new Child(process.execPath, [fileURLToPath(new URL('./fanout-floor.js', import.meta.url))], { name: 'floor' });
+  const ready = JSON.parse(await floor.waitForLine((l) => l.includes('"publish"'), 30_000, 'floor listening')) as Record<string, string>;
+  const [host, port] = ready.http.split(':');
+  return {
+    host, port: Number(port), publish: (n) => post(`http://${ready.publish}/`, `${MODE} ${n}`), pids: () => [floor.pid],
+    // Long polls are held once their request arrived: one publish answers every one that did.
+    held: async () => new Promise((r) => setTimeout(r, 3000)),
+    stop: async () => { await floor.stop(); },
   };
 }
 
 /** N raw client sockets, each counting once per round at its first bytes. */
 class Clients {
   readonly socks: Socket[] = [];
+  /** Streams not held: answered with another status. */
+  readonly refused: Socket[] = [];
   #round = 0;
   #received = 0;
   #want = 0;
@@ -102,16 +184,28 @@ class Clients {
 
   async open(target: Target, n: number, request: string): Promise<void> {
     const gotHead: Promise<void>[] = [];
-    for (let i = 0; i < n; i += 500) {
-      await Promise.all(Array.from({ length: Math.min(500, n - i) }, () => new Promise<void>((resolve, reject) => {
+    for (let i = 0; i < n; i += RAMP) {
+      await Promise.all(Array.from({ length: Math.min(RAMP, n - i) }, () => new Promise<void>((resolve, reject) => {
         const sock = connect(target.port, target.host, () => { sock.write(request); resolve(); });
         sock.once('error', reject);
         (sock as Socket & { round: number }).round = 0;
-        if (MODE === 'sse') gotHead.push(new Promise((r) => sock.once('data', () => r())));
+        // A stream answered with anything but 200 (Pushpin refuses part of a large burst with 500/502) is not held:
+        // it is dropped and counted, and the rounds wait only for the held ones.
+        if (MODE === 'sse') {
+          gotHead.push(new Promise((r) => sock.once('data', (chunk: Buffer) => {
+            if (!chunk.subarray(0, 12).toString('latin1').startsWith('HTTP/1.1 200')) this.refused.push(sock);
+            r();
+          })));
+        }
         this.socks.push(sock);
       })));
+      // Streams: each batch is answered before the next connects.
+      await Promise.all(gotHead);
     }
-    await Promise.all(gotHead);
+    for (const sock of this.refused) {
+      sock.destroy();
+      this.socks.splice(this.socks.indexOf(sock), 1);
+    }
     for (const sock of this.socks) sock.on('data', () => this.#data(sock as Socket & { round: number }));
   }
 
@@ -134,16 +228,25 @@ class Clients {
   }
 }
 
-function publish(url: string, n: number): Promise<void> {
-  const formats = MODE === 'sse' ? { 'http-stream': { content: `data: ${n}\n\n` } } : { 'http-response': { body: `${n}\n` } };
-  return publishItems(url, [{ channel: 'bench', formats }]);
+/** Signals the router to write a heap snapshot into `dir` (--heapsnapshot-signal) and waits until it is written. */
+async function heapSnapshot(pid: number, dir: string): Promise<void> {
+  const before = new Set(await readdir(dir));
+  process.kill(pid, 'SIGUSR2');
+  for (let size = -1; ;) {
+    await new Promise((r) => setTimeout(r, 1000));
+    const file = (await readdir(dir)).find((f) => !before.has(f) && f.endsWith('.heapsnapshot'));
+    if (file === undefined) continue;
+    const now = (await stat(join(dir, file))).size;
+    if (now === size && now > 0) return;
+    size = now;
+  }
 }
 
 const rss = (t: Target): number => t.pids().reduce((sum, pid) => sum + (rssKiB(pid) ?? 0), 0);
 const pct = (sorted: number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 
 async function main(): Promise<void> {
-  const target = values.target === 'pushpin' ? await startPushpin() : await startRouter();
+  const target = values.target === 'pushpin' ? await startPushpin() : values.target === 'floor' ? await startFloor() : await startRouter();
   const request = `GET ${path} HTTP/1.1\r\nHost: bench\r\n\r\n`;
   try {
     const base = rss(target);
@@ -162,13 +265,16 @@ async function main(): Promise<void> {
     await clients.open(target, N, request);
     await held();
     const heldKiB = (rss(target) - base) / N;
+    await new Promise((r) => setTimeout(r, Number(values['settle-ms'])));
+    const settledKiB = (rss(target) - base) / N;
+    if (values['heap-snapshot'] !== undefined) await heapSnapshot(target.pids()[0], values['heap-snapshot']);
     const latencies: number[] = [];
     const routerMs: number[] = [];
     for (let i = 1; i <= PUBLISHES; i++) {
       const arrived = clients.round();
       const routerLine = target.lastPublish?.();
       const t0 = performance.now();
-      await publish(target.publishUrl, i);
+      await target.publish(i);
       latencies.push((await arrived) - t0);
       if (routerLine !== undefined) routerMs.push(await routerLine);
       if (MODE === 'poll' && i < PUBLISHES) {
@@ -181,9 +287,10 @@ async function main(): Promise<void> {
     const sorted = [...latencies].sort((a, b) => a - b);
     const p50 = pct(sorted, 50);
     console.log(JSON.stringify({
-      target: values.target, mode: MODE, clients: N, publishes: PUBLISHES,
-      p50Ms: +p50.toFixed(1), p99Ms: +pct(sorted, 99).toFixed(1), deliveriesPerS: Math.round(N / (p50 / 1000)),
-      heldKiBPerClient: +heldKiB.toFixed(2), all: latencies.map((l) => +l.toFixed(1)),
+      target: values.target, via: values.target === 'floor' ? undefined : VIA, mode: MODE, clients: N, publishes: PUBLISHES,
+      p50Ms: +p50.toFixed(1), p99Ms: +pct(sorted, 99).toFixed(1), deliveriesPerS: Math.round(clients.socks.length / (p50 / 1000)),
+      ...(clients.refused.length > 0 ? { refused: clients.refused.length } : {}),
+      heldKiBPerClient: +heldKiB.toFixed(2), settledKiBPerClient: +settledKiB.toFixed(2), all: latencies.map((l) => +l.toFixed(1)),
       ...(routerMs.length > 0 ? { routerDeliverP50Ms: pct([...routerMs].sort((a, b) => a - b), 50) } : {}),
     }));
     if (Number(values.memory) > 0) {
@@ -193,7 +300,9 @@ async function main(): Promise<void> {
       const heldMany = armHeld(m);
       await many.open(target, m, request);
       await heldMany();
-      console.log(JSON.stringify({ target: values.target, mode: MODE, memoryClients: m, heldKiBPerClient: +((rss(target) - before) / m).toFixed(2) }));
+      const heldManyKiB = (rss(target) - before) / m;
+      await new Promise((r) => setTimeout(r, Number(values['settle-ms'])));
+      console.log(JSON.stringify({ target: values.target, mode: MODE, memoryClients: m, heldKiBPerClient: +heldManyKiB.toFixed(2), settledKiBPerClient: +((rss(target) - before) / m).toFixed(2) }));
       many.close();
     }
   } finally {

@@ -9,6 +9,9 @@ export interface ClientExchange {
   /** The stream answering the request, which the client's events (gone, drained) go to: a held client's request
    * sent again is a new stream. */
   stream: ProxyStream | undefined;
+  /** The realtime layer's session holding the client (GRIP), once the stream that held it is let go: the client's
+   * events go here while `stream` is undefined. */
+  held?: ExchangeListener;
   readonly method: string;
   /** The request target as sent. */
   readonly url: string;
@@ -46,6 +49,17 @@ export interface ClientExchange {
   readonly streamMode?: boolean;
 }
 
+/** What hears a client's events: the stream answering it, or the session holding it. */
+export interface ExchangeListener {
+  clientGone(): void;
+  drained(): void;
+}
+
+/** Who hears the client's events now: its stream, else the session holding it. */
+export function listenerOf(exchange: { stream?: ExchangeListener; held?: ExchangeListener }): ExchangeListener | undefined {
+  return exchange.stream ?? exchange.held;
+}
+
 /** An HTTP listener handing exchanges to a RequestIntake. */
 export interface HttpFront {
   /** Which implementation runs: "llhttp" or "node:http". */
@@ -64,14 +78,14 @@ const kDrainPending = Symbol('switchboard.drainPending');
  * An exchange's write to a node stream (node:http's response, an h2 stream): false when the stream is full, and then
  * the exchange's stream hears `drained()` once it drains (one 'drain' listener however many writes came back false).
  */
-export function writeOrWait(out: Writable & { [kDrainPending]?: boolean }, chunk: Buffer, exchange: { stream?: { drained(): void } }): boolean {
+export function writeOrWait(out: Writable & { [kDrainPending]?: boolean }, chunk: Buffer, exchange: { stream?: ExchangeListener; held?: ExchangeListener }): boolean {
   if (out.destroyed) return true;
   if (out.write(chunk)) return true;
   if (!out[kDrainPending]) {
     out[kDrainPending] = true;
     out.once('drain', () => {
       out[kDrainPending] = false;
-      exchange.stream?.drained();
+      listenerOf(exchange)?.drained();
     });
   }
   return false;

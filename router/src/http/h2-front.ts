@@ -9,7 +9,7 @@
 import http2, { type Http2Session, type IncomingHttpHeaders, type ServerHttp2Session, type ServerHttp2Stream } from 'node:http2';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
-import { writeOrWait, type ClientExchange } from './client-exchange.js';
+import { listenerOf, writeOrWait, type ClientExchange } from './client-exchange.js';
 import type { RequestIntake } from './request-intake.js';
 import { RouterError } from '../errors.js';
 import type { RouterOptions } from '../options.js';
@@ -154,7 +154,7 @@ function onStreamClose(this: Stream): void {
   // A destroyed connection's count stays as it was: its 'error' listener, called after its streams' 'close', reads it.
   if (!exchange.session.destroyed) state.open--;
   if (!exchange.closedByUs && this.rstCode !== undefined && this.rstCode !== 0) countReset(exchange.front, exchange.session, state);
-  exchange.stream?.clientGone();
+  listenerOf(exchange)?.clientGone();
 }
 
 function onStreamData(this: Stream, chunk: Buffer): void {

@@ -2,7 +2,7 @@
 // serialised straight onto the socket (status line, headers, then a Content-Length, chunked or close-delimited
 // body). The head is held back until the first body bytes or the end, so a small reply leaves in one write.
 import { STATUS_CODES } from 'node:http';
-import type { ClientExchange } from './client-exchange.js';
+import type { ClientExchange, ExchangeListener } from './client-exchange.js';
 import type { ProxyStream } from '../streams/proxy-stream.js';
 
 /** What an exchange needs from its connection. */
@@ -45,6 +45,7 @@ const enum Framing { NONE, LENGTH, CHUNKED, CLOSE }
 
 export class LlhttpExchange implements ClientExchange {
   stream: ProxyStream | undefined;
+  held: ExchangeListener | undefined; // declared: set later, it would cost a property array per held client
   complete = false;
   headersSent = false;
   /** Body chunks read while the stream was paused or not opened yet; handed over in order. */

@@ -5,7 +5,7 @@
 import { createRequire } from 'node:module';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import type { Logger } from 'pino';
-import { listenOn, refusal, type HttpFront } from './client-exchange.js';
+import { listenerOf, listenOn, refusal, type HttpFront } from './client-exchange.js';
 import type { RequestIntake } from './request-intake.js';
 import { RouterError } from '../errors.js';
 import { LlhttpExchange, type ExchangeOwner } from './llhttp-exchange.js';
@@ -423,7 +423,7 @@ export function createLlhttpFront(binding: Binding, intake: RequestIntake, opts:
       this.#parser?.unconsume();
       this.#parser?.close();
       this.#parser = undefined;
-      for (const exchange of this.#exchanges.splice(0)) exchange.stream?.clientGone();
+      for (const exchange of this.#exchanges.splice(0)) listenerOf(exchange)?.clientGone();
     }
 
     // ---- response side (ExchangeOwner) --------------------------------------------------------------
@@ -501,7 +501,8 @@ export function createLlhttpFront(binding: Binding, intake: RequestIntake, opts:
     onDrain(): void {
       if (!this.#needDrain) return;
       this.#needDrain = false;
-      this.#exchanges[0]?.stream?.drained();
+      const exchange = this.#exchanges[0];
+      if (exchange !== undefined) listenerOf(exchange)?.drained();
     }
 
     /** Reads while the exchange being answered wants its body and no pipelined request waits behind it. */

@@ -4,7 +4,7 @@ import { createRequire } from 'node:module';
 import { createServer, type IncomingMessage, type Server, type ServerOptions, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Logger } from 'pino';
-import { listenOn, refusal, writeOrWait, type ClientExchange, type HttpFront } from './client-exchange.js';
+import { listenerOf, listenOn, refusal, writeOrWait, type ClientExchange, type HttpFront } from './client-exchange.js';
 import type { RequestIntake } from './request-intake.js';
 import { RouterError } from '../errors.js';
 import type { RouterOptions } from '../options.js';
@@ -20,7 +20,7 @@ class NodeExchange implements ClientExchange {
   constructor(readonly req: IncomingMessage, readonly res: ServerResponse, connection: Connection) {
     connection.open++;
     res.on('close', () => {
-      this.stream?.clientGone();
+      listenerOf(this)?.clientGone();
       connection.finished();
     });
   }

@@ -6,14 +6,14 @@
 // worker again with `Grip-Last` (the new reply answers the client); a stream in those cases, or idle past its
 // `Grip-Link rel=next` timeout, GETs the next link, whose reply continues it.
 import type { ClientExchange } from '../http/client-exchange.js';
-import { requestUrl, type SavedRequest } from '../streams/re-request.js';
+import { requestUrl, type KeptRequest } from '../streams/re-request.js';
 import type { ChannelIndex, Subscriber } from './channel-index.js';
 import { passes } from './filters.js';
-import type { GripChannel, Instruct } from './instruct.js';
+import type { GripChannel, GripResponse, Instruct } from './instruct.js';
 import type { LastIds } from './last-ids.js';
 import { LinkFetch, type LinkReader } from './link-fetch.js';
-import type { PublishItem } from './publish-item.js';
-import { respondWhole, withoutFraming } from './respond.js';
+import type { HttpResponseFormat, PublishItem } from './publish-item.js';
+import { respondWhole, sendWhole, wholeHead, withoutFraming } from './respond.js';
 
 /** Pushpin's PUBLISH_QUEUE_MAX: stream items kept while a next link is fetched. */
 export const PUBLISH_QUEUE_MAX = 100;
@@ -34,7 +34,7 @@ export interface SessionHost {
   /** The session's client was cut for leaving `buffered` bytes unread. */
   tooSlow(session: HeldSession, buffered: number): void;
   /** Sends the client's request to a worker again with `extra` header pairs: the reply answers the client. */
-  again(exchange: ClientExchange, request: SavedRequest, extra: string[]): void;
+  again(exchange: ClientExchange, request: KeptRequest, extra: string[]): void;
   /** Sends `fetch` (a request for `url` with `extra` header pairs) to a worker. */
   fetch(fetch: LinkFetch, url: URL, extra: string[]): void;
   /** A recovery step worth a debug line. */
@@ -50,6 +50,26 @@ function onKeepAlive(session: HeldSession): void {
 }
 function onLinkTimeout(session: HeldSession): void {
   session.update('next link timeout');
+}
+
+/** The last head publishedHead() built, and what it was built from. */
+let lastHead: { published: HttpResponseFormat; base: GripResponse; head: string[] } | undefined;
+
+/**
+ * The head of a published response to a long poll: published headers replace the timeout response's of the same
+ * name, the rest are inherited (as Pushpin does). In a fan-out every client held by the same (shared) instructions
+ * gets the same head: it is built for the first and reused for the rest (the exchanges only read it).
+ */
+function publishedHead(published: HttpResponseFormat, base: GripResponse): string[] {
+  if (lastHead !== undefined && lastHead.published === published && lastHead.base === base) return lastHead.head;
+  const names = new Set<string>();
+  for (let i = 0; i < published.headers.length; i += 2) names.add(published.headers[i]);
+  const headers: string[] = [];
+  for (let i = 0; i < base.headers.length; i += 2) if (!names.has(base.headers[i])) headers.push(base.headers[i], base.headers[i + 1]);
+  headers.push(...published.headers);
+  const head = wholeHead(headers, published.body.length);
+  lastHead = { published, base, head };
+  return head;
 }
 
 export class HeldSession implements Subscriber, LinkReader {
@@ -72,7 +92,7 @@ export class HeldSession implements Subscriber, LinkReader {
     readonly exchange: ClientExchange,
     instruct: Instruct,
     readonly host: SessionHost,
-    readonly request: SavedRequest | undefined,
+    readonly request: KeptRequest | undefined,
   ) {
     this.#instruct = instruct;
   }
@@ -86,7 +106,9 @@ export class HeldSession implements Subscriber, LinkReader {
   }
 
   /** Subscribes, and starts the timeout (response hold) or sends the head and initial body (stream hold). A stale
-   * prev-id (the channel's last id is another) re-requests at once instead, as Pushpin does. */
+   * prev-id (the channel's last id is another) re-requests at once instead, as Pushpin does. A reply without a hold
+   * but with a next link (Pushpin's NoHold with a link) sends its head and body as a stream, then fetches the link:
+   * its replies continue the stream (holding it, or paging on) until one has no link. */
   start(): void {
     const instruct = this.#instruct;
     if (instruct.nextLink !== undefined && this.request !== undefined) this.#next = new URL(instruct.nextLink.url, requestUrl(this.request));
@@ -104,6 +126,7 @@ export class HeldSession implements Subscriber, LinkReader {
       else this.exchange.flushHead(); // the head leaves now, not with the first publish
       if (this.#over) return;
     }
+    if (instruct.hold === undefined) return this.#followOrEnd();
     if (this.#next === undefined) {
       const tracked = instruct.channels.find((c) => c.prevId !== undefined);
       if (tracked !== undefined) return this.#error(`channel '${tracked.name}' specifies prev-id, but no next link found`);
@@ -141,15 +164,9 @@ export class HeldSession implements Subscriber, LinkReader {
     if (instruct.hold === 'response') {
       if (item.httpResponse === undefined || item.httpResponse.action !== 'send') return;
       const published = item.httpResponse;
-      // Published headers replace the timeout response's of the same name; the rest are inherited (as Pushpin does).
-      const names = new Set<string>();
-      for (let i = 0; i < published.headers.length; i += 2) names.add(published.headers[i]);
-      const headers: string[] = [];
-      const base = instruct.response.headers;
-      for (let i = 0; i < base.length; i += 2) if (!names.has(base[i])) headers.push(base[i], base[i + 1]);
-      headers.push(...published.headers);
+      const head = publishedHead(published, instruct.response);
       this.#finish();
-      respondWhole(this.exchange, published.code, headers, published.body, published.reason);
+      sendWhole(this.exchange, published.code, head, published.body, published.reason);
       return;
     }
     const stream = item.httpStream!;

@@ -3,7 +3,7 @@
 // Owns every held session, so shutdown can end them all.
 import type { Logger } from 'pino';
 import type { ClientExchange } from '../http/client-exchange.js';
-import { keep, type SavedRequest } from '../streams/re-request.js';
+import { keep, type KeptRequest, type SavedRequest } from '../streams/re-request.js';
 import { ChannelIndex, type ChannelWatcher } from './channel-index.js';
 import { HeldSession, type SessionHost } from './held-session.js';
 import type { Instruct } from './instruct.js';
@@ -16,7 +16,7 @@ import { Sequencer } from './sequencer.js';
 /** How the realtime layer reaches workers on a held client's behalf (streams/, wired in router.ts). */
 export interface Upstream {
   /** Sends a held client's request again with `extra` header pairs; the reply answers the client. */
-  again(exchange: ClientExchange, request: SavedRequest, extra: string[]): void;
+  again(exchange: ClientExchange, request: KeptRequest, extra: string[]): void;
   /** Sends `fetch` (a GET or POST of `url` with `extra` header pairs) to a worker. */
   fetch(fetch: LinkFetch, url: URL, extra: string[]): void;
 }
@@ -53,18 +53,19 @@ export class Realtime implements SessionHost {
   }
 
   /** A reply's instructions (read by the stream to `exchange`): a hold keeps the client, returned as the session
-   * its events go to; no hold sends the response. A router-made request's reply goes to what made it. */
+   * its events go to; no hold sends the response, unless it has a next link (the session pages through the links).
+   * A router-made request's reply goes to what made it. */
   instructed(exchange: ClientExchange, instruct: Instruct, request: SavedRequest | undefined): HeldClient | undefined {
     if (exchange instanceof LinkFetch) {
       exchange.instructed(instruct);
       return undefined;
     }
-    if (instruct.hold === undefined) {
+    if (instruct.hold === undefined && (instruct.nextLink === undefined || request === undefined)) {
       const { status, headers, body, reason } = instruct.response;
       respondWhole(exchange, status, headers, body, reason);
       return undefined;
     }
-    // Kept only where a re-request can happen: a long poll (stale prev-id, gaps, hints), a stream with a link.
+    // Kept only where a re-request can happen: a long poll (stale prev-id, gaps, hints), a stream or a reply with a link.
     const wanted = instruct.hold === 'response' || instruct.nextLink !== undefined || instruct.goneLink !== undefined;
     const session = new HeldSession(exchange, instruct, this, wanted && request !== undefined ? keep(request) : undefined);
     this.#sessions.add(session);
@@ -105,7 +106,7 @@ export class Realtime implements SessionHost {
     this.#log.warn({ bytes: buffered, limit: this.maxClientBuffer, channels: session.instruct.channels.map((c) => c.name) }, 'held client too slow: buffered past --max-client-buffer');
   }
 
-  again(exchange: ClientExchange, request: SavedRequest, extra: string[]): void {
+  again(exchange: ClientExchange, request: KeptRequest, extra: string[]): void {
     this.#upstream.again(exchange, request, extra);
   }
 

@@ -11,11 +11,22 @@ export function withoutFraming(headers: readonly string[]): string[] {
   return out;
 }
 
-/** Sends status (with `reason`, else the standard phrase), headers and the whole body, then ends the exchange. */
-export function respondWhole(exchange: ClientExchange, status: number, headers: readonly string[], body: Buffer, reason?: string): void {
+/** `headers` framed for a whole body of `length` bytes. */
+export function wholeHead(headers: readonly string[], length: number): string[] {
   const head = withoutFraming(headers);
-  head.push('content-length', String(body.length));
+  head.push('content-length', String(length));
+  return head;
+}
+
+/** Sends status (with `reason`, else the standard phrase), a head framed by wholeHead() and the body, then ends the
+ * exchange. */
+export function sendWhole(exchange: ClientExchange, status: number, head: string[], body: Buffer, reason?: string): void {
   exchange.writeHead(status, head, reason);
   if (body.length > 0) exchange.write(body);
   exchange.end();
+}
+
+/** Sends status (with `reason`, else the standard phrase), headers and the whole body, then ends the exchange. */
+export function respondWhole(exchange: ClientExchange, status: number, headers: readonly string[], body: Buffer, reason?: string): void {
+  sendWhole(exchange, status, wholeHead(headers, body.length), body, reason);
 }

@@ -11,6 +11,7 @@ import type { ClientExchange } from '../http/client-exchange.js';
 import type { RouterError } from '../errors.js';
 import type { RouterObserver } from '../observer.js';
 import { InstructError, isGripReply, parseInstruct, type Instruct } from '../realtime/instruct.js';
+import { sharedInstructs } from '../realtime/instruct-cache.js';
 import type { HeldClient } from '../realtime/realtime.js';
 import { withoutFraming } from '../realtime/respond.js';
 import type { SavedRequest } from './re-request.js';
@@ -492,7 +493,7 @@ export class ProxyStream {
     this.#grip = undefined;
     let instruct: Instruct;
     try {
-      instruct = parseInstruct(head.status, head.headers, body);
+      instruct = sharedInstructs.parse(head.status, head.headers, body);
     } catch (err) {
       if (!(err instanceof InstructError)) throw err;
       return this.host.rejectReply(this, `GRIP instructions: ${err.message}`);
@@ -503,6 +504,7 @@ export class ProxyStream {
     this.#status = instruct.response.status;
     if (instruct.hold === undefined) this.#bytesOut += instruct.response.body.length;
     this.#held = this.host.instructed(this.exchange, instruct, request);
+    this.#handOver();
     this.host.release(this, 0);
   }
 
@@ -514,7 +516,20 @@ export class ProxyStream {
     this.#gripRequest = undefined;
     this.#done();
     this.#held = this.host.instructed(this.exchange, instruct, request);
+    this.#handOver();
     this.host.release(this, 0);
+  }
+
+  /** A held client's events go to its session from now on, and nothing keeps this stream once released: a held
+   * client costs its session, not a stream. Not while request body bytes may still come: those are this stream's
+   * to drop (the fronts hand body chunks to `exchange.stream`). */
+  #handOver(): void {
+    const held = this.#held;
+    const exchange = this.exchange;
+    if (held === undefined || !exchange.complete || exchange.stream !== this) return;
+    this.#held = undefined;
+    exchange.stream = undefined;
+    exchange.held = held;
   }
 
   /** The client caught up with what the exchange could not send at once. */

@@ -1,14 +1,22 @@
 // Requests the realtime layer sends a worker on a held client's behalf (Pushpin's retry and next-link requests): the
 // original request again with `Grip-Last` (a stale or broken hold, a hint), or a GET of a `Grip-Link` (a stream's
-// next content). A held client keeps its request as the SYN_STREAM it was sent as (one buffer), decoded only here.
+// next content). A held client keeps its request as the SYN_STREAM it was sent as (one string), decoded only here.
 import { decodeFrame, type HeaderPairs } from '@switchboard/protocol';
 import type { ClientExchange } from '../http/client-exchange.js';
 import type { Upstream } from '../realtime/realtime.js';
 import type { ProxyStream } from './proxy-stream.js';
 
-/** A held client's request, kept to be sent again: its SYN_STREAM frame and body. */
+/** A request as it was sent to a worker: its SYN_STREAM frame and body. */
 export interface SavedRequest {
   readonly syn: Buffer;
+  readonly body: readonly Buffer[];
+}
+
+/** A held client's request, kept to be sent again: its SYN_STREAM frame as a latin1 string (one V8 string per held
+ * client, where a Buffer costs a JS object, an ArrayBuffer and a malloc'd backing store besides the bytes), and its
+ * body. */
+export interface KeptRequest {
+  readonly syn: string;
   readonly body: readonly Buffer[];
 }
 
@@ -26,12 +34,12 @@ function own(chunks: readonly Buffer[]): Buffer {
 }
 
 /** `request` as a held client keeps it, for as long as it is held: copied out of shared buffers. */
-export function keep(request: SavedRequest): SavedRequest {
-  return { syn: own([request.syn]), body: request.body.length === 0 ? request.body : [own(request.body)] };
+export function keep(request: SavedRequest): KeptRequest {
+  return { syn: request.syn.toString('latin1'), body: request.body.length === 0 ? request.body : [own(request.body)] };
 }
 
-function pairsOf(saved: SavedRequest): HeaderPairs {
-  const frame = decodeFrame(saved.syn, LATIN1);
+function pairsOf(saved: KeptRequest): HeaderPairs {
+  const frame = decodeFrame(Buffer.from(saved.syn, 'latin1'), LATIN1);
   if (frame.type !== 'SYN_STREAM') throw new TypeError('a saved request is a SYN_STREAM');
   return frame.headers;
 }
@@ -42,13 +50,13 @@ function get(pairs: HeaderPairs, name: string): string {
 }
 
 /** The saved request's URL (scheme, :host and :path), which a Grip-Link resolves against. */
-export function requestUrl(saved: SavedRequest): URL {
+export function requestUrl(saved: KeptRequest): URL {
   const pairs = pairsOf(saved);
   return new URL(get(pairs, ':path'), `${get(pairs, ':scheme') || 'http'}://${get(pairs, ':host') || 'localhost'}`);
 }
 
 /** The saved request's pairs with the router's Grip-* ones replaced by `grip` (a fresh Grip-Sig) and `extra`. */
-export function againPairs(saved: SavedRequest, grip: readonly string[], extra: readonly string[]): HeaderPairs {
+export function againPairs(saved: KeptRequest, grip: readonly string[], extra: readonly string[]): HeaderPairs {
   const pairs = pairsOf(saved);
   const out: HeaderPairs = [];
   // Client-sent Grip-* never got in (requestPairs): every grip-* pair here is the router's own.
@@ -69,6 +77,7 @@ export function upstream(open: (exchange: ClientExchange) => ProxyStream, dispat
       const stream = open(exchange);
       stream.prepare(againPairs(request, grip(), extra), request.body);
       exchange.stream = stream; // the client's events go to the new stream from now on
+      exchange.held = undefined;
       dispatch(stream);
     },
     fetch(fetch, url, extra) {

@@ -106,3 +106,13 @@ t.test('a gone link is POSTed when a held client leaves', async (t) => {
   const gone = await syns((e) => e.method === 'POST');
   t.match(gone.path, /gone=1/);
 });
+
+t.test('a reply without a hold but with a next link streams its body, then the pages the links lead to (Pushpin)', async (t) => {
+  const last = reply(['content-type:text/plain'], 'page 3\n');
+  const second = reply([`grip-link:<${last}>; rel=next`, 'content-type:text/plain'], 'page 2\n');
+  const client = open(reply([`grip-link:<${second}>; rel=next`, 'content-type:text/plain'], 'page 1\n'));
+  await client.ended;
+  t.equal(client.text(), 'page 1\npage 2\npage 3\n', 'one response, the pages in order, ended by the reply without a link');
+  const gets = await syns((e) => e.path.includes('page%203'));
+  t.equal(gets.method, 'GET');
+});
