@@ -1,6 +1,7 @@
 // websocket/events.ts and grip-control.ts: Pushpin's WebSocket-over-HTTP event codec and GRIP control messages.
 import t from 'tap';
-import { EventsError, decodeEvents, encodeEvents } from '../../dist/websocket/events.js';
+import { EventSyntaxError } from '@switchboard/protocol';
+import { decodeEvents, encodeEvents } from '../../dist/websocket/events.js';
 import { GripControlError, parseGripControl } from '../../dist/websocket/grip-control.js';
 import { parseGripExtension } from '../../dist/websocket/over-http.js';
 import { parseItem } from '../../dist/realtime/publish-item.js';
@@ -19,13 +20,13 @@ t.test('events: TYPE\\r\\n, or TYPE <hex length>\\r\\ncontent\\r\\n, both ways',
 
 t.test('events: malformed bodies are refused with what is wrong', async (t) => {
   for (const [body, why] of [
-    ['OPEN', /no CRLF/],
+    ['OPEN', /ends inside an event/],
     ['HELLO\r\n', /unknown event type "HELLO"/],
-    ['TEXT zz\r\nab\r\n', /bad length/],
-    ['TEXT 5\r\nab\r\n', /shorter than its length 5/],
-    ['TEXT 2\r\nabXY', /lacks its CRLF/],
-  ]) t.throws(() => decodeEvents(Buffer.from(body)), { name: 'EventsError', message: why }, JSON.stringify(body));
-  t.ok(new EventsError('x') instanceof Error);
+    ['TEXT zz\r\nab\r\n', /bad event type line "TEXT zz"/],
+    ['TEXT 5\r\nab\r\n', /ends inside an event/],
+    ['TEXT 2\r\nabXY', /TEXT content not followed by CRLF/],
+  ]) t.throws(() => decodeEvents(Buffer.from(body)), { name: 'EventSyntaxError', message: why }, JSON.stringify(body));
+  t.ok(new EventSyntaxError('x') instanceof Error);
 });
 
 t.test('grip control messages, as Pushpin reads them', async (t) => {
