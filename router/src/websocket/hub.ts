@@ -3,8 +3,6 @@
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import type { RouterOptions } from '../options.js';
-import type { WorkerState } from '../workers/worker-pool.js';
-import type { MINIMAL } from '../workers/worker-link.js';
 import { checkUpgrade, type UpgradeRefusal, type UpgradeRequest } from './handshake.js';
 import { chooseMode, type ModeKind, type WebSocketMode } from './mode.js';
 import { WebSocketSession, type SessionHost } from './session.js';
@@ -35,8 +33,8 @@ export class WebSocketHub implements UpgradeTarget, SessionHost {
   #sweep: NodeJS.Timeout | undefined;
   #closing = false;
   #modes: ModeFactories | undefined;
-  /** Where the socket's opening stream would go now, for chooseMode. */
-  #target: (request: UpgradeRequest) => WorkerState | typeof MINIMAL | undefined = () => undefined;
+  /** Whether the socket's route has a worker that holds sockets, for chooseMode. */
+  #holdsSockets: (request: UpgradeRequest) => boolean = () => false;
 
   constructor(opts: Pick<RouterOptions, 'maxWsMessage' | 'maxWsBuffer' | 'maxWebSockets'>, session: string, log: Logger) {
     this.maxMessage = opts.maxWsMessage;
@@ -46,10 +44,11 @@ export class WebSocketHub implements UpgradeTarget, SessionHost {
     this.log = log;
   }
 
-  /** The modes, and how to see where a new socket's opening stream would go (set once the router's parts exist). */
-  useModes(modes: ModeFactories, target: (request: UpgradeRequest) => WorkerState | typeof MINIMAL | undefined): void {
+  /** The modes, and how to see whether a new socket's route has a worker that holds sockets (set once the router's
+   * parts exist; a query without side effects). */
+  useModes(modes: ModeFactories, holdsSockets: (request: UpgradeRequest) => boolean): void {
     this.#modes = modes;
-    this.#target = target;
+    this.#holdsSockets = holdsSockets;
   }
 
   get size(): number {
@@ -71,7 +70,7 @@ export class WebSocketHub implements UpgradeTarget, SessionHost {
     const request: UpgradeRequest = { method, url, httpVersion, rawHeaders, remoteAddress: socket.remoteAddress ?? '', key };
     const session = new WebSocketSession(`${this.#prefix}-${(++this.#next).toString(36)}`, socket, request, head, this);
     this.#sessions.add(session);
-    const kind = chooseMode(this.#target(request));
+    const kind = chooseMode(this.#holdsSockets(request));
     this.log.debug({ ws: session.id, url, mode: kind }, 'websocket handshake');
     session.start(this.#modes![kind](session));
   }
