@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import t from 'tap';
 import WebSocket from 'ws';
 import { request, spawnLogged, startRouter } from '../../router/test/lib/harness.mjs';
+import { closeFrame, frame, rawWebSocket } from '../../router/test/websocket/lib/raw-ws.mjs';
 import { eventually, within } from './lib/apps.mjs';
 
 const WORKER = fileURLToPath(new URL('./lib/ws-worker.mjs', import.meta.url));
@@ -72,6 +73,19 @@ t.test('stream mode', async (t) => {
     ws.send('close 4002 done here');
     t.same(await done, { code: 4002, reason: 'done here' });
     await worker.waitFor((e) => e.msg === 'ws closed' && e.code === 4002);
+  });
+
+  t.test("the worker's close answered with another code: the worker hears the client's code, not its own", async (t) => {
+    const raw = rawWebSocket(router.listen, '/echo');
+    t.teardown(() => raw.sock.destroy());
+    t.match(await raw.head(), /^HTTP\/1\.1 101/);
+    raw.send(frame(0x1, 'close 4002 done here'));
+    const sent = await raw.waitFrame((f) => f.opcode === 0x8);
+    t.same([sent.code, sent.reason], [4002, 'done here']);
+    raw.send(closeFrame(4009, 'client says'));
+    const logged = await worker.waitFor((e) => e.msg === 'ws closed' && e.path === '/echo' && e.code !== 1000 && e.code !== 4001 && e.code !== 4002);
+    t.same([logged.code, logged.reason], [4009, 'client says']);
+    await raw.closed;
   });
 
   t.test('a worker that refuses the handshake: the client gets its status', async (t) => {

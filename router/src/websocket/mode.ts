@@ -17,6 +17,9 @@ export interface WebSocketMode {
   /** The client's close frame. Answer with close(); the session does (echoing the code) if the mode has not within
    * its close timeout. */
   close(code: number, reason: string): void;
+  /** The client's close frame answering one the router sent (RFC 6455 §5.5.1): `code` is the client's own, which need
+   * not echo the one sent. No answer is expected back. */
+  closeAnswered?(code: number, reason: string): void;
   /** The socket is gone, or the router cut it (a protocol error, a slow reader, shutdown): no action works now. */
   disconnect(): void;
   /** The client's socket took what was buffered for it (after send() returned false). */

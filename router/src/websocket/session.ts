@@ -219,6 +219,7 @@ export class WebSocketSession implements WebSocketControl {
   onConclude(code: number, reason: Buffer): void {
     this.#peerClosed = true;
     if (this.#state === SessionState.CLOSING) {
+      if (!this.#modeDone) this.#mode?.closeAnswered?.(code, reason.toString());
       this.#socket.end(); // our close was answered: done
       return;
     }
