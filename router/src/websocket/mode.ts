@@ -41,6 +41,8 @@ export interface WebSocketControl {
   send(data: Buffer, binary: boolean): boolean;
   /** Sends a ping (keep-alive). */
   ping(data: Buffer): void;
+  /** Sends an unsolicited pong (a publish of `type: pong`; §5.5.3 allows it as a heartbeat). */
+  pong(data: Buffer): void;
   /** Starts (or completes) the close handshake with `code` and `reason` (1005: a close frame without a code). */
   close(code: number, reason: string): void;
   /** Cuts the connection without a close handshake. */

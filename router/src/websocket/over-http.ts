@@ -406,7 +406,9 @@ export class OverHttpMode implements WebSocketMode, BatchOwner, Subscriber {
       this.#closeForwarded = true;
       this.#ws.close(format.code ?? 1005, format.reason ?? '');
     } else if (format.action === 'send') {
-      this.#sendToClient(format.content, format.binary);
+      if (format.control === 'ping') this.#ws.ping(format.content);
+      else if (format.control === 'pong') this.#ws.pong(format.content);
+      else this.#sendToClient(format.content, format.binary);
     }
   }
 

@@ -143,6 +143,10 @@ export class WebSocketSession implements WebSocketControl {
     if (this.#state === SessionState.OPEN) this.#write(frame(Opcode.PING, data));
   }
 
+  pong(data: Buffer): void {
+    if (this.#state === SessionState.OPEN) this.#write(frame(Opcode.PONG, data));
+  }
+
   close(code: number, reason: string): void {
     if (this.#state !== SessionState.OPEN) return;
     this.#state = SessionState.CLOSING;

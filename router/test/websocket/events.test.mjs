@@ -58,18 +58,22 @@ t.test('the grip extension and its message prefix', async (t) => {
   t.equal(parseGripExtension('permessage-deflate'), undefined);
 });
 
-t.test("ws-message publish format: text, binary, type, close with code and reason", async (t) => {
+t.test("ws-message publish format: text, binary, ping, pong, close with code and reason", async (t) => {
   const ws = (format) => parseItem({ channel: 'c', formats: { 'ws-message': format } }).wsMessage;
   t.same(ws({ content: 'hi' }), { action: 'send', content: Buffer.from('hi'), binary: false });
   t.equal(ws({ 'content-bin': 'AAE=' }).binary, true);
   t.equal(ws({ content: 'hi', type: 'binary' }).binary, true);
   t.same(ws({ action: 'close', code: 4000, reason: 'bye' }), { action: 'close', content: Buffer.alloc(0), binary: false, code: 4000, reason: 'bye' });
   t.same(ws({ action: 'close' }), { action: 'close', content: Buffer.alloc(0), binary: false });
+  t.same(ws({ content: 'beat', type: 'ping' }), { action: 'send', content: Buffer.from('beat'), binary: false, control: 'ping' }, "Pushpin's ping and pong types: control frames");
+  t.equal(ws({ 'content-bin': 'AAE=', type: 'pong' }).control, 'pong');
+  t.equal(ws({ content: 'x'.repeat(125), type: 'pong' }).content.length, 125);
   for (const [format, why] of [
     [{ action: 'close', code: 1005 }, /'code' with invalid value/],
     [{ action: 'close', code: 'x' }, /'code' with wrong type/],
     [{ action: 'close', reason: 'no code' }, /'reason' without 'code'/],
     [{ action: 'close', code: 1000, reason: 'x'.repeat(124) }, /longer than 123 bytes/],
-    [{ content: 'x', type: 'ping' }, /'type' with unknown value/],
+    [{ content: 'x', type: 'close' }, /'type' with unknown value/],
+    [{ content: 'x'.repeat(126), type: 'ping' }, /'content' longer than 125 bytes for a ping/],
   ]) t.throws(() => ws(format), { name: 'PublishError', message: why }, JSON.stringify(format));
 });
