@@ -4,6 +4,7 @@ import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import type { RouterOptions } from '../options.js';
 import { checkUpgrade, type UpgradeRefusal, type UpgradeRequest } from './handshake.js';
+import { HandshakeStrings } from './handshake-strings.js';
 import { chooseMode, type ModeKind, type WebSocketMode } from './mode.js';
 import { WebSocketSession, type SessionHost } from './session.js';
 
@@ -29,6 +30,7 @@ export class WebSocketHub implements UpgradeTarget, SessionHost {
   /** Sessions with a close deadline: the sweep walks these only. */
   readonly #timed = new Set<WebSocketSession>();
   readonly #prefix: string;
+  readonly #strings = new HandshakeStrings();
   #next = 0;
   #sweep: NodeJS.Timeout | undefined;
   #closing = false;
@@ -67,7 +69,12 @@ export class WebSocketHub implements UpgradeTarget, SessionHost {
 
   take(socket: Socket, method: string, url: string, httpVersion: string, rawHeaders: readonly string[], head: Buffer): void {
     const key = checkUpgrade(method, httpVersion, rawHeaders) as string;
-    const request: UpgradeRequest = { method, url, httpVersion, rawHeaders, remoteAddress: socket.remoteAddress ?? '', key };
+    const strings = this.#strings;
+    // What the session keeps for its life: the strings many sockets share, one copy each.
+    const request: UpgradeRequest = {
+      method: strings.intern(method), url: url.includes('?') ? url : strings.intern(url), httpVersion: strings.intern(httpVersion),
+      rawHeaders: strings.headers(rawHeaders), remoteAddress: strings.intern(socket.remoteAddress ?? ''), key,
+    };
     const session = new WebSocketSession(`${this.#prefix}-${(++this.#next).toString(36)}`, socket, request, head, this);
     this.#sessions.add(session);
     const kind = chooseMode(this.#holdsSockets(request));

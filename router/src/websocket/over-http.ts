@@ -70,7 +70,7 @@ export class OverHttpMode implements WebSocketMode, BatchOwner, Subscriber {
   /** Meta-* the batches carry, set by Set-Meta-* reply headers and set-meta control messages. */
   #meta: Record<string, string> | undefined;
   /** Channels subscribed, with their filters. */
-  #channels: Map<string, string[]> | undefined;
+  #channels: Map<string, readonly string[]> | undefined;
   #detached = false;
   /** Keep-Alive-Interval: an empty batch after this many ms with nothing sent, so the worker may speak. */
   #pollMs = 0;
