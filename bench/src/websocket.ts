@@ -1,5 +1,6 @@
 // The WebSocket bench (issue 12), one scenario per run, targets side by side:
 //   node bench/dist/websocket.js idle   [--sockets 15000]                         router memory per idle socket
+// --router-node-flags "<flags>" adds Node flags to the router's (e.g. --optimize-for-size).
 //   node bench/dist/websocket.js echo   [--sockets 50] [--seconds 5] [--rounds 3]  router + stateless worker, plain ws, Pushpin
 //   node bench/dist/websocket.js fanout [--sockets 10000] [--publishes 20]        one ws-message publish to every socket
 // --targets picks among router, ws, pushpin and floor (fan-out only: ws-floor.ts, one prebuilt frame written per socket).
@@ -29,6 +30,8 @@ const { values, positionals } = parseArgs({
     rounds: { type: 'string', default: '3' },
     publishes: { type: 'string', default: '20' },
     targets: { type: 'string' },
+    /** Extra Node flags for the router process, e.g. "--optimize-for-size" (V8 favours heap size over speed). */
+    'router-node-flags': { type: 'string', default: '' },
   },
 });
 const scenario = positionals[0] ?? 'echo';
@@ -58,7 +61,8 @@ function publishedLines(child: Child): () => Promise<number> {
 }
 
 async function startRouter(): Promise<Target> {
-  const router = new Child(process.execPath, [...CLI_NODE_FLAGS, CLI, 'router', '--listen', '127.0.0.1:0', '--bind', 'tcp://127.0.0.1:*',
+  const nodeFlags = values['router-node-flags']!.split(' ').filter(Boolean);
+  const router = new Child(process.execPath, [...CLI_NODE_FLAGS, ...nodeFlags, CLI, 'router', '--listen', '127.0.0.1:0', '--bind', 'tcp://127.0.0.1:*',
     '--control-bind', 'tcp://127.0.0.1:*', '--publish-listen', '127.0.0.1:0', '--max-websockets', '19000', '--max-connections', '19500',
     ...(scenario === 'fanout' ? ['--log-level', 'debug'] : [])], { name: 'router' }); // debug: its 'published' line times the delivery
   const ready = JSON.parse(await router.waitForLine((l) => l.includes('"router listening"'), 30_000, 'router listening')) as Record<string, string>;
@@ -143,7 +147,7 @@ async function idle(t: Target, n: number): Promise<void> {
   await sleep(2000);
   const afterMessage = rss(t.proxyPids());
   console.log(JSON.stringify({
-    scenario: 'idle', target: t.name, sockets: n, proxyKiBPerSocket: +((held - base) / n).toFixed(2),
+    scenario: 'idle', target: t.name, routerNodeFlags: values['router-node-flags'] || undefined, sockets: n, proxyKiBPerSocket: +((held - base) / n).toFixed(2),
     proxyKiBPerSocketAfterOneMessage: +((afterMessage - base) / n).toFixed(2), appKiBPerSocket: +((app - appBase) / n).toFixed(2),
     proxyRssMiB: +(afterMessage / 1024).toFixed(1),
   }));
