@@ -47,7 +47,16 @@ interface Target {
   /** The server's own time for the next publish's delivery loop, ms, from its log line 'published' (undefined: it
    * does not say). */
   deliveryMs?: () => Promise<number>;
+  /** The proxy's V8 heap in use, KiB (undefined: it does not say). RSS also counts the heap V8 keeps committed
+   * beyond what is in use, which moves by a KiB per socket from run to run; this does not. */
+  heapUsedKiB?: () => Promise<number>;
   stop(): Promise<void>;
+}
+
+/** nodejs_heap_size_used_bytes from the router's admin listener (prom-client's default metrics). */
+async function heapUsedKiB(admin: string): Promise<number> {
+  const text = await (await fetch(`http://${admin}/metrics`)).text();
+  return Number(/^nodejs_heap_size_used_bytes (\S+)/m.exec(text)?.[1]) / 1024;
 }
 
 /** Reads each 'published' line of `child` once, in order: its `ms`. */
@@ -64,13 +73,15 @@ async function startRouter(): Promise<Target> {
   const nodeFlags = values['router-node-flags']!.split(' ').filter(Boolean);
   const router = new Child(process.execPath, [...CLI_NODE_FLAGS, ...nodeFlags, CLI, 'router', '--listen', '127.0.0.1:0', '--bind', 'tcp://127.0.0.1:*',
     '--control-bind', 'tcp://127.0.0.1:*', '--publish-listen', '127.0.0.1:0', '--max-websockets', '19000', '--max-connections', '19500',
-    ...(scenario === 'fanout' ? ['--log-level', 'debug'] : [])], { name: 'router' }); // debug: its 'published' line times the delivery
+    // debug: its 'published' line times the delivery; the admin listener tells its heap.
+    ...(scenario === 'fanout' ? ['--log-level', 'debug'] : scenario === 'idle' ? ['--admin-listen', '127.0.0.1:0'] : [])], { name: 'router' });
   const ready = JSON.parse(await router.waitForLine((l) => l.includes('"router listening"'), 30_000, 'router listening')) as Record<string, string>;
   const worker = new Child(process.execPath, [here('./ws-worker.js'), ready.bind!, ready.control!, 'ws-1'], { name: 'worker' });
   await router.waitForLine((l) => l.includes('"worker joined"'), 30_000, 'worker joined');
   return {
     name: 'router + stateless worker', url: `ws://${ready.http}`, publishUrl: `http://${ready.publish}/publish/`,
     proxyPids: () => [router.pid], appPids: () => [worker.pid], deliveryMs: publishedLines(router),
+    heapUsedKiB: ready.admin === undefined ? undefined : () => heapUsedKiB(ready.admin!),
     stop: async () => { await Promise.all([worker.stop(), router.stop()]); },
   };
 }
@@ -137,10 +148,12 @@ async function openMany(url: string, n: number): Promise<WebSocket[]> {
 async function idle(t: Target, n: number): Promise<void> {
   await sleep(1000);
   const base = rss(t.proxyPids());
+  const heapBase = await t.heapUsedKiB?.();
   const appBase = rss(t.appPids());
   const socks = await openMany(`${t.url}/sub`, n);
   await sleep(2000);
   const held = rss(t.proxyPids());
+  const heapHeld = await t.heapUsedKiB?.();
   const app = rss(t.appPids());
   // One message each: every socket then has had a frame receiver (a detached socket's message goes nowhere).
   for (const ws of socks) ws.send('x');
@@ -148,7 +161,8 @@ async function idle(t: Target, n: number): Promise<void> {
   const afterMessage = rss(t.proxyPids());
   console.log(JSON.stringify({
     scenario: 'idle', target: t.name, routerNodeFlags: values['router-node-flags'] || undefined, sockets: n, proxyKiBPerSocket: +((held - base) / n).toFixed(2),
-    proxyKiBPerSocketAfterOneMessage: +((afterMessage - base) / n).toFixed(2), appKiBPerSocket: +((app - appBase) / n).toFixed(2),
+    proxyKiBPerSocketAfterOneMessage: +((afterMessage - base) / n).toFixed(2),
+    proxyHeapUsedKiBPerSocket: heapBase !== undefined && heapHeld !== undefined ? +((heapHeld - heapBase) / n).toFixed(2) : undefined, appKiBPerSocket: +((app - appBase) / n).toFixed(2),
     proxyRssMiB: +(afterMessage / 1024).toFixed(1),
   }));
   for (const ws of socks) ws.terminate();
