@@ -1,7 +1,9 @@
 // The WebSocket bench (issue 12), one scenario per run, targets side by side:
 //   node bench/dist/websocket.js idle   [--sockets 15000]                         router memory per idle socket
+// --router-node-flags "<flags>" adds Node flags to the router's (e.g. --optimize-for-size).
 //   node bench/dist/websocket.js echo   [--sockets 50] [--seconds 5] [--rounds 3]  router + stateless worker, plain ws, Pushpin
 //   node bench/dist/websocket.js fanout [--sockets 10000] [--publishes 20]        one ws-message publish to every socket
+// --targets picks among router, ws, pushpin and floor (fan-out only: ws-floor.ts, one prebuilt frame written per socket).
 // Clients are `ws` WebSockets in this process (raw sockets for fan-out). The app behind each proxy is ws-events.ts (WebSocket-over-HTTP):
 // /echo for echo, /sub (subscribe to "bench", then detach) for idle and fan-out. Prints one JSON line per figure.
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
@@ -28,6 +30,8 @@ const { values, positionals } = parseArgs({
     rounds: { type: 'string', default: '3' },
     publishes: { type: 'string', default: '20' },
     targets: { type: 'string' },
+    /** Extra Node flags for the router process, e.g. "--optimize-for-size" (V8 favours heap size over speed). */
+    'router-node-flags': { type: 'string', default: '' },
   },
 });
 const scenario = positionals[0] ?? 'echo';
@@ -40,18 +44,44 @@ interface Target {
   /** The proxy's processes (RSS, CPU). */
   proxyPids: () => number[];
   appPids: () => number[];
+  /** The server's own time for the next publish's delivery loop, ms, from its log line 'published' (undefined: it
+   * does not say). */
+  deliveryMs?: () => Promise<number>;
+  /** The proxy's V8 heap in use, KiB (undefined: it does not say). RSS also counts the heap V8 keeps committed
+   * beyond what is in use, which moves by a KiB per socket from run to run; this does not. */
+  heapUsedKiB?: () => Promise<number>;
   stop(): Promise<void>;
 }
 
+/** nodejs_heap_size_used_bytes from the router's admin listener (prom-client's default metrics). */
+async function heapUsedKiB(admin: string): Promise<number> {
+  const text = await (await fetch(`http://${admin}/metrics`)).text();
+  return Number(/^nodejs_heap_size_used_bytes (\S+)/m.exec(text)?.[1]) / 1024;
+}
+
+/** Reads each 'published' line of `child` once, in order: its `ms`. */
+function publishedLines(child: Child): () => Promise<number> {
+  const seen = new Set<string>();
+  return async () => {
+    const line = await child.waitForLine((l) => l.includes('"published"') && !seen.has(l), 60_000, 'a published line');
+    seen.add(line);
+    return (JSON.parse(line) as { ms: number }).ms;
+  };
+}
+
 async function startRouter(): Promise<Target> {
-  const router = new Child(process.execPath, [...CLI_NODE_FLAGS, CLI, 'router', '--listen', '127.0.0.1:0', '--bind', 'tcp://127.0.0.1:*',
-    '--control-bind', 'tcp://127.0.0.1:*', '--publish-listen', '127.0.0.1:0', '--max-websockets', '19000', '--max-connections', '19500'], { name: 'router' });
+  const nodeFlags = values['router-node-flags']!.split(' ').filter(Boolean);
+  const router = new Child(process.execPath, [...CLI_NODE_FLAGS, ...nodeFlags, CLI, 'router', '--listen', '127.0.0.1:0', '--bind', 'tcp://127.0.0.1:*',
+    '--control-bind', 'tcp://127.0.0.1:*', '--publish-listen', '127.0.0.1:0', '--max-websockets', '19000', '--max-connections', '19500',
+    // debug: its 'published' line times the delivery; the admin listener tells its heap.
+    ...(scenario === 'fanout' ? ['--log-level', 'debug'] : scenario === 'idle' ? ['--admin-listen', '127.0.0.1:0'] : [])], { name: 'router' });
   const ready = JSON.parse(await router.waitForLine((l) => l.includes('"router listening"'), 30_000, 'router listening')) as Record<string, string>;
   const worker = new Child(process.execPath, [here('./ws-worker.js'), ready.bind!, ready.control!, 'ws-1'], { name: 'worker' });
   await router.waitForLine((l) => l.includes('"worker joined"'), 30_000, 'worker joined');
   return {
     name: 'router + stateless worker', url: `ws://${ready.http}`, publishUrl: `http://${ready.publish}/publish/`,
-    proxyPids: () => [router.pid], appPids: () => [worker.pid],
+    proxyPids: () => [router.pid], appPids: () => [worker.pid], deliveryMs: publishedLines(router),
+    heapUsedKiB: ready.admin === undefined ? undefined : () => heapUsedKiB(ready.admin!),
     stop: async () => { await Promise.all([worker.stop(), router.stop()]); },
   };
 }
@@ -84,7 +114,17 @@ async function startPushpin(): Promise<Target> {
   };
 }
 
-const STARTERS: Record<string, () => Promise<Target>> = { router: startRouter, ws: startPlainWs, pushpin: startPushpin };
+/** The fan-out floor (ws-floor.ts): one prebuilt frame written to each raw socket, no proxy, no `ws`. */
+async function startFloor(): Promise<Target> {
+  const child = new Child(process.execPath, [here('./ws-floor.js')], { name: 'floor' });
+  const { port, publishPort } = JSON.parse(await child.waitForLine((l) => l.includes('"listening"'), 10_000, 'listening')) as { port: number; publishPort: number };
+  return {
+    name: 'floor (raw sockets, one write each)', url: `ws://127.0.0.1:${port}`, publishUrl: `http://127.0.0.1:${publishPort}/publish/`,
+    proxyPids: () => [], appPids: () => [child.pid], deliveryMs: publishedLines(child), stop: () => child.stop(),
+  };
+}
+
+const STARTERS: Record<string, () => Promise<Target>> = { router: startRouter, ws: startPlainWs, pushpin: startPushpin, floor: startFloor };
 
 const rss = (pids: number[]): number => pids.reduce((sum, pid) => sum + (rssKiB(pid) ?? 0), 0);
 const cpu = (pids: number[]): number => pids.reduce((sum, pid) => sum + (cpuMs(pid) ?? 0), 0);
@@ -108,18 +148,21 @@ async function openMany(url: string, n: number): Promise<WebSocket[]> {
 async function idle(t: Target, n: number): Promise<void> {
   await sleep(1000);
   const base = rss(t.proxyPids());
+  const heapBase = await t.heapUsedKiB?.();
   const appBase = rss(t.appPids());
   const socks = await openMany(`${t.url}/sub`, n);
   await sleep(2000);
   const held = rss(t.proxyPids());
+  const heapHeld = await t.heapUsedKiB?.();
   const app = rss(t.appPids());
   // One message each: every socket then has had a frame receiver (a detached socket's message goes nowhere).
   for (const ws of socks) ws.send('x');
   await sleep(2000);
   const afterMessage = rss(t.proxyPids());
   console.log(JSON.stringify({
-    scenario: 'idle', target: t.name, sockets: n, proxyKiBPerSocket: +((held - base) / n).toFixed(2),
-    proxyKiBPerSocketAfterOneMessage: +((afterMessage - base) / n).toFixed(2), appKiBPerSocket: +((app - appBase) / n).toFixed(2),
+    scenario: 'idle', target: t.name, routerNodeFlags: values['router-node-flags'] || undefined, sockets: n, proxyKiBPerSocket: +((held - base) / n).toFixed(2),
+    proxyKiBPerSocketAfterOneMessage: +((afterMessage - base) / n).toFixed(2),
+    proxyHeapUsedKiBPerSocket: heapBase !== undefined && heapHeld !== undefined ? +((heapHeld - heapBase) / n).toFixed(2) : undefined, appKiBPerSocket: +((app - appBase) / n).toFixed(2),
     proxyRssMiB: +(afterMessage / 1024).toFixed(1),
   }));
   for (const ws of socks) ws.terminate();
@@ -213,20 +256,28 @@ async function fanout(t: Target, n: number, publishes: number): Promise<void> {
   await clients.open(t.url, n);
   await sleep(2000); // Pushpin subscribes asynchronously (its handler); the router before the 101 is even sent
   const latencies: number[] = [];
+  const loops: number[] = [];
   for (let i = 1; i <= publishes; i++) {
     const arrived = clients.round();
     const t0 = performance.now();
     await publish(t.publishUrl!, i);
     latencies.push((await arrived) - t0);
+    if (t.deliveryMs !== undefined) loops.push(await t.deliveryMs());
     await sleep(200);
   }
   clients.close();
   const sorted = [...latencies].sort((a, b) => a - b);
-  console.log(JSON.stringify({ scenario: 'fanout', target: t.name, sockets: n, publishes, p50LastMs: +pct(sorted, 50).toFixed(1), p99LastMs: +pct(sorted, 99).toFixed(1), all: latencies.map((l) => +l.toFixed(1)) }));
+  const loopSorted = [...loops].sort((a, b) => a - b);
+  console.log(JSON.stringify({
+    scenario: 'fanout', target: t.name, sockets: n, publishes, p50LastMs: +pct(sorted, 50).toFixed(1), p99LastMs: +pct(sorted, 99).toFixed(1),
+    // The server's own delivery loop (publish parsed to the last socket written), apart from the clients' reading.
+    p50LoopMs: loops.length > 0 ? +pct(loopSorted, 50).toFixed(1) : undefined, p99LoopMs: loops.length > 0 ? +pct(loopSorted, 99).toFixed(1) : undefined,
+    all: latencies.map((l) => +l.toFixed(1)), loops,
+  }));
 }
 
 async function main(): Promise<void> {
-  const defaults: Record<string, string> = { idle: 'router', echo: 'router,ws,pushpin', fanout: 'router,pushpin' };
+  const defaults: Record<string, string> = { idle: 'router', echo: 'router,ws,pushpin', fanout: 'router,floor,pushpin' };
   const names = (values.targets ?? defaults[scenario] ?? 'router').split(',');
   try {
     if (scenario === 'echo') {

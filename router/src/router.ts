@@ -160,7 +160,7 @@ export class SwitchboardRouter {
     websockets.useModes({
       'over-http': (session) => new OverHttpMode(session, overHttp),
       stream: (session) => new StreamMode(session, streamMode),
-    }, (request) => pool.pick(link.minimalPeers, false, pool.routes.match(upgradeHost(request), request.url)));
+    }, (request) => pool.holdsSockets(pool.routes.match(upgradeHost(request), request.url)));
     const llhttp = opts.httpFront === 'node' ? undefined : loadLlhttp();
     if (llhttp === undefined && opts.httpFront !== 'node') log.warn('the llhttp binding inside this Node is not usable: falling back to node:http');
     const listeners = parseListeners(opts.listen);

@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import t from 'tap';
 import WebSocket from 'ws';
 import { request, spawnLogged, startRouter } from '../../router/test/lib/harness.mjs';
+import { closeFrame, frame, rawWebSocket } from '../../router/test/websocket/lib/raw-ws.mjs';
 import { eventually, within } from './lib/apps.mjs';
 
 const WORKER = fileURLToPath(new URL('./lib/ws-worker.mjs', import.meta.url));
@@ -72,6 +73,19 @@ t.test('stream mode', async (t) => {
     ws.send('close 4002 done here');
     t.same(await done, { code: 4002, reason: 'done here' });
     await worker.waitFor((e) => e.msg === 'ws closed' && e.code === 4002);
+  });
+
+  t.test("the worker's close answered with another code: the worker hears the client's code, not its own", async (t) => {
+    const raw = rawWebSocket(router.listen, '/echo');
+    t.teardown(() => raw.sock.destroy());
+    t.match(await raw.head(), /^HTTP\/1\.1 101/);
+    raw.send(frame(0x1, 'close 4002 done here'));
+    const sent = await raw.waitFrame((f) => f.opcode === 0x8);
+    t.same([sent.code, sent.reason], [4002, 'done here']);
+    raw.send(closeFrame(4009, 'client says'));
+    const logged = await worker.waitFor((e) => e.msg === 'ws closed' && e.path === '/echo' && e.code !== 1000 && e.code !== 4001 && e.code !== 4002);
+    t.same([logged.code, logged.reason], [4009, 'client says']);
+    await raw.closed;
   });
 
   t.test('a worker that refuses the handshake: the client gets its status', async (t) => {
@@ -142,4 +156,47 @@ t.test('worker death closes the client socket: 1011 on SIGKILL, 1012 when the wo
   t.equal(code, 1012, 'graceful stop: 1012');
   t.equal(reason, 'worker restarting');
   await within(second.exited, 'the worker exits once its sockets closed');
+});
+
+// An over-HTTP worker beside the stream-mode one: if a socket went over HTTP, this one would accept it (its 101 says
+// x-from-worker).
+const EVENTS_WORKER = fileURLToPath(new URL('../../router/test/websocket/lib/ws-events-worker.mjs', import.meta.url));
+
+t.test('every stream-mode worker busy: a socket waits for one (never over HTTP to another), or 503 when the queue is full', async (t) => {
+  const router = await startRouter(t, ['--log-level', 'debug']);
+  const worker = spawnLogged(t, process.execPath, [WORKER, router.bind, router.control, 'one-socket', '1'], { name: 'one-socket' });
+  spawnLogged(t, process.execPath, [EVENTS_WORKER, router.bind, router.control, 'over-http'], { name: 'over-http' });
+  await router.joined(2);
+  const first = await open(t, router, '/echo');
+  await worker.waitFor((e) => e.msg === 'ws open');
+  const second = new WebSocket(`ws://${router.listen}/echo`);
+  t.teardown(() => second.terminate());
+  let upgrade;
+  second.on('upgrade', (res) => { upgrade = res; });
+  const secondOpen = eventually(second, 'open');
+  await router.waitFor((e) => e.msg === 'stream queued');
+  t.equal(second.readyState, WebSocket.CONNECTING, 'the second socket waits for the stream-mode worker');
+  first.close(1000);
+  await secondOpen;
+  t.notOk('x-from-worker' in upgrade.headers, 'it was not accepted over HTTP by the other worker');
+  await worker.waitFor(() => worker.count((e) => e.msg === 'ws open') === 2);
+  second.send('still stream mode');
+  t.equal((await message(second)).data.toString(), 'still stream mode');
+});
+
+t.test('--max-queue 0: the socket no stream-mode worker can take now is refused with 503 and the reason', async (t) => {
+  const router = await startRouter(t, ['--max-queue', '0']);
+  const worker = spawnLogged(t, process.execPath, [WORKER, router.bind, router.control, 'one-socket', '1'], { name: 'one-socket' });
+  spawnLogged(t, process.execPath, [EVENTS_WORKER, router.bind, router.control, 'over-http'], { name: 'over-http' });
+  await router.joined(2);
+  await open(t, router, '/echo');
+  await worker.waitFor((e) => e.msg === 'ws open');
+  const refused = new WebSocket(`ws://${router.listen}/echo`);
+  t.teardown(() => refused.terminate());
+  refused.on('error', () => {});
+  const [, res] = await eventually(refused, 'unexpected-response');
+  t.equal(res.statusCode, 503);
+  t.equal(res.headers['x-switchboard-error'], 'ROUTER_ERR_QUEUE_FULL');
+  t.equal(res.headers['retry-after'], '1');
+  res.resume();
 });

@@ -31,6 +31,8 @@ export interface WsMessageFormat {
   /** `action: close`: the close frame's code and reason (none: a close frame without a code). */
   code?: number;
   reason?: string;
+  /** `type: ping|pong` (Pushpin's publishformat.cpp): a control frame of the content instead of a message. */
+  control?: 'ping' | 'pong';
 }
 
 export interface PublishItem {
@@ -113,9 +115,12 @@ function wsMessage(v: unknown): WsMessageFormat {
   }
   const s = content(v, what);
   const type = optionalString(s.v, 'type', what);
-  if (type !== undefined && type !== 'text' && type !== 'binary') throw fail(`${what} contains 'type' with unknown value`);
+  if (type !== undefined && type !== 'text' && type !== 'binary' && type !== 'ping' && type !== 'pong') throw fail(`${what} contains 'type' with unknown value`);
   const binary = type === undefined ? s.v['content-bin'] !== undefined || s.v.content instanceof Uint8Array : type === 'binary';
-  return { action: s.action, content: s.content, binary };
+  if (type !== 'ping' && type !== 'pong') return { action: s.action, content: s.content, binary };
+  // RFC 6455 §5.5: a control frame's payload is at most 125 bytes.
+  if (s.content.length > 125) throw fail(`${what} contains 'content' longer than 125 bytes for a ${type}`);
+  return { action: s.action, content: s.content, binary, control: type };
 }
 
 /** One item; throws PublishError with Pushpin's wording. `channel`: the channel a ZeroMQ SUB message named in its

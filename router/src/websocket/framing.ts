@@ -48,10 +48,16 @@ let lastPayload: Buffer | undefined;
 let lastOpcode = 0;
 let lastFrame: Buffer[] = [];
 
-/** One unmasked, unfragmented frame (a server's frames are never masked, §5.1), as header then payload buffers. */
+/** Payloads up to this size are copied behind their header: one buffer is one plain write per socket, where two take
+ * cork, writev and uncork (a publish's loop over 10,000 sockets: 5 % faster on a quiet machine, bench/RESULTS.md).
+ * Larger ones are not copied. */
+const JOIN_MAX = 64 * 1024;
+
+/** One unmasked, unfragmented frame (a server's frames are never masked, §5.1): one buffer, or header then payload. */
 export function frame(opcode: Opcode, payload: Buffer): Buffer[] {
   if (payload === lastPayload && opcode === lastOpcode) return lastFrame;
-  lastFrame = ws.Sender.frame(payload, { fin: true, opcode, mask: false, readOnly: true, rsv1: false });
+  const parts = ws.Sender.frame(payload, { fin: true, opcode, mask: false, readOnly: true, rsv1: false });
+  lastFrame = parts.length === 2 && payload.length <= JOIN_MAX ? [Buffer.concat(parts)] : parts;
   lastPayload = payload;
   lastOpcode = opcode;
   return lastFrame;

@@ -3,7 +3,7 @@
 // session, which this router ignores).
 
 export type GripControl =
-  | { type: 'subscribe'; channel: string; filters: string[] }
+  | { type: 'subscribe'; channel: string; filters: readonly string[] }
   | { type: 'unsubscribe'; channel: string }
   | { type: 'detach' }
   | { type: 'session' }
@@ -16,6 +16,7 @@ export class GripControlError extends Error {
 }
 
 const WHAT = 'grip control object';
+const NO_FILTERS: readonly string[] = Object.freeze([]);
 
 function str(v: Record<string, unknown>, key: string, required: boolean): string | undefined {
   const value = v[key];
@@ -46,7 +47,8 @@ export function parseGripControl(json: string): GripControl {
       if (type === 'unsubscribe') return { type, channel };
       const filters = o.filters ?? [];
       if (!Array.isArray(filters) || !filters.every((f) => typeof f === 'string')) throw new GripControlError('filters contains value with wrong type');
-      return { type, channel, filters: filters as string[] };
+      // Most subscribe without filters: one shared empty list, not one per socket.
+      return { type, channel, filters: filters.length === 0 ? NO_FILTERS : (filters as string[]) };
     }
     case 'detach':
     case 'session':

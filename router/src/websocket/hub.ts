@@ -4,9 +4,8 @@ import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import type { RouterObserver } from '../observer.js';
 import type { RouterOptions } from '../options.js';
-import type { WorkerState } from '../workers/worker-pool.js';
-import type { MINIMAL } from '../workers/worker-link.js';
 import { checkUpgrade, type UpgradeRefusal, type UpgradeRequest } from './handshake.js';
+import { HandshakeStrings } from './handshake-strings.js';
 import { chooseMode, type ModeKind, type WebSocketMode } from './mode.js';
 import { WebSocketSession, type SessionHost } from './session.js';
 
@@ -34,12 +33,13 @@ export class WebSocketHub implements UpgradeTarget, SessionHost {
   /** Sessions with a close deadline: the sweep walks these only. */
   readonly #timed = new Set<WebSocketSession>();
   readonly #prefix: string;
+  readonly #strings = new HandshakeStrings();
   #next = 0;
   #sweep: NodeJS.Timeout | undefined;
   #closing = false;
   #modes: ModeFactories | undefined;
-  /** Where the socket's opening stream would go now, for chooseMode. */
-  #target: (request: UpgradeRequest) => WorkerState | typeof MINIMAL | undefined = () => undefined;
+  /** Whether the socket's route has a worker that holds sockets, for chooseMode. */
+  #holdsSockets: (request: UpgradeRequest) => boolean = () => false;
 
   constructor(opts: Pick<RouterOptions, 'maxWsMessage' | 'maxWsBuffer' | 'maxWebSockets'>, session: string, log: Logger) {
     this.maxMessage = opts.maxWsMessage;
@@ -49,10 +49,11 @@ export class WebSocketHub implements UpgradeTarget, SessionHost {
     this.log = log;
   }
 
-  /** The modes, and how to see where a new socket's opening stream would go (set once the router's parts exist). */
-  useModes(modes: ModeFactories, target: (request: UpgradeRequest) => WorkerState | typeof MINIMAL | undefined): void {
+  /** The modes, and how to see whether a new socket's route has a worker that holds sockets (set once the router's
+   * parts exist; a query without side effects). */
+  useModes(modes: ModeFactories, holdsSockets: (request: UpgradeRequest) => boolean): void {
     this.#modes = modes;
-    this.#target = target;
+    this.#holdsSockets = holdsSockets;
   }
 
   get size(): number {
@@ -71,10 +72,15 @@ export class WebSocketHub implements UpgradeTarget, SessionHost {
 
   take(socket: Socket, method: string, url: string, httpVersion: string, rawHeaders: readonly string[], head: Buffer): void {
     const key = checkUpgrade(method, httpVersion, rawHeaders) as string;
-    const request: UpgradeRequest = { method, url, httpVersion, rawHeaders, remoteAddress: socket.remoteAddress ?? '', key };
+    const strings = this.#strings;
+    // What the session keeps for its life: the strings many sockets share, one copy each.
+    const request: UpgradeRequest = {
+      method: strings.intern(method), url: url.includes('?') ? url : strings.intern(url), httpVersion: strings.intern(httpVersion),
+      rawHeaders: strings.headers(rawHeaders), remoteAddress: strings.intern(socket.remoteAddress ?? ''), key,
+    };
     const session = new WebSocketSession(`${this.#prefix}-${(++this.#next).toString(36)}`, socket, request, head, this);
     this.#sessions.add(session);
-    const kind = chooseMode(this.#target(request));
+    const kind = chooseMode(this.#holdsSockets(request));
     this.log.debug({ ws: session.id, url, mode: kind }, 'websocket handshake');
     session.start(this.#modes![kind](session), kind);
   }

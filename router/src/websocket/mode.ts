@@ -3,8 +3,6 @@
 // actions. Two modes exist: WebSocket-over-HTTP (over-http.ts, the default: each batch of events is one request
 // stream to any worker) and the long stream (a worker that announced `websocket: "stream"` in its hello holds the
 // socket on one stream). chooseMode() picks one per socket.
-import type { WorkerState } from '../workers/worker-pool.js';
-import type { MINIMAL } from '../workers/worker-link.js';
 import type { UpgradeRequest } from './handshake.js';
 
 /** Events from the client, in the order they happen; after disconnect() none follows. */
@@ -19,6 +17,9 @@ export interface WebSocketMode {
   /** The client's close frame. Answer with close(); the session does (echoing the code) if the mode has not within
    * its close timeout. */
   close(code: number, reason: string): void;
+  /** The client's close frame answering one the router sent (RFC 6455 §5.5.1): `code` is the client's own, which need
+   * not echo the one sent. No answer is expected back. */
+  closeAnswered?(code: number, reason: string): void;
   /** The socket is gone, or the router cut it (a protocol error, a slow reader, shutdown): no action works now. */
   disconnect(): void;
   /** The client's socket took what was buffered for it (after send() returned false). */
@@ -40,6 +41,8 @@ export interface WebSocketControl {
   send(data: Buffer, binary: boolean): boolean;
   /** Sends a ping (keep-alive). */
   ping(data: Buffer): void;
+  /** Sends an unsolicited pong (a publish of `type: pong`; §5.5.3 allows it as a heartbeat). */
+  pong(data: Buffer): void;
   /** Starts (or completes) the close handshake with `code` and `reason` (1005: a close frame without a code). */
   close(code: number, reason: string): void;
   /** Cuts the connection without a close handshake. */
@@ -54,10 +57,12 @@ export interface WebSocketControl {
 export type ModeKind = 'over-http' | 'stream';
 
 /**
- * Which mode drives a new socket, given the worker its opening stream would go to now (undefined: none can take it
- * yet, and the socket waits in the queue as any request does). The default, and the only mode a worker that says
- * nothing gets, is WebSocket-over-HTTP; the long-stream mode fills in its branch here (hello `websocket: "stream"`).
+ * Which mode drives a new socket: stream mode when its route's pool has a worker that holds sockets (hello
+ * `websocket: "stream"`), busy or not, else WebSocket-over-HTTP (the default, and all a worker that says nothing gets).
+ * A socket never falls back to over-HTTP because the stream-mode workers are busy: those workers' handlers may speak
+ * only the stream protocol. It waits in the queue for their credit as any request does (503 ROUTER_ERR_QUEUE_FULL
+ * when the queue is full, ROUTER_ERR_BUSY past --queue-timeout), as nginx queues for an upstream's max_conns.
  */
-export function chooseMode(target: WorkerState | typeof MINIMAL | undefined): ModeKind {
-  return typeof target === 'object' && target.websocket === 'stream' ? 'stream' : 'over-http';
+export function chooseMode(holdsSockets: boolean): ModeKind {
+  return holdsSockets ? 'stream' : 'over-http';
 }

@@ -5,6 +5,7 @@
 // the 101. With `Sec-WebSocket-Extensions: grip` in that reply, the worker's messages carry `m:` (content) or `c:`
 // (control: subscribe, unsubscribe, detach, set-meta, keep-alive) prefixes. A subscribed socket is a Subscriber of
 // the channel index and takes `ws-message` publishes; a detached one costs no worker anything.
+import { EventSyntaxError, WEBSOCKET_EVENTS_TYPE } from '@switchboard/protocol';
 import type { Logger } from 'pino';
 import type { RequestSink } from '../http/request-intake.js';
 import { ProxyStream } from '../streams/proxy-stream.js';
@@ -12,7 +13,7 @@ import type { ChannelIndex, Subscriber } from '../realtime/channel-index.js';
 import { passes } from '../realtime/filters.js';
 import type { PublishItem } from '../realtime/publish-item.js';
 import { BatchExchange, type BatchOwner } from './batch-exchange.js';
-import { EVENTS_CONTENT_TYPE, EventsError, decodeEvents, encodeEvents, type WsEvent } from './events.js';
+import { decodeEvents, encodeEvents, type WsEvent } from './events.js';
 import { GripControlError, parseGripControl, type GripControl } from './grip-control.js';
 import type { WebSocketControl, WebSocketMode } from './mode.js';
 
@@ -69,7 +70,7 @@ export class OverHttpMode implements WebSocketMode, BatchOwner, Subscriber {
   /** Meta-* the batches carry, set by Set-Meta-* reply headers and set-meta control messages. */
   #meta: Record<string, string> | undefined;
   /** Channels subscribed, with their filters. */
-  #channels: Map<string, string[]> | undefined;
+  #channels: Map<string, readonly string[]> | undefined;
   #detached = false;
   /** Keep-Alive-Interval: an empty batch after this many ms with nothing sent, so the worker may speak. */
   #pollMs = 0;
@@ -164,7 +165,7 @@ export class OverHttpMode implements WebSocketMode, BatchOwner, Subscriber {
       const name = raw[i].toLowerCase();
       if (!NOT_FORWARDED.has(name) && !name.startsWith('meta-')) headers.push(raw[i], raw[i + 1]);
     }
-    headers.push('Accept', EVENTS_CONTENT_TYPE, 'Content-Type', EVENTS_CONTENT_TYPE, 'Content-Length', String(body.length), 'Connection-Id', this.#ws.id, 'Sec-WebSocket-Extensions', 'grip');
+    headers.push('Accept', WEBSOCKET_EVENTS_TYPE, 'Content-Type', WEBSOCKET_EVENTS_TYPE, 'Content-Length', String(body.length), 'Connection-Id', this.#ws.id, 'Sec-WebSocket-Extensions', 'grip');
     if (replayed > 0) headers.push('Content-Bytes-Replayed', String(replayed));
     const meta = this.#meta;
     if (meta !== undefined) for (const name in meta) headers.push(`Meta-${name}`, meta[name]);
@@ -195,7 +196,7 @@ export class OverHttpMode implements WebSocketMode, BatchOwner, Subscriber {
     this.#inFlightEvents = NO_EVENTS;
     if (this.#phase === Phase.ENDED) return; // the DISCONNECT's reply, or a batch the socket outlived: nothing to do
     const type = headerValue(headers, 'content-type');
-    if (status !== 200 || type === undefined || type.split(';')[0].trim() !== EVENTS_CONTENT_TYPE) {
+    if (status !== 200 || type === undefined || type.split(';')[0].trim() !== WEBSOCKET_EVENTS_TYPE) {
       if (this.#phase === Phase.OPENING) return this.#reject(status, headers, body);
       log.warn({ ws: this.#ws.id, status, code: error }, 'websocket batch failed: closing the socket');
       return this.#fail(1011, 'worker error');
@@ -204,7 +205,7 @@ export class OverHttpMode implements WebSocketMode, BatchOwner, Subscriber {
     try {
       replyEvents = decodeEvents(body);
     } catch (err) {
-      if (!(err instanceof EventsError)) throw err;
+      if (!(err instanceof EventSyntaxError)) throw err;
       log.warn({ ws: this.#ws.id, reason: err.message }, 'websocket batch reply malformed: closing the socket');
       return this.#phase === Phase.OPENING ? this.#reject(502, [], `502 Bad Gateway: the worker's events are malformed: ${err.message}\n`) : this.#fail(1011, 'worker error');
     }
@@ -405,7 +406,9 @@ export class OverHttpMode implements WebSocketMode, BatchOwner, Subscriber {
       this.#closeForwarded = true;
       this.#ws.close(format.code ?? 1005, format.reason ?? '');
     } else if (format.action === 'send') {
-      this.#sendToClient(format.content, format.binary);
+      if (format.control === 'ping') this.#ws.ping(format.content);
+      else if (format.control === 'pong') this.#ws.pong(format.content);
+      else this.#sendToClient(format.content, format.binary);
     }
   }
 

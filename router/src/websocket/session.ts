@@ -156,6 +156,10 @@ export class WebSocketSession implements WebSocketControl {
     if (this.#state === SessionState.OPEN) this.#write(frame(Opcode.PING, data));
   }
 
+  pong(data: Buffer): void {
+    if (this.#state === SessionState.OPEN) this.#write(frame(Opcode.PONG, data));
+  }
+
   close(code: number, reason: string): void {
     if (this.#state !== SessionState.OPEN) return;
     this.#state = SessionState.CLOSING;
@@ -236,6 +240,7 @@ export class WebSocketSession implements WebSocketControl {
     this.#peerClosed = true;
     this.#closeCode ||= code;
     if (this.#state === SessionState.CLOSING) {
+      if (!this.#modeDone) this.#mode?.closeAnswered?.(code, reason.toString());
       this.#socket.end(); // our close was answered: done
       return;
     }

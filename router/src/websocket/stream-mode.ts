@@ -63,8 +63,10 @@ export class StreamMode implements WebSocketMode, ClientExchange, EventVisitor {
   #worker: WorkerState | undefined;
   /** A send() in the current write() found the client behind: ProxyStream waits for drained(). */
   #behind = false;
-  /** The worker's CLOSE went to the client (its content): the socket's end then answers it. */
-  #workerClose: Buffer | null | undefined;
+  /** The worker's CLOSE went to the client: the socket's end then tells the worker the client's answer. */
+  #workerClosed = false;
+  /** The client's close frame answering the worker's (its content), when it came. */
+  #clientAnswer: Buffer | null | undefined;
 
   constructor(control: WebSocketControl, host: StreamModeHost) {
     this.#control = control;
@@ -222,7 +224,7 @@ export class StreamMode implements WebSocketMode, ClientExchange, EventVisitor {
         control.ping(content ?? Buffer.alloc(0));
         return;
       case 'CLOSE': {
-        this.#workerClose ??= content;
+        this.#workerClosed = true;
         const code = content !== null && content.length >= 2 ? content.readUInt16BE(0) : 1005;
         control.close(code, content !== null && content.length > 2 ? content.toString('utf8', 2) : '');
         return;
@@ -268,19 +270,25 @@ export class StreamMode implements WebSocketMode, ClientExchange, EventVisitor {
     this.#upload(encodeEvent('CLOSE', closeContent(code === 1005 ? undefined : code, reason)));
   }
 
+  /** Kept for disconnect(): the worker hears it once the socket is over, as the CLOSE before its FIN. */
+  closeAnswered(code: number, reason: string): void {
+    if (this.#workerClosed) this.#clientAnswer = closeContent(code === 1005 ? undefined : code, reason);
+  }
+
   /**
    * The socket is gone: the stream ends (RST_STREAM CANCEL), unless its worker ended it first. After the worker's own
-   * CLOSE, the session ends the socket once the client answers (RFC 6455 §7.1.1) and says no more: the worker hears
-   * that answer as a CLOSE with its own code, as a client echoes it (§5.5.1), so its socket closes cleanly too.
+   * CLOSE, the session ends the socket once the client answers (RFC 6455 §7.1.1): the worker hears that answer as a
+   * CLOSE with the client's code and reason (which need not echo its own), then the FIN. A client that never answered
+   * leaves the FIN alone: the worker's socket closes as abnormal (1006), which is what happened.
    */
   disconnect(): void {
     this.#reply = Reply.DONE;
     const stream = this.stream;
     if (stream === undefined) return;
-    if (this.#workerClose !== undefined && stream.withWorker && stream.upload !== undefined) {
+    if (this.#workerClosed && stream.withWorker && stream.upload !== undefined) {
       // The CLOSE, then the FIN: the worker ends its side. (A reset now would drop the CLOSE unsent.) One that does
       // not within the close timeout is reset.
-      this.#upload(encodeEvent('CLOSE', this.#workerClose));
+      if (this.#clientAnswer !== undefined) this.#upload(encodeEvent('CLOSE', this.#clientAnswer));
       stream.endBody();
       this.#host.sink.uploadEnd(stream);
       setTimeout(clientGone, CLOSE_TIMEOUT, stream).unref();

@@ -77,6 +77,15 @@ export class WorkerPool {
     return pool.workers.length > 0 || (minimalPeers > 0 && pool === this.routes.unrouted);
   }
 
+  /**
+   * True when `pool` has a worker that holds WebSockets (hello `websocket: "stream"`) and is not leaving, busy or not:
+   * a new socket there takes stream mode and waits for such a worker's credit. A query only: pick() turns the round
+   * robin, this does not.
+   */
+  holdsSockets(pool: RoutePool<WorkerState> = this.routes.unrouted): boolean {
+    return pool.workers.some((w) => w.websocket === 'stream' && !w.draining);
+  }
+
   anyExtended(): boolean {
     return this.#list.some((w) => !w.draining);
   }

@@ -1,6 +1,7 @@
 // websocket/events.ts and grip-control.ts: Pushpin's WebSocket-over-HTTP event codec and GRIP control messages.
 import t from 'tap';
-import { EventsError, decodeEvents, encodeEvents } from '../../dist/websocket/events.js';
+import { EventSyntaxError } from '@switchboard/protocol';
+import { decodeEvents, encodeEvents } from '../../dist/websocket/events.js';
 import { GripControlError, parseGripControl } from '../../dist/websocket/grip-control.js';
 import { parseGripExtension } from '../../dist/websocket/over-http.js';
 import { parseItem } from '../../dist/realtime/publish-item.js';
@@ -19,13 +20,13 @@ t.test('events: TYPE\\r\\n, or TYPE <hex length>\\r\\ncontent\\r\\n, both ways',
 
 t.test('events: malformed bodies are refused with what is wrong', async (t) => {
   for (const [body, why] of [
-    ['OPEN', /no CRLF/],
+    ['OPEN', /ends inside an event/],
     ['HELLO\r\n', /unknown event type "HELLO"/],
-    ['TEXT zz\r\nab\r\n', /bad length/],
-    ['TEXT 5\r\nab\r\n', /shorter than its length 5/],
-    ['TEXT 2\r\nabXY', /lacks its CRLF/],
-  ]) t.throws(() => decodeEvents(Buffer.from(body)), { name: 'EventsError', message: why }, JSON.stringify(body));
-  t.ok(new EventsError('x') instanceof Error);
+    ['TEXT zz\r\nab\r\n', /bad event type line "TEXT zz"/],
+    ['TEXT 5\r\nab\r\n', /ends inside an event/],
+    ['TEXT 2\r\nabXY', /TEXT content not followed by CRLF/],
+  ]) t.throws(() => decodeEvents(Buffer.from(body)), { name: 'EventSyntaxError', message: why }, JSON.stringify(body));
+  t.ok(new EventSyntaxError('x') instanceof Error);
 });
 
 t.test('grip control messages, as Pushpin reads them', async (t) => {
@@ -57,18 +58,22 @@ t.test('the grip extension and its message prefix', async (t) => {
   t.equal(parseGripExtension('permessage-deflate'), undefined);
 });
 
-t.test("ws-message publish format: text, binary, type, close with code and reason", async (t) => {
+t.test("ws-message publish format: text, binary, ping, pong, close with code and reason", async (t) => {
   const ws = (format) => parseItem({ channel: 'c', formats: { 'ws-message': format } }).wsMessage;
   t.same(ws({ content: 'hi' }), { action: 'send', content: Buffer.from('hi'), binary: false });
   t.equal(ws({ 'content-bin': 'AAE=' }).binary, true);
   t.equal(ws({ content: 'hi', type: 'binary' }).binary, true);
   t.same(ws({ action: 'close', code: 4000, reason: 'bye' }), { action: 'close', content: Buffer.alloc(0), binary: false, code: 4000, reason: 'bye' });
   t.same(ws({ action: 'close' }), { action: 'close', content: Buffer.alloc(0), binary: false });
+  t.same(ws({ content: 'beat', type: 'ping' }), { action: 'send', content: Buffer.from('beat'), binary: false, control: 'ping' }, "Pushpin's ping and pong types: control frames");
+  t.equal(ws({ 'content-bin': 'AAE=', type: 'pong' }).control, 'pong');
+  t.equal(ws({ content: 'x'.repeat(125), type: 'pong' }).content.length, 125);
   for (const [format, why] of [
     [{ action: 'close', code: 1005 }, /'code' with invalid value/],
     [{ action: 'close', code: 'x' }, /'code' with wrong type/],
     [{ action: 'close', reason: 'no code' }, /'reason' without 'code'/],
     [{ action: 'close', code: 1000, reason: 'x'.repeat(124) }, /longer than 123 bytes/],
-    [{ content: 'x', type: 'ping' }, /'type' with unknown value/],
+    [{ content: 'x', type: 'close' }, /'type' with unknown value/],
+    [{ content: 'x'.repeat(126), type: 'ping' }, /'content' longer than 125 bytes for a ping/],
   ]) t.throws(() => ws(format), { name: 'PublishError', message: why }, JSON.stringify(format));
 });

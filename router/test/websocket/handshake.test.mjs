@@ -1,7 +1,8 @@
 // websocket/handshake.ts and framing.ts: RFC 6455 §4.2 checks on an upgrade request, the accept key, close payloads.
 import t from 'tap';
+import { HandshakeStrings } from '../../dist/websocket/handshake-strings.js';
 import { acceptKey, checkUpgrade, isWebSocketUpgrade } from '../../dist/websocket/handshake.js';
-import { closeCodeFor, closePayload } from '../../dist/websocket/framing.js';
+import { closeCodeFor, closePayload, frame } from '../../dist/websocket/framing.js';
 
 const KEY = 'dGhlIHNhbXBsZSBub25jZQ==';
 const headers = (...extra) => ['Host', 'a', 'Upgrade', 'websocket', 'Connection', 'Upgrade', ...extra];
@@ -43,4 +44,29 @@ t.test('receiver errors map to §7.4.1 close codes', async (t) => {
   t.equal(closeCodeFor({ code: 'WS_ERR_TOO_MANY_BUFFERED_PARTS' }), 1008);
   t.equal(closeCodeFor({ code: 'WS_ERR_EXPECTED_MASK' }), 1002);
   t.equal(closeCodeFor({}), 1002);
+});
+
+t.test('handshake strings: the headers kept are the headers received, names and values, in order', async (t) => {
+  const strings = new HandshakeStrings();
+  const raw = ['Host', 'example.test', 'Sec-WebSocket-Key', 'dGhlIHNhbXBsZSBub25jZQ==', 'Cookie', 'a=1', 'User-Agent', 'x'.repeat(600), 'upgrade', 'websocket'];
+  t.same(strings.headers(raw), raw);
+  t.same(strings.headers([...raw]), raw, 'a second socket with the same headers');
+  for (let i = 0; i < 5000; i++) strings.intern(`X-Name-${i}`); // past the table's bound: it starts over
+  t.same(strings.headers(['Host', 'other.test']), ['Host', 'other.test']);
+  t.equal(strings.intern('GET'), 'GET');
+});
+
+t.test('§5.2: a server frame is unmasked; up to 64 KiB of payload it is one buffer (one write), beyond it header and payload', async (t) => {
+  const small = frame(0x1, Buffer.from('hi'));
+  t.equal(small.length, 1);
+  t.same([...small[0]], [0x81, 2, 0x68, 0x69]);
+  const mid = Buffer.alloc(300, 7);
+  const [one] = frame(0x2, mid);
+  t.same([...one.subarray(0, 4)], [0x82, 126, 1, 44], '16-bit length');
+  t.ok(one.subarray(4).equals(mid));
+  const big = Buffer.alloc(70_000, 1);
+  const parts = frame(0x2, big);
+  t.equal(parts.length, 2, 'a large payload is not copied');
+  t.equal(parts[1], big);
+  t.same(frame(0x2, big), parts, "a publish's subscribers share one frame");
 });

@@ -161,6 +161,38 @@ t.test('ws-message over all three publish inputs: HTTP, ZeroMQ PULL, in-band CON
   t.match(bad.body.toString(), /'code' with invalid value/);
 });
 
+t.test("ws-message type ping and pong (Pushpin's control frames) over all three publish inputs", async (t) => {
+  const { router } = await setup(t);
+  const c = client(t, `ws://${router.listen}/grip?c=beat`);
+  await c.opened;
+  await c.next(text('hi'));
+  const frames = [];
+  const waiters = [];
+  for (const kind of ['ping', 'pong']) c.ws.on(kind, (data) => { frames.push(`${kind} ${data}`); waiters.shift()?.(); });
+  const nextFrame = () => new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no control frame within 10 s; got ${JSON.stringify(frames)}`)), 10_000);
+    waiters.push(() => { clearTimeout(timer); resolve(); });
+  });
+  let arrived = nextFrame();
+  await publish(router, [{ channel: 'beat', formats: { 'ws-message': { type: 'ping', content: 'via http' } } }]);
+  await arrived;
+  arrived = nextFrame();
+  const push = new Push({ linger: 0 });
+  t.teardown(() => push.close());
+  push.connect(router.publishPull);
+  await push.send(`J${JSON.stringify({ channel: 'beat', formats: { 'ws-message': { type: 'pong', 'content-bin': Buffer.from('via pull').toString('base64') } } })}`);
+  await arrived;
+  arrived = nextFrame();
+  c.ws.send(`inbandws:${JSON.stringify({ type: 'ping', content: 'via control' })}`);
+  await arrived;
+  await c.next(text('published to 1'));
+  t.same(frames, ['ping via http', 'pong via pull', 'ping via control']);
+  t.same(c.messages.map((m) => m.text), ['hi', 'published to 1'], 'no message: each was a control frame');
+  const big = await request(`${router.publishUrl}/publish/`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ items: [{ channel: 'beat', formats: { 'ws-message': { type: 'ping', content: 'x'.repeat(126) } } }] }) });
+  t.equal(big.status, 400, 'a ping past 125 bytes is refused');
+  t.match(big.body.toString(), /longer than 125 bytes for a ping/);
+});
+
 t.test('keep-alive control message and Keep-Alive-Interval', async (t) => {
   const { router, worker } = await setup(t);
   const c = client(t, `ws://${router.listen}/grip?c=k`);

@@ -172,13 +172,30 @@ t.test("the client's close goes to the worker; the socket's end resets the strea
   t.same(sink.released, [{ id: 1, rst: RstStatus.CANCEL }]);
 });
 
-t.test("after the worker's own CLOSE, the client's answer reaches it as a CLOSE and the stream ends with FIN", async (t) => {
+t.test("after the worker's own CLOSE, the client's answer reaches it as a CLOSE with the client's code, and the stream ends with FIN", async (t) => {
   const { mode, sink, stream } = accepted();
   stream.onData(data(1, Buffer.from('CLOSE 2\r\n\x0f\xa2\r\n', 'latin1')));
+  mode.closeAnswered(4005, 'other');
   mode.disconnect();
-  t.same(sink.uploads, ['CLOSE 2\r\n\x0f\xa2\r\n']);
+  t.same(sink.uploads, ['CLOSE 7\r\n\x0f\xa5other\r\n'], 'what the client sent, not the worker\'s own code');
   t.equal(sink.ended, 1, 'FIN, not a reset: the CLOSE is not dropped');
   t.same(sink.released, [], 'the worker ends its side');
   stream.onData(data(1, '', true));
   t.same(sink.released, [{ id: 1, rst: 0 }]);
+});
+
+t.test("after the worker's own CLOSE, a client that never answered: FIN alone, no CLOSE made up for it", async (t) => {
+  const { mode, sink, stream } = accepted();
+  stream.onData(data(1, Buffer.from('CLOSE 2\r\n\x0f\xa2\r\n', 'latin1')));
+  mode.disconnect();
+  t.same(sink.uploads, []);
+  t.equal(sink.ended, 1);
+});
+
+t.test('an empty close frame in answer reaches the worker as a CLOSE without content (1005)', async (t) => {
+  const { mode, sink, stream } = accepted();
+  stream.onData(data(1, Buffer.from('CLOSE 2\r\n\x0f\xa2\r\n', 'latin1')));
+  mode.closeAnswered(1005, '');
+  mode.disconnect();
+  t.same(sink.uploads, ['CLOSE\r\n']);
 });

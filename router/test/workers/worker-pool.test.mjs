@@ -150,3 +150,17 @@ t.test('routes: greet refuses, changing nothing, when the route table has no roo
   t.equal(pool.get('late'), undefined);
   t.equal(pool.size, 64);
 });
+
+t.test('holdsSockets: a stream-mode worker not draining, busy or not; asking does not turn the round robin', async (t) => {
+  const { pool } = poolOf('a', 'b');
+  t.equal(pool.holdsSockets(), false, 'workers that said nothing take WebSockets over HTTP');
+  pool.greet('s', { ...hello('s', 1), websocket: 'stream' }, 1000);
+  const s = pool.get('s');
+  s.streams.add({});
+  t.equal(pool.holdsSockets(), true, 'busy, it still holds sockets: a new one waits for it');
+  t.same(picks(pool, 1), ['a']);
+  for (let i = 0; i < 5; i++) pool.holdsSockets();
+  t.same(picks(pool, 1), ['b'], 'the turn after a is b, however often holdsSockets was asked');
+  s.draining = true;
+  t.equal(pool.holdsSockets(), false, 'a draining one takes no new sockets');
+});

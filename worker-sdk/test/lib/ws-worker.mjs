@@ -1,5 +1,5 @@
 // A stream-mode WebSocket worker for end-to-end tests, run as its own process (a test kills it with SIGKILL):
-//   node ws-worker.mjs <connect> <control> [name]
+//   node ws-worker.mjs <connect> <control> [name] [concurrency]
 // Paths: /echo echoes each message as it came (text or binary); a text message "close <code> <reason>" makes the
 // worker close with that code; "terminate" resets the stream. /refuse is refused with 403. /flood sends 16 KiB
 // binary messages, each once the last one's callback came, and logs 'flood stalled' when one's callback has not come
@@ -7,7 +7,7 @@
 // a log line. Log lines are JSON on stdout, as the harness reads them.
 import { Worker } from '@switchboard/worker-sdk';
 
-const [connect, control, name = 'ws-worker'] = process.argv.slice(2);
+const [connect, control, name = 'ws-worker', concurrency = '64'] = process.argv.slice(2);
 const log = (entry) => process.stdout.write(`${JSON.stringify(entry)}\n`);
 const logger = {
   level: 'info',
@@ -21,7 +21,7 @@ const logger = {
 
 const FLOOD_CHUNK = Buffer.alloc(16 * 1024, 0x61);
 
-const worker = new Worker({ connect, control, name, logger, heartbeatMs: 200 });
+const worker = new Worker({ connect, control, name, logger, heartbeatMs: 200, concurrency: Number(concurrency) });
 worker.websocket((socket, req) => {
   const path = req.url;
   log({ msg: 'ws open', path, protocol: socket.protocol, connectionId: req.headers['connection-id'], readyState: socket.readyState });

@@ -7,6 +7,7 @@
 //               "detach", "unsub", "meta:NAME=VALUE" (Set-Meta-NAME), "ka" (keep-alive "tick" every second),
 //               "poll" (Keep-Alive-Interval: 1), "bare" (a message without the m: prefix), "die" (a worker named
 //               mortal-* exits mid-batch; others echo it), "inband:TEXT" (publishes ws-message TEXT on CH in-band),
+//               "inbandws:JSON" (publishes the ws-message format JSON on CH in-band),
 //               "close" (CLOSE 4001 "bye"); anything else echoed with "m:"
 // Every reply carries x-from-worker: NAME.
 //   /reject     answers OPEN with 403 "go away"
@@ -84,6 +85,10 @@ await worker.fetch(async (request) => {
       else if (text === 'poll') { headers['keep-alive-interval'] = '1'; out.push(['TEXT', 'm:polling']); }
       else if (text === 'bare') out.push(['TEXT', 'no prefix'], ['TEXT', 'm:after bare']);
       else if (text === 'die' && name.startsWith('mortal')) { log({ msg: 'dying', worker: name }); process.exit(1); }
+      else if (text.startsWith('inbandws:')) {
+        const receivers = await worker.publish(url.searchParams.get('c') ?? 'room', { 'ws-message': JSON.parse(text.slice(9)) });
+        out.push(['TEXT', `m:published to ${receivers}`]);
+      }
       else if (text.startsWith('inband:')) {
         const receivers = await worker.publish(url.searchParams.get('c') ?? 'room', { 'ws-message': { content: text.slice(7) } });
         out.push(['TEXT', `m:published to ${receivers}`]);
