@@ -24,7 +24,7 @@ export async function measureLoad(target: Target, url: string, tool: LoadTool, c
   const window = new UsageWindow(target.procs);
   window.start();
   try {
-    const load = await runLoad(tool, { url, connections, durationS });
+    const load = target.load ? await target.load(durationS) : await runLoad(tool, { url, connections, durationS });
     return { load, usage: window.stop() };
   } catch (err) {
     window.stop();

@@ -82,6 +82,7 @@ export async function runScenario(
 }
 
 async function prepare(target: Target, s: Scenario): Promise<void> {
+  if (target.load) return; // not HTTP: its own load warms it up first
   if (s.kind === 'load') return smokeAndWarm(target.origin + target.path(s.app), s.expectLength, WARM_REQUESTS, WARM_MS);
   if (s.kind === 'transfer') return smokeAndWarm(target.origin + target.path('bytes', SMOKE_BYTES), SMOKE_BYTES, 20, WARM_MS);
   // Held: the held clients themselves check for a 200 head; a failing target shows as 0 opened.

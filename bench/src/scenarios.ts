@@ -20,8 +20,10 @@ export function scenarios(o: BenchOptions): Scenario[] {
   const mib = Math.round((o.streamBytes / 2 ** 20) * 10) / 10;
   // The hello scenarios also measure the router with an http-origin worker in front of node:http (issue 13).
   const hello = [...everyTarget(o, 'hello'), { kind: 'origin', app: 'hello' } as const];
+  // At one connection the router is judged against the transport's floor, measured in the same rounds (issue 15).
+  const floors = (['tcp', 'ipc'] as const).map((transport): TargetSpec => ({ kind: 'floor', transport, app: 'hello' }));
   const all: Scenario[] = [
-    { name: 'hello-1', title: 'Hello, 1 connection', kind: 'load', app: 'hello', connections: 1, targets: hello },
+    { name: 'hello-1', title: 'Hello, 1 connection', kind: 'load', app: 'hello', connections: 1, targets: [...hello, ...floors] },
     { name: 'hello-50', title: 'Hello, 50 connections', kind: 'load', app: 'hello', connections: 50, targets: hello },
     {
       name: 'workers-2',
