@@ -155,13 +155,28 @@ export function encodeControl(payload: ControlPayload): Buffer {
 
 /** DATA frame (§2.2.2). The payload is copied in, so the frame is one Buffer. */
 export function encodeData(streamId: number, data: Uint8Array, fin = false): Buffer {
-  checkStreamId(streamId);
-  checkLength(data.length);
   const out = Buffer.allocUnsafe(FRAME_HEADER_SIZE + data.length);
-  out.writeUInt32BE(streamId, 0);
-  out.writeUInt32BE(((fin ? Flag.FIN : 0) << 24 | data.length) >>> 0, 4);
+  dataHeader(out, streamId, data.length, fin);
   out.set(data, FRAME_HEADER_SIZE);
   return out;
+}
+
+/**
+ * A DATA frame's 8-byte header alone, for a payload of `length` bytes that follows it uncopied as the next part of the
+ * message (SPEC §3.1): only for payloads of SPLIT_DATA_MIN bytes or more, which packFrames never packs with another
+ * frame, so that this header ends its part and the payload is the whole next one.
+ */
+export function encodeDataHeader(streamId: number, length: number, fin = false): Buffer {
+  const out = Buffer.allocUnsafe(FRAME_HEADER_SIZE);
+  dataHeader(out, streamId, length, fin);
+  return out;
+}
+
+function dataHeader(out: Buffer, streamId: number, length: number, fin: boolean): void {
+  checkStreamId(streamId);
+  checkLength(length);
+  out.writeUInt32BE(streamId, 0);
+  out.writeUInt32BE(((fin ? Flag.FIN : 0) << 24 | length) >>> 0, 4);
 }
 
 /** Encodes any frame object; the specific encoders above are faster on hot paths. */
@@ -213,15 +228,24 @@ export interface FrameVisitor {
   badFrame(err: ProtocolError): void;
 }
 
-/** Reads every frame of a part into `visitor` (SPEC §3.1): decodeFrames for receivers of batched parts. */
-export function readFrames(part: Buffer, visitor: FrameVisitor, options: DecodeOptions = {}): void {
+/**
+ * Reads every frame of a part into `visitor` (SPEC §3.1): decodeFrames for receivers of batched parts. `next`, the
+ * message's part after this one, is the payload of a DATA frame whose header ends this part when it is exactly as long
+ * as the header says (a split DATA frame, SPEC §3.1). Returns the parts read: 2 when `next` was that payload, else 1.
+ */
+export function readFrames(part: Buffer, visitor: FrameVisitor, options: DecodeOptions = {}, next?: Buffer): 1 | 2 {
   for (let off = 0; off < part.length;) {
     let end: number;
     let frame: Frame;
+    if (next !== undefined && part.length - off === FRAME_HEADER_SIZE && isSplitData(part, off, next)) {
+      readSplitData(part, off, next, visitor);
+      return 2;
+    }
     try {
       end = frameEnd(part, off);
     } catch (err) {
-      return visitor.badFrame(err as ProtocolError);
+      visitor.badFrame(err as ProtocolError);
+      return 1;
     }
     try {
       frame = decodeOne(part, off, end, options);
@@ -234,6 +258,18 @@ export function readFrames(part: Buffer, visitor: FrameVisitor, options: DecodeO
     off = end;
     visitor.frame(frame);
   }
+  return 1;
+}
+
+/** The 8 bytes at `off` are a DATA frame's header whose payload is all of `next` (SPEC §3.1). */
+function isSplitData(part: Buffer, off: number, next: Buffer): boolean {
+  return (part[off] & 0x80) === 0 && next.length > 0 && (part.readUInt32BE(off + 4) & 0xffffff) === next.length;
+}
+
+function readSplitData(part: Buffer, off: number, next: Buffer, visitor: FrameVisitor): void {
+  const streamId = part.readUInt32BE(off) & 0x7fffffff;
+  if (streamId === 0) return visitor.badFrame(new ProtocolError('PROTO_ERR_INVALID_FRAME', 'DATA frame on stream 0'));
+  visitor.frame({ type: 'DATA', streamId, fin: (part[off + 4] & Flag.FIN) !== 0, data: next });
 }
 
 /** Where the frame starting at `off` ends; throws PROTO_ERR_TRUNCATED_FRAME when the part does not hold all of it. */
@@ -252,6 +288,9 @@ function frameEnd(part: Buffer, off: number): number {
 
 /** Frames up to this size are copied together into one part: a copy of a few KiB costs less than a ZeroMQ part. */
 export const PACK_MAX = 16 * 1024;
+
+/** DATA payloads from this size on may leave as a part of their own, uncopied, after their header (encodeDataHeader). */
+export const SPLIT_DATA_MIN = PACK_MAX + 1;
 
 /**
  * Lays out the frames of one message as its parts, appended to `parts` (SPEC §3.1): runs of frames that fit in
