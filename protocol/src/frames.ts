@@ -324,6 +324,33 @@ export function decodeFrame(part: Buffer, options: DecodeOptions = {}): Frame {
   return frames[0];
 }
 
+// decodeOne's checks, as functions rather than closures so that a frame costs no allocation beyond its object.
+
+/** Throws unless the frame's payload (`length` bytes at `p`) has at least, or exactly, `min` bytes. */
+function need(buf: Buffer, p: number, length: number, type: number, min: number, name: string, exact = false): void {
+  if (exact ? length !== min : length < min) {
+    // SETTINGS, PING and GOAWAY belong to no stream: their first word is not a stream id.
+    const onStream = type !== FrameType.SETTINGS && type !== FrameType.PING && type !== FrameType.GOAWAY;
+    throw new ProtocolError('PROTO_ERR_INVALID_FRAME', `${name} payload is ${length} bytes, ${exact ? 'must be' : 'needs at least'} ${min}`,
+      { streamId: onStream && length >= 4 ? buf.readUInt32BE(p) & 0x7fffffff : 0 });
+  }
+}
+
+function streamAt(buf: Buffer, at: number, name: string): number {
+  const id = buf.readUInt32BE(at) & 0x7fffffff;
+  if (id === 0) throw new ProtocolError('PROTO_ERR_INVALID_FRAME', `${name} on stream 0`);
+  return id;
+}
+
+function headersAt(buf: Buffer, at: number, end: number, streamId: number, options: DecodeOptions): HeaderPairs {
+  try {
+    return decodeHeaderBlock(buf.subarray(at, end), options.maxHeaderBlock, options.headerEncoding);
+  } catch (err) {
+    if (err instanceof ProtocolError) err.streamId = streamId;
+    throw err;
+  }
+}
+
 function decodeOne(buf: Buffer, off: number, end: number, options: DecodeOptions): Frame {
   const flags = buf[off + 4];
   const fin = (flags & Flag.FIN) !== 0;
@@ -341,49 +368,28 @@ function decodeOne(buf: Buffer, off: number, end: number, options: DecodeOptions
       streamId: length >= 4 && (type === FrameType.SYN_STREAM || type === FrameType.SYN_REPLY) ? buf.readUInt32BE(p) & 0x7fffffff : 0,
     });
   }
-  // SETTINGS, PING and GOAWAY belong to no stream: their first word is not a stream id.
-  const onStream = type !== FrameType.SETTINGS && type !== FrameType.PING && type !== FrameType.GOAWAY;
-  const need = (min: number, name: string, exact = false) => {
-    if (exact ? length !== min : length < min) {
-      throw new ProtocolError('PROTO_ERR_INVALID_FRAME', `${name} payload is ${length} bytes, ${exact ? 'must be' : 'needs at least'} ${min}`,
-        { streamId: onStream && length >= 4 ? buf.readUInt32BE(p) & 0x7fffffff : 0 });
-    }
-  };
-  const streamAt = (at: number, name: string) => {
-    const id = buf.readUInt32BE(at) & 0x7fffffff;
-    if (id === 0) throw new ProtocolError('PROTO_ERR_INVALID_FRAME', `${name} on stream 0`);
-    return id;
-  };
-  const headersAt = (at: number, streamId: number) => {
-    try {
-      return decodeHeaderBlock(buf.subarray(at, end), options.maxHeaderBlock, options.headerEncoding);
-    } catch (err) {
-      if (err instanceof ProtocolError) err.streamId = streamId;
-      throw err;
-    }
-  };
   switch (type) {
     case FrameType.SYN_STREAM: {
-      need(10, 'SYN_STREAM');
-      const streamId = streamAt(p, 'SYN_STREAM');
+      need(buf, p, length, type, 10, 'SYN_STREAM');
+      const streamId = streamAt(buf, p, 'SYN_STREAM');
       return {
         type: 'SYN_STREAM', streamId, associatedId: buf.readUInt32BE(p + 4) & 0x7fffffff,
         priority: buf[p + 8] >> 5, slot: buf[p + 9], fin, unidirectional: (flags & Flag.UNIDIRECTIONAL) !== 0,
-        headers: headersAt(p + 10, streamId),
+        headers: headersAt(buf, p + 10, end, streamId, options),
       };
     }
     case FrameType.SYN_REPLY:
     case FrameType.HEADERS: {
       const name = type === FrameType.SYN_REPLY ? 'SYN_REPLY' : 'HEADERS';
-      need(4, name);
-      const streamId = streamAt(p, name);
-      return { type: name, streamId, fin, headers: headersAt(p + 4, streamId) };
+      need(buf, p, length, type, 4, name);
+      const streamId = streamAt(buf, p, name);
+      return { type: name, streamId, fin, headers: headersAt(buf, p + 4, end, streamId, options) };
     }
     case FrameType.RST_STREAM:
-      need(8, 'RST_STREAM', true);
-      return { type: 'RST_STREAM', streamId: streamAt(p, 'RST_STREAM'), status: buf.readUInt32BE(p + 4) };
+      need(buf, p, length, type, 8, 'RST_STREAM', true);
+      return { type: 'RST_STREAM', streamId: streamAt(buf, p, 'RST_STREAM'), status: buf.readUInt32BE(p + 4) };
     case FrameType.SETTINGS: {
-      need(4, 'SETTINGS');
+      need(buf, p, length, type, 4, 'SETTINGS');
       const count = buf.readUInt32BE(p);
       if (length !== 4 + count * 8) throw new ProtocolError('PROTO_ERR_INVALID_FRAME', `SETTINGS says ${count} entries in ${length} bytes`);
       const entries: SettingsEntry[] = [];
@@ -394,13 +400,13 @@ function decodeOne(buf: Buffer, off: number, end: number, options: DecodeOptions
       return { type: 'SETTINGS', clear: (flags & Flag.CLEAR_SETTINGS) !== 0, entries };
     }
     case FrameType.PING:
-      need(4, 'PING', true);
+      need(buf, p, length, type, 4, 'PING', true);
       return { type: 'PING', id: buf.readUInt32BE(p) };
     case FrameType.GOAWAY:
-      need(8, 'GOAWAY', true);
+      need(buf, p, length, type, 8, 'GOAWAY', true);
       return { type: 'GOAWAY', lastStreamId: buf.readUInt32BE(p) & 0x7fffffff, status: buf.readUInt32BE(p + 4) };
     case FrameType.WINDOW_UPDATE: {
-      need(8, 'WINDOW_UPDATE', true);
+      need(buf, p, length, type, 8, 'WINDOW_UPDATE', true);
       // Stream 0 is SPDY/3.1's session window; with no session here it is read and ignored (SPEC §4.4).
       const streamId = buf.readUInt32BE(p) & 0x7fffffff;
       const delta = buf.readUInt32BE(p + 4) & 0x7fffffff;
