@@ -50,6 +50,8 @@ export interface BenchOptions {
   held: number;
   /** Length of the streamed response, bytes. */
   streamBytes: number;
+  /** Length of the streamed upload, bytes. */
+  uploadBytes: number;
   tool: LoadTool;
   /** Scenario names to run (all when absent). */
   only?: string[];
@@ -69,6 +71,8 @@ export interface Scenario {
   connections?: number;
   /** Body length the smoke check expects, when known. */
   expectLength?: number;
+  /** Transfer scenarios: the bytes go up, as a request body (PUT /upload), rather than down. */
+  upload?: boolean;
 }
 
 export type Sample = LoadSample | TransferSample | HeldSample;
