@@ -162,6 +162,17 @@ export function encodeData(streamId: number, data: Uint8Array, fin = false): Buf
 }
 
 /**
+ * A DATA frame for an Outbox: one Buffer (encodeData) for a small payload; for one of SPLIT_DATA_MIN bytes or more, its
+ * header and then the payload itself, uncopied, to be pushed in that order (a split DATA frame, SPEC §3.1). The
+ * payload is sent as it is later: like a socket write, it must not change once handed over.
+ */
+export function encodeDataParts(streamId: number, data: Uint8Array, fin = false): [Buffer] | [Buffer, Buffer] {
+  if (data.length < SPLIT_DATA_MIN) return [encodeData(streamId, data, fin)];
+  const payload = Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.length);
+  return [encodeDataHeader(streamId, data.length, fin), payload];
+}
+
+/**
  * A DATA frame's 8-byte header alone, for a payload of `length` bytes that follows it uncopied as the next part of the
  * message (SPEC §3.1): only for payloads of SPLIT_DATA_MIN bytes or more, which packFrames never packs with another
  * frame, so that this header ends its part and the payload is the whole next one.

@@ -1,7 +1,7 @@
 // SPEC §3.1: a ZeroMQ message part holds one or more whole frames back to back.
 import t from 'tap';
 import {
-  PACK_MAX, SPLIT_DATA_MIN, decodeFrame, decodeFrames, encodeData, encodeDataHeader, encodePing, encodeRstStream, encodeSynReply,
+  PACK_MAX, SPLIT_DATA_MIN, decodeFrame, decodeFrames, encodeData, encodeDataHeader, encodeDataParts, encodePing, encodeRstStream, encodeSynReply,
   encodeSynStream, packFrames, readFrames,
 } from '@switchboard/protocol';
 import { hex, rejects, u32 } from './helpers.mjs';
@@ -113,5 +113,16 @@ t.test('SPEC §3.1 message layout', async (t) => {
     t.same(readMessage([hex('00 00 00 00 00 00 00 04'), Buffer.from('abcd'), encodePing(2)]), [['PROTO_ERR_INVALID_FRAME', 0], { type: 'PING', id: 2 }],
       'DATA on stream 0: a bad frame, its payload part consumed with it');
     t.equal(readFrames(encodePing(1), { frame() {}, badFrame() {} }, {}, Buffer.from('abcd')), 1, 'a part of whole frames reads one part');
+  });
+
+  t.test('encodeDataParts: one frame up to PACK_MAX bytes of payload, header and the payload itself above', async (t) => {
+    const small = Buffer.alloc(SPLIT_DATA_MIN - 1, 1);
+    t.same(encodeDataParts(3, small, true), [encodeData(3, small, true)]);
+    const large = Buffer.alloc(SPLIT_DATA_MIN, 2);
+    const [header, payload] = encodeDataParts(3, large, true);
+    t.same(header, encodeDataHeader(3, large.length, true));
+    t.equal(payload, large, 'not copied');
+    const view = new Uint8Array(large.buffer, large.byteOffset, large.length);
+    t.equal(encodeDataParts(3, view)[1].buffer, large.buffer, 'a Uint8Array becomes a Buffer over the same memory');
   });
 });

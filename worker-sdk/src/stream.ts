@@ -1,8 +1,8 @@
 // Per-stream state: the response send window (SPEC §5.5), request body credit (§5.7), and the
 // end states. Both handler styles drive a stream through reply/write/finish/fail.
 import {
-  encodeData, encodeDataHeader, encodeHeaders, encodeRstStream, encodeSynReply, encodeWindowUpdate, ReceiveWindow, RstStatus,
-  SendWindow, SPLIT_DATA_MIN,
+  encodeData, encodeDataParts, encodeHeaders, encodeRstStream, encodeSynReply, encodeWindowUpdate, ReceiveWindow, RstStatus,
+  SendWindow,
   type DataSink, type DrainListener, type HeaderPairs,
 } from '@switchboard/protocol';
 import { WorkerError } from './errors.js';
@@ -173,9 +173,8 @@ export class Stream implements DrainListener, DataSink {
    * as a part of its own after its header (SPEC §3.1): zeromq.js holds on to it until sent, as a socket write does.
    */
   sendData(data: Uint8Array, fin: boolean): void {
-    if (data.length < SPLIT_DATA_MIN) return this.link.send(encodeData(this.id, data, fin));
-    this.link.send(encodeDataHeader(this.id, data.length, fin));
-    this.link.send(Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.length));
+    const parts = encodeDataParts(this.id, data, fin);
+    for (let i = 0; i < parts.length; i++) this.link.send(parts[i]);
   }
 
   #writable(): boolean {
