@@ -3,11 +3,12 @@
 //   GET /hold     starts an event stream and keeps it open (held connections); behind Pushpin (which signs requests
 //                 with Grip-Sig) it answers in full with Grip-Hold instead, so that Pushpin holds the client itself
 //   GET /poll     a GRIP long poll on channel "bench" (fanout.ts)
+//   PUT /upload   reads the body and answers with its length (the streamed-upload scenario)
 //   anything else "Hello from direct\n", or --size bytes of it
 // Prints one JSON line {"msg":"listening","port":N} once it accepts connections.
 import { createServer } from 'node:http';
 import { parseArgs } from 'node:util';
-import { streamBytes } from './stream-bytes.js';
+import { countUpload, streamBytes } from './stream-bytes.js';
 
 const { values } = parseArgs({
   options: {
@@ -40,6 +41,7 @@ function sized(size: number): Buffer {
 const server = createServer((req, res) => {
   const url = req.url ?? '/';
   if (url.startsWith('/bytes/')) return streamBytes(res, Number(url.slice(7)) || 0);
+  if (url === '/upload') return countUpload(req, res);
   if (url === '/hold') {
     res.writeHead(200, holdHeaders);
     if (req.headers['grip-sig'] === undefined) res.write(HOLD_OPEN);

@@ -1,5 +1,5 @@
 // One measurement of one target: a load window, a long transfer, or a batch of held connections.
-import { get } from 'node:http';
+import { get, request } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { BenchError } from './errors.js';
 import { runLoad, type LoadResult, type LoadTool } from './load.js';
@@ -24,7 +24,7 @@ export async function measureLoad(target: Target, url: string, tool: LoadTool, c
   const window = new UsageWindow(target.procs);
   window.start();
   try {
-    const load = await runLoad(tool, { url, connections, durationS });
+    const load = target.load ? await target.load(durationS) : await runLoad(tool, { url, connections, durationS });
     return { load, usage: window.stop() };
   } catch (err) {
     window.stop();
@@ -69,6 +69,55 @@ export async function measureTransfer(target: Target, url: string, expectBytes: 
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     if (complete && bytes !== expectBytes) throw new BenchError('BENCH_ERR_BAD_RESPONSE', `GET ${url}: ${bytes} bytes, expected ${expectBytes}`);
     if (bytes === 0) throw new BenchError('BENCH_ERR_TIMEOUT', `GET ${url}: no byte within ${capMs} ms`);
+    return { bytes, seconds, mbps: bytes / seconds / 1e6, complete, usage: window.stop() };
+  } catch (err) {
+    window.stop();
+    throw err;
+  }
+}
+
+/** What the upload writes, again and again. */
+const UPLOAD_CHUNK = Buffer.alloc(64 * 1024, 'u');
+
+/**
+ * Uploads `total` bytes in one PUT with a Content-Length, written as the connection takes them; the target answers
+ * with the count it read, checked. Timed to the answer's end. A slow target is cut after capMs and measured on the
+ * bytes written by then (some may still sit in buffers: an upper bound).
+ */
+export async function measureUpload(target: Target, url: string, total: number, capMs: number): Promise<TransferSample> {
+  const window = new UsageWindow(target.procs);
+  window.start();
+  const started = process.hrtime.bigint();
+  try {
+    const { bytes, complete } = await new Promise<{ bytes: number; complete: boolean }>((resolve, reject) => {
+      let sent = 0;
+      const headers = { 'content-type': 'application/octet-stream', 'content-length': String(total) };
+      const req = request(url, { method: 'PUT', agent: false, headers }, (res) => {
+        let body = '';
+        res.setEncoding('utf8').on('data', (chunk: string) => (body += chunk));
+        res.on('end', () => {
+          if (res.statusCode === 200 && body === String(total)) resolve({ bytes: total, complete: true });
+          else reject(new BenchError('BENCH_ERR_BAD_RESPONSE', `PUT ${url}: status ${res.statusCode}, ${body.slice(0, 200)} (expected the count ${total})`));
+        });
+        res.on('error', reject);
+      });
+      const pump = (): void => {
+        while (sent < total) {
+          const n = Math.min(UPLOAD_CHUNK.length, total - sent);
+          sent += n;
+          if (!req.write(n === UPLOAD_CHUNK.length ? UPLOAD_CHUNK : UPLOAD_CHUNK.subarray(0, n))) return void req.once('drain', pump);
+        }
+        req.end();
+      };
+      const cap = setTimeout(() => {
+        resolve({ bytes: sent, complete: false });
+        req.destroy();
+      }, capMs);
+      req.on('close', () => clearTimeout(cap));
+      req.on('error', reject);
+      pump();
+    });
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     return { bytes, seconds, mbps: bytes / seconds / 1e6, complete, usage: window.stop() };
   } catch (err) {
     window.stop();

@@ -50,6 +50,9 @@ http {
       proxy_http_version 1.1;
       proxy_set_header Connection "";
       proxy_read_timeout 300s;
+      # The upload scenario: request bodies of any size, streamed to the app as they arrive (not spooled to disk).
+      client_max_body_size 0;
+      proxy_request_buffering off;
     }
   }
 }

@@ -44,7 +44,7 @@ export function renderMarkdown(run: Run): string {
     '',
     `- Machine: ${machineLine(run.machine)}`,
     `- Command: \`${run.command}\``,
-    `- Settings: ${o.rounds} interleaved round(s) of ${o.durationS} s per load scenario, load from ${o.tool}; streamed response ${o.streamBytes / 2 ** 20} MiB; ${o.held} held connections (1 round)`,
+    `- Settings: ${o.rounds} interleaved round(s) of ${o.durationS} s per load scenario, load from ${o.tool}; streamed response ${o.streamBytes / 2 ** 20} MiB, upload ${o.uploadBytes / 2 ** 20} MiB; ${o.held} held connections (1 round)`,
     '- Figures are medians over rounds; ratios are medians of per-round ratios to the reference measured in the same round.',
     '',
     ...goals(run.results),
@@ -71,15 +71,27 @@ function goals(results: ScenarioResult[]): string[] {
   const hello50 = find<LoadSummary>('hello-50', 'load');
   const origin50 = find<LoadSummary>('hello-50', 'load', 'router + http-origin');
   const hello1 = find<LoadSummary>('hello-1', 'load');
+  const size64k = find<LoadSummary>('size-64k', 'load');
+  const stream = find<TransferSummary>('stream', 'transfer');
+  const upload = find<TransferSummary>('upload', 'transfer');
   const held = find<HeldSummary>('held', 'held');
   const rows: [string, string, string][] = [];
-  if (hello50) rows.push(['router req/s ÷ nginx → node:http, 50 connections', ratio(hello50.vsNginx), '≥ 1.0×']);
-  if (hello1) rows.push(['router p50 ÷ nginx p50, 1 connection', ratio(hello1.p50VsNginx), '≤ 1.5×']);
-  if (hello50) rows.push(['router CPU per request, 50 connections', `${fixed(sum(hello50.cpuUsPerRequest, 'proxy'), 1)} µs`, '≤ 40 µs']);
+  if (hello50) rows.push(['router req/s ÷ nginx → node:http, 50 connections', ratio(hello50.vsNginx), '≥ 1.3×']);
+  if (hello50) rows.push(['router CPU per request, 50 connections', `${fixed(sum(hello50.cpuUsPerRequest, 'proxy'), 1)} µs`, '≤ 12 µs']);
+  for (const transport of ['tcp', 'ipc']) {
+    const floor = find<LoadSummary>('hello-1', 'load', `zeromq.js floor (${transport})`);
+    if (hello1 && floor) {
+      const above = (hello1.p50Ms - floor.p50Ms) * 1000;
+      rows.push([`router p50 − zeromq.js floor p50 (${transport}), 1 connection`, `${fixed(above, 0)} µs (${fixed(hello1.p50Ms * 1000, 0)} − ${fixed(floor.p50Ms * 1000, 0)})`, '≤ 20 µs']);
+    }
+  }
+  if (size64k) rows.push(['router req/s ÷ nginx, 64 KiB responses, 50 connections', ratio(size64k.vsNginx), '≥ 1.0×']);
+  if (stream) rows.push(['router MB/s ÷ nginx, one streamed response', ratio(stream.vsNginx), '≥ 1.0×']);
+  if (upload) rows.push(['router MB/s ÷ nginx (proxy_request_buffering off), one streamed upload', ratio(upload.vsNginx), '≥ 0.8×']);
   if (held) rows.push([`router RSS per held connection (${held.opened} held)`, `${fixed(held.perConnectionKiB, 2)} KiB`, '≤ 4 KiB']);
   if (origin50) rows.push(['router + http-origin req/s ÷ nginx → node:http, 50 connections (issue 13)', ratio(origin50.vsNginx), '≥ 0.8×']);
   if (rows.length === 0) return [];
-  return ['## Goals (issues 5 and 13)', '', '| figure | measured | goal |', '|---|---|---|', ...rows.map((r) => `| ${r.join(' | ')} |`), ''];
+  return ['## Goals (issues 15 and 13)', '', '| figure | measured | goal |', '|---|---|---|', ...rows.map((r) => `| ${r.join(' | ')} |`), ''];
 }
 
 function loadTable(rows: LoadSummary[]): string[] {

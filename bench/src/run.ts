@@ -22,11 +22,11 @@ function scenarioList(value: string): string[] {
   return names;
 }
 
-const FULL = { rounds: 5, duration: 5, held: 15_000, streamMib: 100 };
+const FULL = { rounds: 5, duration: 5, held: 15_000, streamMib: 100, uploadMib: 1024 };
 // Quick: the scenarios behind the goals (plus the stream), without Pushpin (scenarios.ts). On this 2-core VM every
 // process takes seconds to start, so workers-2 and size-64k, which need targets of their own, are left to full runs
 // (or --only).
-const QUICK = { rounds: 1, duration: 1, held: 200, streamMib: 8, only: ['hello-1', 'hello-50', 'stream', 'held'] };
+const QUICK = { rounds: 1, duration: 1, held: 200, streamMib: 8, uploadMib: 16, only: ['hello-1', 'hello-50', 'stream', 'held'] };
 
 const program = new Command('bench')
   .description('Switchboard router vs direct node:http, nginx and Pushpin, all on loopback')
@@ -37,6 +37,7 @@ const program = new Command('bench')
   .option('--only <scenarios>', `comma-separated subset of: ${SCENARIO_NAMES.join(', ')}`, scenarioList)
   .option('--held <n>', `held connections (default ${FULL.held})`, positiveInt)
   .option('--stream-mib <n>', `length of the streamed response, MiB (default ${FULL.streamMib})`, positiveInt)
+  .option('--upload-mib <n>', `length of the streamed upload, MiB (default ${FULL.uploadMib})`, positiveInt)
   .addOption(new Option('--load <tool>', 'load generator (default: wrk when installed)').choices(['wrk', 'autocannon']))
   .option('--out <dir>', 'where to write results.md, results.json and ratios.svg', 'bench/out')
   .showHelpAfterError();
@@ -52,6 +53,7 @@ async function main(): Promise<void> {
     workers: cli.workers,
     held: cli.held ?? base.held,
     streamBytes: (cli.streamMib ?? base.streamMib) * 2 ** 20,
+    uploadBytes: (cli.uploadMib ?? base.uploadMib) * 2 ** 20,
     tool: (cli.load as LoadTool | undefined) ?? defaultTool(),
     only: cli.only ?? (cli.quick ? QUICK.only : undefined),
     out: resolve(cli.out),

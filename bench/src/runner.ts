@@ -1,7 +1,7 @@
 // Runs one scenario: start its targets, smoke-check and warm each, then interleaved rounds (round 1: A B C D,
 // round 2: B C D A, ...) so that noise on this shared machine hits every target alike.
 import { smokeAndWarm } from './http-check.js';
-import { measureHeld, measureLoad, measureTransfer } from './measure.js';
+import { measureHeld, measureLoad, measureTransfer, measureUpload } from './measure.js';
 import type { TargetPool } from './pool.js';
 import { reproduceCommand } from './scenarios.js';
 import { summarize } from './summary.js';
@@ -19,8 +19,13 @@ const TRANSFER_CAP_QUICK_MS = 3_000;
 /** Longest the held connections may take to open; those still opening then count as not held. */
 const HELD_OPEN_MS = 300_000;
 const HELD_OPEN_QUICK_MS = 10_000;
-/** Body length of the streamed-response smoke check. */
+/** Body length of the streamed-response and upload smoke checks. */
 const SMOKE_BYTES = 65_536;
+/** Longest an upload may take before it is cut and measured on the bytes written by then. */
+const UPLOAD_CAP_MS = 60_000;
+const UPLOAD_CAP_QUICK_MS = 5_000;
+/** Path of the upload sink on every target (hello-server.ts, bytes-worker.ts). */
+const UPLOAD_PATH = '/upload';
 
 export type Progress = (line: string) => void;
 
@@ -82,13 +87,18 @@ export async function runScenario(
 }
 
 async function prepare(target: Target, s: Scenario): Promise<void> {
+  if (target.load) return; // not HTTP: its own load warms it up first
   if (s.kind === 'load') return smokeAndWarm(target.origin + target.path(s.app), s.expectLength, WARM_REQUESTS, WARM_MS);
+  if (s.kind === 'transfer' && s.upload) return void (await measureUpload(target, target.origin + UPLOAD_PATH, SMOKE_BYTES, WARM_MS * 10));
   if (s.kind === 'transfer') return smokeAndWarm(target.origin + target.path('bytes', SMOKE_BYTES), SMOKE_BYTES, 20, WARM_MS);
   // Held: the held clients themselves check for a 200 head; a failing target shows as 0 opened.
 }
 
 function measureOnce(target: Target, s: Scenario, o: BenchOptions): Promise<Sample> {
   if (s.kind === 'load') return measureLoad(target, target.origin + target.path(s.app), o.tool, s.connections ?? 1, o.durationS);
+  if (s.kind === 'transfer' && s.upload) {
+    return measureUpload(target, target.origin + UPLOAD_PATH, o.uploadBytes, o.quick ? UPLOAD_CAP_QUICK_MS : UPLOAD_CAP_MS);
+  }
   if (s.kind === 'transfer') {
     return measureTransfer(target, target.origin + target.path('bytes', o.streamBytes), o.streamBytes, o.quick ? TRANSFER_CAP_QUICK_MS : TRANSFER_CAP_MS);
   }

@@ -1,5 +1,6 @@
 // What the bench measures: a target is one way of serving the same app over HTTP on loopback.
 import { backendPath, startBackend } from './backend.js';
+import { startFloor } from './floor-target.js';
 import { startNginx, nginxMissing } from './nginx-target.js';
 import { originMissing, startOrigin } from './origin-target.js';
 import { startPushpin, pushpinMissing } from './pushpin-target.js';
@@ -13,12 +14,13 @@ import type { Target, TargetKind, TargetSpec } from './types.js';
  */
 export function targetKey(spec: TargetSpec): string {
   const app = spec.kind === 'router' || spec.app === 'hold' ? spec.app : 'any';
-  return `${spec.kind}/${spec.workers ?? 0}/${spec.size ?? 'hello'}/${app}`;
+  return `${spec.kind}/${spec.workers ?? 0}/${spec.size ?? 'hello'}/${app}/${spec.transport ?? ''}`;
 }
 
 export function targetLabel(spec: TargetSpec): string {
   if (spec.kind === 'router') return `router ×${spec.workers ?? 1}`;
   if (spec.kind === 'origin') return 'router + http-origin → node:http';
+  if (spec.kind === 'floor') return `zeromq.js floor (${spec.transport ?? 'tcp'})`;
   return spec.kind === 'direct' ? 'direct node:http' : `${spec.kind} → node:http`;
 }
 
@@ -36,6 +38,7 @@ export function startTarget(spec: TargetSpec, tmpDir: string): Promise<Target> {
   if (spec.kind === 'origin') return startOrigin(spec, tmpDir);
   if (spec.kind === 'nginx') return startNginx(spec, tmpDir);
   if (spec.kind === 'pushpin') return startPushpin(spec, tmpDir);
+  if (spec.kind === 'floor') return startFloor(spec, tmpDir);
   return startDirect(spec);
 }
 

@@ -1,11 +1,14 @@
 // Types shared by the bench's modules.
-import type { LoadTool } from './load.js';
+import type { LoadResult, LoadTool } from './load.js';
 import type { HeldRole, HeldSample, LoadSample, TransferSample } from './measure.js';
 import type { Skipped } from './pool.js';
 import type { ProcRef } from './procstat.js';
 
-/** `origin`: the router with one `switchboard http-origin` worker in front of node:http. */
-export type TargetKind = 'router' | 'origin' | 'direct' | 'nginx' | 'pushpin';
+/**
+ * `origin`: the router with one `switchboard http-origin` worker in front of node:http. `floor`: no HTTP at all, a bare
+ * zeromq.js DEALER⇄ROUTER round trip (zmq-floor.ts), the transport's floor under the router at one connection.
+ */
+export type TargetKind = 'router' | 'origin' | 'direct' | 'nginx' | 'pushpin' | 'floor';
 
 /** What the app behind the target serves: the hello body, a long byte stream, or held event streams. */
 export type App = 'hello' | 'bytes' | 'hold';
@@ -17,6 +20,8 @@ export interface TargetSpec {
   /** Size of the hello body in bytes (default: the plain hello line). */
   size?: number;
   app: App;
+  /** Floor only: the ZeroMQ transport. */
+  transport?: 'tcp' | 'ipc';
 }
 
 export interface Target {
@@ -28,6 +33,8 @@ export interface Target {
   procs: ProcRef[];
   /** Most connections it can hold at once, when lower than the scenario asks (nginx needs 2 fds per connection). */
   maxHeld?: number;
+  /** A load window of its own, for a target that is not HTTP (the floor): used in place of wrk. */
+  load?(durationS: number): Promise<LoadResult>;
   stop(): Promise<void>;
 }
 
@@ -43,6 +50,8 @@ export interface BenchOptions {
   held: number;
   /** Length of the streamed response, bytes. */
   streamBytes: number;
+  /** Length of the streamed upload, bytes. */
+  uploadBytes: number;
   tool: LoadTool;
   /** Scenario names to run (all when absent). */
   only?: string[];
@@ -62,6 +71,8 @@ export interface Scenario {
   connections?: number;
   /** Body length the smoke check expects, when known. */
   expectLength?: number;
+  /** Transfer scenarios: the bytes go up, as a request body (PUT /upload), rather than down. */
+  upload?: boolean;
 }
 
 export type Sample = LoadSample | TransferSample | HeldSample;

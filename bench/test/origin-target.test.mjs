@@ -33,9 +33,11 @@ t.test('origin: node:http behind the router and http-origin serves hello and byt
   t.notOk(pids.some(alive), 'no process left');
 });
 
-t.test('the hello scenarios measure the origin target beside the router, direct node:http and nginx', async (t) => {
-  const o = { quick: true, rounds: 1, durationS: 1, workers: 1, held: 10, streamBytes: 1, tool: 'wrk', out: tmp };
-  for (const s of scenarios(o).filter((x) => x.name.startsWith('hello-'))) {
-    t.same(s.targets.map((x) => x.kind), ['router', 'direct', 'nginx', 'origin'], s.name);
-  }
+t.test('the hello scenarios measure the origin target beside the router, direct node:http and nginx; hello-1 the floor too', async (t) => {
+  const o = { quick: true, rounds: 1, durationS: 1, workers: 1, held: 10, streamBytes: 1, uploadBytes: 1, tool: 'wrk', out: tmp };
+  const [hello1, hello50] = scenarios(o).filter((x) => x.name.startsWith('hello-'));
+  t.same(hello50.targets.map((x) => x.kind), ['router', 'direct', 'nginx', 'origin'], 'hello-50');
+  t.same(hello1.targets.map((x) => [x.kind, x.transport]), [
+    ['router', undefined], ['direct', undefined], ['nginx', undefined], ['origin', undefined], ['floor', 'tcp'], ['floor', 'ipc'],
+  ], 'hello-1: the zeromq.js floor over tcp and ipc');
 });

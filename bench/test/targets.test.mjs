@@ -54,3 +54,21 @@ t.test('held connections: counted by client processes, RSS growth per connection
   t.equal(sample.roles[0].role, 'node:http');
   t.ok(sample.roles[0].rssHeldKiB > 0, 'RSS read from /proc');
 });
+
+for (const transport of ['tcp', 'ipc']) {
+  t.test(`zeromq.js floor (${transport}): a window of round trips with their latency, then no process left`, { timeout: 60_000 }, async (t) => {
+    const target = await startTarget({ kind: 'floor', transport, app: 'hello' }, tmp);
+    const pids = target.procs.map((p) => p.pid);
+    try {
+      t.match(target.origin, transport === 'ipc' ? /^ipc:\/\// : /^tcp:\/\/127\.0\.0\.1:\d+$/, 'the echo bound its endpoint');
+      const load = await target.load(0.3);
+      t.ok(load.requests > 0, 'round trips were made');
+      t.equal(load.errors, 0);
+      t.ok(load.p50Ms > 0 && load.p50Ms <= load.p99Ms, 'p50 and p99 come from the measured round trips');
+      t.match(load.command, /zmq-floor\.js client --connect /, 'the command that reproduces it');
+    } finally {
+      await target.stop();
+    }
+    t.notOk(pids.some(alive), 'no process left');
+  });
+}

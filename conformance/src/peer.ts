@@ -315,7 +315,7 @@ export class ConformancePeer extends EventEmitter {
           this.#controlFrom = message[0];
           this.controlMessages.push(at);
         }
-        for (const part of parts) this.#frames(part, at, seq, control);
+        for (let i = 0; i < parts.length;) i += this.#frames(parts[i], parts[i + 1], at, seq, control);
         // Grants made while this message was read count for the worker's later messages, not for the rest of it.
         for (const record of this.#granting) record.window.commitGrant();
         this.#granting.clear();
@@ -332,12 +332,13 @@ export class ConformancePeer extends EventEmitter {
     this.protocol ??= 'extended';
   }
 
-  #frames(part: Buffer, at: number, message: number, control: boolean): void {
+  /** Reads one part, and `next` too when it is the payload of a DATA frame split after its header; returns the parts read. */
+  #frames(part: Buffer, next: Buffer | undefined, at: number, message: number, control: boolean): number {
     // A bad frame costs itself alone (SPEC §3.1): the worker's other frames in the part are still judged.
-    readFrames(part, {
+    return readFrames(part, {
       frame: (frame) => this.#frame(frame, at, message, control),
       badFrame: (err) => void this.problems.push(`worker sent a malformed frame: ${err.message}`),
-    });
+    }, undefined, next);
   }
 
   #frame(frame: Frame, at: number, message: number, control: boolean): void {

@@ -18,7 +18,7 @@ from urllib.parse import parse_qs, urlsplit
 import zmq
 from publish import PublishError, Publisher
 from routed import HEARTBEAT_S, Link, control_endpoint_for, new_worker_id
-from spdy import SYN_REPLY, ProtocolError, data_frame, headers_frame, read_frames, rst_stream
+from spdy import SYN_REPLY, ProtocolError, data_frame, headers_frame, read_message, rst_stream
 import wsevents
 
 # ---- the worker (SPEC §2, §4): a ROUTER socket connected to every router --------------------------
@@ -61,33 +61,31 @@ class Worker:
 
     def receive_link(self, link, message):
         """A message on a control link: the link's own frames, then stream frames keyed by the link."""
-        for part in message:
-            for f in read_frames(part):
-                if isinstance(f, ProtocolError):
-                    self.bad_frame(link, f)
-                    continue
-                handled = link.on_frame(f)
-                if handled == 'welcome':  # this router holds none of our streams (SPEC §5.2)
-                    for key in [k for k in list(self.requests) + list(self.streams) if k[0] is link]:
-                        self.requests.pop(key, None)
-                        self.streams.pop(key, None)
-                elif not handled:
-                    if f['type'] == 'SYN_STREAM':
-                        link.opened(f['stream_id'])
-                    elif f['type'] == 'DATA':
-                        link.request_data(f['stream_id'], len(f['data']), f['fin'])
-                    elif f['type'] == 'RST_STREAM':
-                        link.closed(f['stream_id'])
-                    self.on_frame(link, f)
+        for f in read_message(message):
+            if isinstance(f, ProtocolError):
+                self.bad_frame(link, f)
+                continue
+            handled = link.on_frame(f)
+            if handled == 'welcome':  # this router holds none of our streams (SPEC §5.2)
+                for key in [k for k in list(self.requests) + list(self.streams) if k[0] is link]:
+                    self.requests.pop(key, None)
+                    self.streams.pop(key, None)
+            elif not handled:
+                if f['type'] == 'SYN_STREAM':
+                    link.opened(f['stream_id'])
+                elif f['type'] == 'DATA':
+                    link.request_data(f['stream_id'], len(f['data']), f['fin'])
+                elif f['type'] == 'RST_STREAM':
+                    link.closed(f['stream_id'])
+                self.on_frame(link, f)
 
     def receive(self, message):
         router = message[0]  # the routing id of the router's socket: replies go back through it
-        for part in message[1:]:  # [router, ""] is the router's probe (SPEC §2): no frames, nothing to do
-            for f in read_frames(part):
-                if isinstance(f, ProtocolError):
-                    self.bad_frame(router, f)
-                else:
-                    self.on_frame(router, f)
+        for f in read_message(message[1:]):  # [router, ""] is the router's probe (SPEC §2): no frames, nothing to do
+            if isinstance(f, ProtocolError):
+                self.bad_frame(router, f)
+            else:
+                self.on_frame(router, f)
 
     def bad_frame(self, router, e):  # SPEC §3.1, §4.6 step 6: it costs its own stream, if it names one
         log('bad frame: %s' % e)

@@ -24,22 +24,46 @@ def u32(buf, off):
 
 # ---- frames (SPEC §3.2): an 8-byte header, then the payload; a part holds whole frames back to back
 
+def read_message(parts):
+    """The frames of a message's parts, in order (SPEC §3.1): read_frames of each part, except that a DATA header
+    ending a part takes the whole next part as its payload when that is exactly as long as it says (a split DATA frame,
+    whose payload the sender did not copy behind its header)."""
+    frames, i = [], 0
+    while i < len(parts):
+        following = parts[i + 1] if i + 1 < len(parts) else b''
+        got, took_next = read_part(parts[i], following)
+        frames += got
+        i += 2 if took_next else 1
+    return frames
+
+
 def read_frames(part):
     """The frames of one part, in order (SPEC §3.1). A frame that does not decode is a ProtocolError in its place,
     and reading goes on with the next frame; one that cannot be delimited (the part ends first) ends the part."""
+    return read_part(part, b'')[0]
+
+
+def read_part(part, following):
+    """read_frames, and whether `following` (the next part) was the payload of a split DATA frame ending this one."""
     frames, off = [], 0
     while off < len(part):
+        if len(part) - off == 8 and following and not part[off] & 0x80 and u32(part, off + 4) & 0xFFFFFF == len(following):
+            try:
+                frames.append(decode_data(u32(part, off), part[off + 4], following))
+            except ProtocolError as e:
+                frames.append(e)
+            return frames, True
         if len(part) - off < 8:
-            return frames + [ProtocolError('stray bytes after the last frame')]
+            return frames + [ProtocolError('stray bytes after the last frame')], False
         word, flags, length = u32(part, off), part[off + 4], u32(part, off + 4) & 0xFFFFFF
         payload, off = part[off + 8:off + 8 + length], off + 8 + length
         if len(payload) < length:
-            return frames + [ProtocolError('truncated frame', 0 if word >> 31 else word)]
+            return frames + [ProtocolError('truncated frame', 0 if word >> 31 else word)], False
         try:
             frames.append(decode_control(word, flags, payload) if word >> 31 else decode_data(word, flags, payload))
         except ProtocolError as e:
             frames.append(e)
-    return frames
+    return frames, False
 
 
 def decode_data(stream_id, flags, payload):

@@ -68,5 +68,24 @@ class Vectors(unittest.TestCase):
         self.assertEqual(zlib.adler32(spdy.SPDY3_DICTIONARY), 0xE3C6A7C2)
 
 
+class SplitData(unittest.TestCase):
+    """SPEC §3.1: a DATA header that ends a part takes the whole next part as its payload when that is exactly as long."""
+
+    def test_split_data_frame(self):
+        payload = b'x' * 20000
+        header = (5).to_bytes(4, 'big') + (0x01000000 | len(payload)).to_bytes(4, 'big')  # DATA, stream 5, FIN
+        frames = spdy.read_message([spdy.rst_stream(3, 5) + header, payload, spdy.rst_stream(7, 5)])
+        self.assertEqual([(f['type'], f['stream_id']) for f in frames], [('RST_STREAM', 3), ('DATA', 5), ('RST_STREAM', 7)])
+        self.assertEqual(frames[1]['data'], payload)
+        self.assertTrue(frames[1]['fin'])
+
+    def test_next_part_of_another_length_is_read_as_usual(self):
+        header = (5).to_bytes(4, 'big') + (100).to_bytes(4, 'big')
+        truncated, rst = spdy.read_message([header, spdy.rst_stream(7, 5)])
+        self.assertIsInstance(truncated, spdy.ProtocolError)
+        self.assertEqual(truncated.stream_id, 5)
+        self.assertEqual((rst['type'], rst['stream_id']), ('RST_STREAM', 7))
+
+
 if __name__ == '__main__':
     unittest.main()

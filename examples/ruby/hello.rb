@@ -38,9 +38,8 @@ class Worker
 
   def receive(message)
     router = message[0] # the routing id of the router's socket: replies go back through it
-    message[1..].each do |part| # [router, ""] is the router's probe (SPEC §2): no frames, nothing to do
-      SPDY.read_frames(part).each { |f| f.is_a?(ProtocolError) ? bad_frame(router, f) : on_frame(router, f) }
-    end
+    # [router, ""] is the router's probe (SPEC §2): no frames, nothing to do
+    SPDY.read_message(message[1..]).each { |f| f.is_a?(ProtocolError) ? bad_frame(router, f) : on_frame(router, f) }
   end
 
   def bad_frame(router, err) # SPEC §3.1, §4.6 step 6: it costs its own stream, if it names one

@@ -27,23 +27,48 @@ module SPDY
 
   # ---- frames (SPEC §3.2): an 8-byte header, then the payload; a part holds whole frames back to back
 
+  # The frames of a message's parts, in order (SPEC §3.1): read_frames of each part, except that a DATA header ending
+  # a part takes the whole next part as its payload when that is exactly as long as it says (a split DATA frame, whose
+  # payload the sender did not copy behind its header).
+  def read_message(parts)
+    frames, i = [], 0
+    while i < parts.size
+      got, took_next = read_part(parts[i], parts[i + 1] || '')
+      frames.concat(got)
+      i += took_next ? 2 : 1
+    end
+    frames
+  end
+
   # The frames of one part, in order (SPEC §3.1). A frame that does not decode is a ProtocolError in its place,
   # and reading goes on with the next frame; one that cannot be delimited (the part ends first) ends the part.
-  def read_frames(part)
-    part, frames, off = part.b, [], 0
+  def read_frames(part) = read_part(part, '')[0]
+
+  # read_frames, and whether `following` (the next part) was the payload of a split DATA frame ending this part.
+  def read_part(part, following)
+    part, following, frames, off = part.b, following.b, [], 0
     while off < part.bytesize
-      return frames << ProtocolError.new('stray bytes after the last frame') if part.bytesize - off < 8
+      if part.bytesize - off == 8 && !following.empty? && part.getbyte(off) & 0x80 == 0 &&
+         u32(part, off + 4) & 0xFFFFFF == following.bytesize
+        begin
+          frames << decode_data(u32(part, off), part.getbyte(off + 4), following)
+        rescue ProtocolError => e
+          frames << e
+        end
+        return [frames, true]
+      end
+      return [frames << ProtocolError.new('stray bytes after the last frame'), false] if part.bytesize - off < 8
       word, flags, length = u32(part, off), part.getbyte(off + 4), u32(part, off + 4) & 0xFFFFFF
       payload = part.byteslice(off + 8, length)
       off += 8 + length
-      return frames << ProtocolError.new('truncated frame', word >> 31 == 1 ? 0 : word) if payload.bytesize < length
+      return [frames << ProtocolError.new('truncated frame', word >> 31 == 1 ? 0 : word), false] if payload.bytesize < length
       begin
         frames << (word >> 31 == 1 ? decode_control(word, flags, payload) : decode_data(word, flags, payload))
       rescue ProtocolError => e
         frames << e
       end
     end
-    frames
+    [frames, false]
   end
 
   def decode_data(stream_id, flags, payload)

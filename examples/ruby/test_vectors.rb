@@ -61,3 +61,22 @@ class VectorsTest < Minitest::Test
     assert_operator checked, :>, 10
   end
 end
+
+# SPEC §3.1: a DATA header that ends a part takes the whole next part as its payload when that is exactly as long.
+class SplitDataTest < Minitest::Test
+  def test_split_data_frame
+    payload = 'x' * 20_000
+    header = [5, 0x01000000 | payload.bytesize].pack('NN') # DATA, stream 5, FIN
+    frames = SPDY.read_message([SPDY.rst_stream(3, 5) + header, payload, SPDY.rst_stream(7, 5)])
+    assert_equal [['RST_STREAM', 3], ['DATA', 5], ['RST_STREAM', 7]], frames.map { |f| [f[:type], f[:stream_id]] }
+    assert_equal payload.b, frames[1][:data]
+    assert frames[1][:fin]
+  end
+
+  def test_next_part_of_another_length_is_read_as_usual
+    truncated, rst = SPDY.read_message([[5, 100].pack('NN'), SPDY.rst_stream(7, 5)])
+    assert_kind_of SPDY::ProtocolError, truncated
+    assert_equal 5, truncated.stream_id
+    assert_equal ['RST_STREAM', 7], [rst[:type], rst[:stream_id]]
+  end
+end

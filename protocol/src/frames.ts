@@ -155,13 +155,39 @@ export function encodeControl(payload: ControlPayload): Buffer {
 
 /** DATA frame (§2.2.2). The payload is copied in, so the frame is one Buffer. */
 export function encodeData(streamId: number, data: Uint8Array, fin = false): Buffer {
-  checkStreamId(streamId);
-  checkLength(data.length);
   const out = Buffer.allocUnsafe(FRAME_HEADER_SIZE + data.length);
-  out.writeUInt32BE(streamId, 0);
-  out.writeUInt32BE(((fin ? Flag.FIN : 0) << 24 | data.length) >>> 0, 4);
+  dataHeader(out, streamId, data.length, fin);
   out.set(data, FRAME_HEADER_SIZE);
   return out;
+}
+
+/**
+ * A DATA frame for an Outbox: one Buffer (encodeData) for a small payload; for one of SPLIT_DATA_MIN bytes or more, its
+ * header and then the payload itself, uncopied, to be pushed in that order (a split DATA frame, SPEC §3.1). The
+ * payload is sent as it is later: like a socket write, it must not change once handed over.
+ */
+export function encodeDataParts(streamId: number, data: Uint8Array, fin = false): [Buffer] | [Buffer, Buffer] {
+  if (data.length < SPLIT_DATA_MIN) return [encodeData(streamId, data, fin)];
+  const payload = Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.length);
+  return [encodeDataHeader(streamId, data.length, fin), payload];
+}
+
+/**
+ * A DATA frame's 8-byte header alone, for a payload of `length` bytes that follows it uncopied as the next part of the
+ * message (SPEC §3.1): only for payloads of SPLIT_DATA_MIN bytes or more, which packFrames never packs with another
+ * frame, so that this header ends its part and the payload is the whole next one.
+ */
+export function encodeDataHeader(streamId: number, length: number, fin = false): Buffer {
+  const out = Buffer.allocUnsafe(FRAME_HEADER_SIZE);
+  dataHeader(out, streamId, length, fin);
+  return out;
+}
+
+function dataHeader(out: Buffer, streamId: number, length: number, fin: boolean): void {
+  checkStreamId(streamId);
+  checkLength(length);
+  out.writeUInt32BE(streamId, 0);
+  out.writeUInt32BE(((fin ? Flag.FIN : 0) << 24 | length) >>> 0, 4);
 }
 
 /** Encodes any frame object; the specific encoders above are faster on hot paths. */
@@ -213,15 +239,24 @@ export interface FrameVisitor {
   badFrame(err: ProtocolError): void;
 }
 
-/** Reads every frame of a part into `visitor` (SPEC §3.1): decodeFrames for receivers of batched parts. */
-export function readFrames(part: Buffer, visitor: FrameVisitor, options: DecodeOptions = {}): void {
+/**
+ * Reads every frame of a part into `visitor` (SPEC §3.1): decodeFrames for receivers of batched parts. `next`, the
+ * message's part after this one, is the payload of a DATA frame whose header ends this part when it is exactly as long
+ * as the header says (a split DATA frame, SPEC §3.1). Returns the parts read: 2 when `next` was that payload, else 1.
+ */
+export function readFrames(part: Buffer, visitor: FrameVisitor, options: DecodeOptions = {}, next?: Buffer): 1 | 2 {
   for (let off = 0; off < part.length;) {
     let end: number;
     let frame: Frame;
+    if (next !== undefined && part.length - off === FRAME_HEADER_SIZE && isSplitData(part, off, next)) {
+      readSplitData(part, off, next, visitor);
+      return 2;
+    }
     try {
       end = frameEnd(part, off);
     } catch (err) {
-      return visitor.badFrame(err as ProtocolError);
+      visitor.badFrame(err as ProtocolError);
+      return 1;
     }
     try {
       frame = decodeOne(part, off, end, options);
@@ -234,6 +269,18 @@ export function readFrames(part: Buffer, visitor: FrameVisitor, options: DecodeO
     off = end;
     visitor.frame(frame);
   }
+  return 1;
+}
+
+/** The 8 bytes at `off` are a DATA frame's header whose payload is all of `next` (SPEC §3.1). */
+function isSplitData(part: Buffer, off: number, next: Buffer): boolean {
+  return (part[off] & 0x80) === 0 && next.length > 0 && (part.readUInt32BE(off + 4) & 0xffffff) === next.length;
+}
+
+function readSplitData(part: Buffer, off: number, next: Buffer, visitor: FrameVisitor): void {
+  const streamId = part.readUInt32BE(off) & 0x7fffffff;
+  if (streamId === 0) return visitor.badFrame(new ProtocolError('PROTO_ERR_INVALID_FRAME', 'DATA frame on stream 0'));
+  visitor.frame({ type: 'DATA', streamId, fin: (part[off + 4] & Flag.FIN) !== 0, data: next });
 }
 
 /** Where the frame starting at `off` ends; throws PROTO_ERR_TRUNCATED_FRAME when the part does not hold all of it. */
@@ -252,6 +299,9 @@ function frameEnd(part: Buffer, off: number): number {
 
 /** Frames up to this size are copied together into one part: a copy of a few KiB costs less than a ZeroMQ part. */
 export const PACK_MAX = 16 * 1024;
+
+/** DATA payloads from this size on may leave as a part of their own, uncopied, after their header (encodeDataHeader). */
+export const SPLIT_DATA_MIN = PACK_MAX + 1;
 
 /**
  * Lays out the frames of one message as its parts, appended to `parts` (SPEC §3.1): runs of frames that fit in
@@ -285,6 +335,33 @@ export function decodeFrame(part: Buffer, options: DecodeOptions = {}): Frame {
   return frames[0];
 }
 
+// decodeOne's checks, as functions rather than closures so that a frame costs no allocation beyond its object.
+
+/** Throws unless the frame's payload (`length` bytes at `p`) has at least, or exactly, `min` bytes. */
+function need(buf: Buffer, p: number, length: number, type: number, min: number, name: string, exact = false): void {
+  if (exact ? length !== min : length < min) {
+    // SETTINGS, PING and GOAWAY belong to no stream: their first word is not a stream id.
+    const onStream = type !== FrameType.SETTINGS && type !== FrameType.PING && type !== FrameType.GOAWAY;
+    throw new ProtocolError('PROTO_ERR_INVALID_FRAME', `${name} payload is ${length} bytes, ${exact ? 'must be' : 'needs at least'} ${min}`,
+      { streamId: onStream && length >= 4 ? buf.readUInt32BE(p) & 0x7fffffff : 0 });
+  }
+}
+
+function streamAt(buf: Buffer, at: number, name: string): number {
+  const id = buf.readUInt32BE(at) & 0x7fffffff;
+  if (id === 0) throw new ProtocolError('PROTO_ERR_INVALID_FRAME', `${name} on stream 0`);
+  return id;
+}
+
+function headersAt(buf: Buffer, at: number, end: number, streamId: number, options: DecodeOptions): HeaderPairs {
+  try {
+    return decodeHeaderBlock(buf.subarray(at, end), options.maxHeaderBlock, options.headerEncoding);
+  } catch (err) {
+    if (err instanceof ProtocolError) err.streamId = streamId;
+    throw err;
+  }
+}
+
 function decodeOne(buf: Buffer, off: number, end: number, options: DecodeOptions): Frame {
   const flags = buf[off + 4];
   const fin = (flags & Flag.FIN) !== 0;
@@ -302,49 +379,28 @@ function decodeOne(buf: Buffer, off: number, end: number, options: DecodeOptions
       streamId: length >= 4 && (type === FrameType.SYN_STREAM || type === FrameType.SYN_REPLY) ? buf.readUInt32BE(p) & 0x7fffffff : 0,
     });
   }
-  // SETTINGS, PING and GOAWAY belong to no stream: their first word is not a stream id.
-  const onStream = type !== FrameType.SETTINGS && type !== FrameType.PING && type !== FrameType.GOAWAY;
-  const need = (min: number, name: string, exact = false) => {
-    if (exact ? length !== min : length < min) {
-      throw new ProtocolError('PROTO_ERR_INVALID_FRAME', `${name} payload is ${length} bytes, ${exact ? 'must be' : 'needs at least'} ${min}`,
-        { streamId: onStream && length >= 4 ? buf.readUInt32BE(p) & 0x7fffffff : 0 });
-    }
-  };
-  const streamAt = (at: number, name: string) => {
-    const id = buf.readUInt32BE(at) & 0x7fffffff;
-    if (id === 0) throw new ProtocolError('PROTO_ERR_INVALID_FRAME', `${name} on stream 0`);
-    return id;
-  };
-  const headersAt = (at: number, streamId: number) => {
-    try {
-      return decodeHeaderBlock(buf.subarray(at, end), options.maxHeaderBlock, options.headerEncoding);
-    } catch (err) {
-      if (err instanceof ProtocolError) err.streamId = streamId;
-      throw err;
-    }
-  };
   switch (type) {
     case FrameType.SYN_STREAM: {
-      need(10, 'SYN_STREAM');
-      const streamId = streamAt(p, 'SYN_STREAM');
+      need(buf, p, length, type, 10, 'SYN_STREAM');
+      const streamId = streamAt(buf, p, 'SYN_STREAM');
       return {
         type: 'SYN_STREAM', streamId, associatedId: buf.readUInt32BE(p + 4) & 0x7fffffff,
         priority: buf[p + 8] >> 5, slot: buf[p + 9], fin, unidirectional: (flags & Flag.UNIDIRECTIONAL) !== 0,
-        headers: headersAt(p + 10, streamId),
+        headers: headersAt(buf, p + 10, end, streamId, options),
       };
     }
     case FrameType.SYN_REPLY:
     case FrameType.HEADERS: {
       const name = type === FrameType.SYN_REPLY ? 'SYN_REPLY' : 'HEADERS';
-      need(4, name);
-      const streamId = streamAt(p, name);
-      return { type: name, streamId, fin, headers: headersAt(p + 4, streamId) };
+      need(buf, p, length, type, 4, name);
+      const streamId = streamAt(buf, p, name);
+      return { type: name, streamId, fin, headers: headersAt(buf, p + 4, end, streamId, options) };
     }
     case FrameType.RST_STREAM:
-      need(8, 'RST_STREAM', true);
-      return { type: 'RST_STREAM', streamId: streamAt(p, 'RST_STREAM'), status: buf.readUInt32BE(p + 4) };
+      need(buf, p, length, type, 8, 'RST_STREAM', true);
+      return { type: 'RST_STREAM', streamId: streamAt(buf, p, 'RST_STREAM'), status: buf.readUInt32BE(p + 4) };
     case FrameType.SETTINGS: {
-      need(4, 'SETTINGS');
+      need(buf, p, length, type, 4, 'SETTINGS');
       const count = buf.readUInt32BE(p);
       if (length !== 4 + count * 8) throw new ProtocolError('PROTO_ERR_INVALID_FRAME', `SETTINGS says ${count} entries in ${length} bytes`);
       const entries: SettingsEntry[] = [];
@@ -355,13 +411,13 @@ function decodeOne(buf: Buffer, off: number, end: number, options: DecodeOptions
       return { type: 'SETTINGS', clear: (flags & Flag.CLEAR_SETTINGS) !== 0, entries };
     }
     case FrameType.PING:
-      need(4, 'PING', true);
+      need(buf, p, length, type, 4, 'PING', true);
       return { type: 'PING', id: buf.readUInt32BE(p) };
     case FrameType.GOAWAY:
-      need(8, 'GOAWAY', true);
+      need(buf, p, length, type, 8, 'GOAWAY', true);
       return { type: 'GOAWAY', lastStreamId: buf.readUInt32BE(p) & 0x7fffffff, status: buf.readUInt32BE(p + 4) };
     case FrameType.WINDOW_UPDATE: {
-      need(8, 'WINDOW_UPDATE', true);
+      need(buf, p, length, type, 8, 'WINDOW_UPDATE', true);
       // Stream 0 is SPDY/3.1's session window; with no session here it is read and ignored (SPEC §4.4).
       const streamId = buf.readUInt32BE(p) & 0x7fffffff;
       const delta = buf.readUInt32BE(p + 4) & 0x7fffffff;

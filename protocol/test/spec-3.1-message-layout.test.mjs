@@ -1,7 +1,8 @@
 // SPEC §3.1: a ZeroMQ message part holds one or more whole frames back to back.
 import t from 'tap';
 import {
-  PACK_MAX, decodeFrame, decodeFrames, encodeData, encodePing, encodeRstStream, encodeSynReply, encodeSynStream, packFrames, readFrames,
+  PACK_MAX, SPLIT_DATA_MIN, decodeFrame, decodeFrames, encodeData, encodeDataHeader, encodeDataParts, encodePing, encodeRstStream, encodeSynReply,
+  encodeSynStream, packFrames, readFrames,
 } from '@switchboard/protocol';
 import { hex, rejects, u32 } from './helpers.mjs';
 
@@ -77,5 +78,51 @@ t.test('SPEC §3.1 message layout', async (t) => {
     const parts = packFrames(Array(9).fill(frame), [id]);
     t.equal(parts[0], id);
     t.same(parts.slice(1).map((p) => p.length), [PACK_MAX, PACK_MAX, PACK_MAX / 4]);
+  });
+
+  /** Reads a message's parts as the router does: readFrames with the next part, stepping by what it read. */
+  const readMessage = (parts) => {
+    const seen = [];
+    const visitor = { frame: (f) => seen.push(f), badFrame: (e) => seen.push([e.code, e.streamId]) };
+    for (let i = 0; i < parts.length;) i += readFrames(parts[i], visitor, {}, parts[i + 1]);
+    return seen;
+  };
+
+  t.test('a split DATA frame: its header ends one part, its payload is the whole next part, not copied', async (t) => {
+    const payload = Buffer.alloc(SPLIT_DATA_MIN, 7);
+    const reply = encodeSynReply(1, [':status', '200']);
+    const parts = packFrames([reply, encodeDataHeader(1, payload.length), payload, encodeDataHeader(1, payload.length, true), payload]);
+    t.equal(parts.length, 4, 'header packed with the frames before it, payload alone');
+    t.same(parts[0], Buffer.concat([reply, encodeDataHeader(1, payload.length)]));
+    t.equal(parts[1], payload, 'the payload itself');
+    t.equal(parts[2].length, 8);
+    const seen = readMessage(parts);
+    t.same(seen.map((f) => [f.type, f.streamId, f.fin, f.data?.length]), [
+      ['SYN_REPLY', 1, false, undefined], ['DATA', 1, false, SPLIT_DATA_MIN], ['DATA', 1, true, SPLIT_DATA_MIN],
+    ]);
+    t.equal(seen[1].data, payload, 'the DATA frame hands on the part itself');
+    t.same(seen[1], decodeFrame(encodeData(1, payload)), 'the same frame as the one-part encoding');
+  });
+
+  t.test('a split DATA header whose next part is not exactly its payload is a truncated frame; the next part is read as usual', async (t) => {
+    const header = encodeDataHeader(3, 100);
+    t.same(readMessage([header, encodePing(9)]), [['PROTO_ERR_TRUNCATED_FRAME', 3], { type: 'PING', id: 9 }]);
+    t.same(readMessage([header]), [['PROTO_ERR_TRUNCATED_FRAME', 3]], 'no next part');
+    t.same(readMessage([Buffer.concat([header, Buffer.from('x')]), Buffer.alloc(99)]).slice(0, 1), [['PROTO_ERR_TRUNCATED_FRAME', 3]],
+      'a payload started in the header\'s part is not continued in the next');
+    t.same(readMessage([hex('00 00 00 00 00 00 00 04'), Buffer.from('abcd'), encodePing(2)]), [['PROTO_ERR_INVALID_FRAME', 0], { type: 'PING', id: 2 }],
+      'DATA on stream 0: a bad frame, its payload part consumed with it');
+    t.equal(readFrames(encodePing(1), { frame() {}, badFrame() {} }, {}, Buffer.from('abcd')), 1, 'a part of whole frames reads one part');
+  });
+
+  t.test('encodeDataParts: one frame up to PACK_MAX bytes of payload, header and the payload itself above', async (t) => {
+    const small = Buffer.alloc(SPLIT_DATA_MIN - 1, 1);
+    t.same(encodeDataParts(3, small, true), [encodeData(3, small, true)]);
+    const large = Buffer.alloc(SPLIT_DATA_MIN, 2);
+    const [header, payload] = encodeDataParts(3, large, true);
+    t.same(header, encodeDataHeader(3, large.length, true));
+    t.equal(payload, large, 'not copied');
+    const view = new Uint8Array(large.buffer, large.byteOffset, large.length);
+    t.equal(encodeDataParts(3, view)[1].buffer, large.buffer, 'a Uint8Array becomes a Buffer over the same memory');
   });
 });

@@ -65,7 +65,7 @@ export class Link implements FrameVisitor {
   /** Handles one received message; its frames start at part `first`. */
   receive(msg: Buffer[], first: number): void {
     this.#receiving = true;
-    for (let i = first; i < msg.length; i++) readFrames(msg[i], this, this.#decode);
+    for (let i = first; i < msg.length;) i += readFrames(msg[i], this, this.#decode, msg[i + 1]);
     this.#receiving = false;
     if (this.#granting.length > 0) {
       for (const s of this.#granting) s.commitGrant();

@@ -1,7 +1,8 @@
 // Per-stream state: the response send window (SPEC §5.5), request body credit (§5.7), and the
 // end states. Both handler styles drive a stream through reply/write/finish/fail.
 import {
-  encodeData, encodeHeaders, encodeRstStream, encodeSynReply, encodeWindowUpdate, ReceiveWindow, RstStatus, SendWindow,
+  encodeData, encodeDataParts, encodeHeaders, encodeRstStream, encodeSynReply, encodeWindowUpdate, ReceiveWindow, RstStatus,
+  SendWindow,
   type DataSink, type DrainListener, type HeaderPairs,
 } from '@switchboard/protocol';
 import { WorkerError } from './errors.js';
@@ -167,9 +168,13 @@ export class Stream implements DrainListener, DataSink {
     this.owner?.onStreamDrain();
   }
 
-  /** DataSink: one DATA frame of the response (SendWindow splits the body into them). */
+  /**
+   * DataSink: one DATA frame of the response (SendWindow splits the body into them). A large payload leaves uncopied
+   * as a part of its own after its header (SPEC §3.1): zeromq.js holds on to it until sent, as a socket write does.
+   */
   sendData(data: Uint8Array, fin: boolean): void {
-    this.link.send(encodeData(this.id, data, fin));
+    const parts = encodeDataParts(this.id, data, fin);
+    for (let i = 0; i < parts.length; i++) this.link.send(parts[i]);
   }
 
   #writable(): boolean {

@@ -1,7 +1,7 @@
 // Where each stream goes (SPEC §4, §5.6): to a worker of its route's pool (§5.2) with free credit, or into that pool's
 // wait queue; again to another worker of the pool when its own lost it and ProxyStream.mayResend() allows. Owns the
 // queues, the streams waiting for a reply, and the tick that times both out.
-import { RstStatus, encodeData, encodeRstStream, type DrainListener } from '@switchboard/protocol';
+import { RstStatus, encodeDataParts, encodeRstStream, type DrainListener } from '@switchboard/protocol';
 import type { Logger } from 'pino';
 import { RouterError, type RouterErrorCode } from '../errors.js';
 import type { RouterOptions } from '../options.js';
@@ -109,7 +109,8 @@ export class Dispatcher implements DrainListener {
     const chunks = stream.replay;
     const finished = stream.bodyComplete && !stream.streamingBody;
     for (let i = 0; i < chunks.length; i++) {
-      this.#link.send(to, encodeData(stream.id, chunks[i], finished && i === chunks.length - 1), stream);
+      const parts = encodeDataParts(stream.id, chunks[i], finished && i === chunks.length - 1);
+      for (let j = 0; j < parts.length; j++) this.#link.send(to, parts[j], stream);
     }
     if (target === MINIMAL) return;
     target.streams.add(stream);

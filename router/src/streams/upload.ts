@@ -1,7 +1,7 @@
 // Streamed request bodies (SPEC §5.7): a body past --max-body-size goes to an extended worker after the stream's first
 // message, as DATA under the request window the worker granted (its hello's `window`, then each WINDOW_UPDATE). The
 // client is paused while the window is spent, and resumed when credit comes.
-import { encodeData, type DataSink } from '@switchboard/protocol';
+import { encodeData, encodeDataParts, type DataSink } from '@switchboard/protocol';
 import type { FrameSender } from '../workers/worker-link.js';
 import type { ProxyStream } from './proxy-stream.js';
 
@@ -61,6 +61,7 @@ export class Upload implements DataSink {
   sendData(data: Uint8Array, fin: boolean): void {
     const stream = this.#stream!;
     stream.uploaded(data.length);
-    this.#link.send(stream.worker!, encodeData(stream.id, data, fin), stream);
+    const parts = encodeDataParts(stream.id, data, fin);
+    for (let i = 0; i < parts.length; i++) this.#link.send(stream.worker!, parts[i], stream);
   }
 }

@@ -87,9 +87,9 @@ export class ReplyDemux implements FrameVisitor {
     this.#from = from;
     this.#reading = true;
     try {
-      for (let i = first; i < msg.length; i++) {
+      for (let i = first; i < msg.length;) {
         this.#partBytes = msg[i].length;
-        readFrames(msg[i], this, READ_OPTIONS);
+        i += readFrames(msg[i], this, READ_OPTIONS, msg[i + 1]);
       }
     } finally {
       this.#reading = false;

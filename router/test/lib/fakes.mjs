@@ -55,8 +55,18 @@ export function fakeHost({ maxClientBuffer = 1 << 20 } = {}) {
 /** A FrameSender (and the bits of WorkerLink the parts use) recording every frame, decoded. */
 export function fakeLink({ minimalPeers = 0 } = {}) {
   return {
-    minimalPeers, sent: [], forgotten: [], congestedTo: new Set(), drainWaiters: [],
-    send(to, frame, request) { this.sent.push({ to, frame: decodeFrame(frame, { headerEncoding: 'latin1' }), request }); },
+    minimalPeers, sent: [], forgotten: [], splitHeader: undefined, congestedTo: new Set(), drainWaiters: [],
+    send(to, frame, request) {
+      // A split DATA frame (SPEC §3.1) comes as its 8-byte header, then its payload: recorded once whole.
+      if (this.splitHeader !== undefined) {
+        frame = Buffer.concat([this.splitHeader, frame]);
+        this.splitHeader = undefined;
+      } else if (frame.length === 8 && (frame[0] & 0x80) === 0 && (frame.readUInt32BE(4) & 0xffffff) > 0) {
+        this.splitHeader = frame;
+        return;
+      }
+      this.sent.push({ to, frame: decodeFrame(frame, { headerEncoding: 'latin1' }), request });
+    },
     forget(worker) { this.forgotten.push(worker); },
     congested(to) { return this.congestedTo.has(to); },
     waitDrain(to, listener) { this.drainWaiters.push({ to, listener }); },
