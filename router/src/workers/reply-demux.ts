@@ -204,8 +204,9 @@ export class ReplyDemux implements FrameVisitor {
   }
 
   #onWorkerReset(stream: ProxyStream, status: number): void {
-    if (status === RstStatus.REFUSED_STREAM) {
-      // The worker promises it did not process the stream (SPEC §5.6): send it elsewhere if nothing forbids it.
+    // The worker promises it did not process the stream (SPEC §5.6): send it elsewhere if nothing forbids it. Not
+    // after its SYN_REPLY: a worker that answered did process it, and breaks the protocol with that promise.
+    if (status === RstStatus.REFUSED_STREAM && stream.awaitingReply) {
       stream.refused();
       if (stream.mayResend() !== Resend.NO) return this.#dispatcher.resend(stream, 'ROUTER_ERR_WORKER_RESET');
     }
