@@ -55,6 +55,8 @@ export class Outbox<K, T = never> {
   readonly #highWater: number;
   /** One batch per destination, in the order they were first queued; a batch being sent is no longer in it. */
   readonly #batches = new Map<K, Batch<T>>();
+  /** Batches closed by seal(), oldest first: each leaves as its own message, before anything queued later. */
+  #sealed: Array<[K, Batch<T>]> = [];
   readonly #pumpBound = (): void => void this.#pump();
   #bytes = 0;
   /** A pump is scheduled or running. */
@@ -100,6 +102,18 @@ export class Outbox<K, T = never> {
     }
   }
 
+  /**
+   * Ends the message being gathered for `to`: frames pushed later leave in a message of their own. The router's
+   * SYN_STREAM message needs it: its body bytes are outside the worker's window, DATA sent after it counts against
+   * the window, and a worker tells the two apart by the message they arrive in (SPEC §5.7).
+   */
+  seal(to: K): void {
+    const batch = this.#batches.get(to);
+    if (batch === undefined) return;
+    this.#batches.delete(to);
+    this.#sealed.push([to, batch]);
+  }
+
   /** Drops what is queued for `to` (not a message already being sent) and returns it. */
   forget(to: K): readonly Buffer[] {
     return this.#drop(to)?.frames ?? NOTHING;
@@ -111,9 +125,20 @@ export class Outbox<K, T = never> {
   }
 
   #drop(to: K): Batch<T> | undefined {
-    const batch = this.#batches.get(to);
-    if (batch === undefined) return undefined;
-    this.#batches.delete(to);
+    // Sealed batches for `to` are older than its open one: their frames come first.
+    const dropped = this.#sealed.filter(([k]) => k === to).map(([, b]) => b);
+    if (dropped.length > 0) this.#sealed = this.#sealed.filter(([k]) => k !== to);
+    const open = this.#batches.get(to);
+    if (open !== undefined) {
+      this.#batches.delete(to);
+      dropped.push(open);
+    }
+    if (dropped.length === 0) return undefined;
+    const batch = dropped.length === 1 ? dropped[0] : {
+      frames: dropped.flatMap((b) => b.frames),
+      bytes: dropped.reduce((n, b) => n + b.bytes, 0),
+      tags: dropped[0].tags && dropped.flatMap((b) => b.tags!),
+    };
     this.#settled(batch.bytes);
     return batch;
   }
@@ -133,15 +158,20 @@ export class Outbox<K, T = never> {
   close(): void {
     this.#closed = true;
     this.#batches.clear();
+    this.#sealed = [];
     this.#bytes = 0;
     this.#waiters = [];
   }
 
   async #pump(): Promise<void> {
-    while (this.#batches.size > 0) {
+    while (this.#sealed.length > 0 || this.#batches.size > 0) {
       // Frames queued while this send is pending join the next batch: batching grows with load.
-      const [to, batch] = this.#batches.entries().next().value as [K, Batch<T>];
-      this.#batches.delete(to);
+      let next = this.#sealed.shift();
+      if (next === undefined) {
+        next = this.#batches.entries().next().value as [K, Batch<T>];
+        this.#batches.delete(next[0]);
+      }
+      const [to, batch] = next;
       if (batch.tags !== undefined) this.#dropUnwanted(to, batch);
       const id = batch.frames.length === 0 ? null : this.#route(to); // every frame dropped: nothing to send
       if (id === undefined) {

@@ -87,6 +87,33 @@ t.test('frames are batched per destination, each message led by its routing-id p
   t.same(socket.sent, [['R:w1', 'xz'], ['R:w2', 'y']], 'in the order destinations were first queued');
 });
 
+t.test('seal() ends a destination\'s message: frames pushed later in the same turn leave in the next one', async (t) => {
+  const { socket, outbox } = setup(t);
+  outbox.push('w1', frame('syn'));
+  outbox.push('w2', frame('y'));
+  outbox.seal('w1');
+  outbox.push('w1', frame('data'));
+  outbox.seal('w3'); // nothing queued for it: nothing happens
+  await turn();
+  for (let i = 0; i < 3; i++) {
+    socket.release();
+    await turn();
+  }
+  await outbox.idle();
+  t.same(socket.sent, [['R:w1', 'syn'], ['R:w2', 'y'], ['R:w1', 'data']], 'the sealed message first, w1\'s later frames apart');
+  t.equal(outbox.bytes, 0);
+});
+
+t.test('forget() takes a sealed message and the open one, oldest frames first', async (t) => {
+  const { outbox } = setup(t);
+  outbox.push('w1', frame('a'));
+  outbox.seal('w1');
+  outbox.push('w1', frame('b'));
+  t.same(outbox.forget('w1').map(String), ['a', 'b']);
+  t.equal(outbox.bytes, 0);
+  t.same(outbox.forget('w1'), []);
+});
+
 t.test('a frame too large to pack is a part of its own', async (t) => {
   const { socket, outbox } = setup(t);
   const big = Buffer.alloc(PACK_MAX + 1, 0x62);

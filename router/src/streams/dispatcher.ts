@@ -22,7 +22,7 @@ export interface WorkerCheck {
 }
 
 /** The link as the dispatcher uses it. */
-export type DispatchLink = Pick<WorkerLink, 'send' | 'minimalPeers' | 'congested' | 'waitDrain'>;
+export type DispatchLink = Pick<WorkerLink, 'send' | 'seal' | 'minimalPeers' | 'congested' | 'waitDrain'>;
 
 export type DispatchOptions = Pick<RouterOptions, 'maxQueue' | 'queueTimeout' | 'noWorkerTimeout' | 'workerTimeout'>;
 
@@ -114,7 +114,11 @@ export class Dispatcher implements DrainListener {
     }
     if (target === MINIMAL) return;
     target.streams.add(stream);
-    if (stream.streamingBody) this.#upload.start(stream, target.window);
+    if (!stream.streamingBody) return;
+    // The first message's body is outside the worker's window and the upload's DATA inside it; the worker tells them
+    // apart by message (SPEC §5.7), and the client's buffered body may be sent at once below: end the message here.
+    this.#link.seal(to);
+    this.#upload.start(stream, target.window);
   }
 
   /**

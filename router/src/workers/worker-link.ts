@@ -156,6 +156,11 @@ export class WorkerLink implements FrameSender {
     (to === MINIMAL ? this.#dealerOut : this.#routerOut).push(to, frame, request);
   }
 
+  /** Ends the message being gathered for `to`: frames sent later leave in another (Outbox.seal). */
+  seal(to: Peer): void {
+    (to === MINIMAL ? this.#dealerOut : this.#routerOut).seal(to);
+  }
+
   /** The socket frames for `to` leave by holds LINK_HIGH_WATER bytes or more: send no new stream there for now. */
   congested(to: Peer): boolean {
     return (to === MINIMAL ? this.#dealerOut : this.#routerOut).congested;

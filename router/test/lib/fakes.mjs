@@ -56,6 +56,8 @@ export function fakeHost({ maxClientBuffer = 1 << 20 } = {}) {
 export function fakeLink({ minimalPeers = 0 } = {}) {
   return {
     minimalPeers, sent: [], forgotten: [], splitHeader: undefined, congestedTo: new Set(), drainWaiters: [],
+    /** Each seal(to): the destination, and how many frames had been sent when the message was ended. */
+    seals: [],
     send(to, frame, request) {
       // A split DATA frame (SPEC §3.1) comes as its 8-byte header, then its payload: recorded once whole.
       if (this.splitHeader !== undefined) {
@@ -68,6 +70,7 @@ export function fakeLink({ minimalPeers = 0 } = {}) {
       this.sent.push({ to, frame: decodeFrame(frame, { headerEncoding: 'latin1' }), request });
     },
     forget(worker) { this.forgotten.push(worker); },
+    seal(to) { this.seals.push({ to, after: this.sent.length }); },
     congested(to) { return this.congestedTo.has(to); },
     waitDrain(to, listener) { this.drainWaiters.push({ to, listener }); },
     /** The frames sent so far, as [to, type, streamId] triples, and forgets them. */

@@ -50,6 +50,17 @@ async function until(t, cond, ms = 5000) {
   }
 }
 
+t.test('a streamed body\'s first message is ended before the upload starts; other first messages share theirs', async (t) => {
+  const { link, request, worker } = setup(t);
+  worker('w1', 4);
+  request({ method: 'GET' });
+  t.same(link.seals, [], 'a whole request: its message takes whatever else leaves this turn');
+  request({ method: 'PUT', body: ['ab'], streaming: true, complete: false });
+  // The body a client sent meanwhile may go at once as counted DATA (the llhttp front replays it on resume); the worker
+  // counts what shares the SYN_STREAM's message as outside the window (SPEC §5.7), so it must not share it.
+  t.same(link.seals, [{ to: 'w1', after: 3 }], 'sealed after the PUT\'s SYN_STREAM and its first chunk');
+});
+
 t.test('a stream goes to a worker with credit as SYN_STREAM plus its body, FIN on the last chunk', async (t) => {
   const { link, request, worker } = setup(t);
   const w1 = worker('w1');
