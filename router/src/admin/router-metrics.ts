@@ -57,15 +57,8 @@ export class RouterMetrics implements RouterObserver {
     this.#timeToReply = new Histogram({ name: 'switchboard_time_to_reply_seconds', help: 'From dispatch to the worker\'s SYN_REPLY', buckets: LATENCY_BUCKETS, registers });
     this.#duration = new Histogram({ name: 'switchboard_request_duration_seconds', help: 'From dispatch to the end of the response (a held client: until its worker\'s part ended)', buckets: LATENCY_BUCKETS, registers });
     const totals = this.totals;
-    // Per request, a plain sum: prom-client's labelled inc() hashes its labels on every call.
-    new Counter({
-      name: 'switchboard_body_bytes_total', help: 'Body bytes through streams: "in" from clients to workers, "out" from workers to clients', labelNames: ['direction'], registers,
-      collect() {
-        this.reset();
-        this.inc({ direction: 'in' }, totals.bytesIn);
-        this.inc({ direction: 'out' }, totals.bytesOut);
-      },
-    });
+    directionCounter(registers, 'switchboard_body_bytes_total', 'Body bytes through streams: "in" from clients to workers, "out" from workers to clients',
+      () => [totals.bytesIn, totals.bytesOut]);
     this.#workerDeaths = new Counter({ name: 'switchboard_worker_deaths_total', help: 'Extended workers whose connection went away', registers });
     this.#redispatches = new Counter({ name: 'switchboard_redispatches_total', help: 'Streams sent to another worker after theirs lost, refused or sat on them (counted when the stream ends)', registers });
     this.#publishes = new Counter({ name: 'switchboard_publishes_total', help: 'Publish requests, by input (http, in-band, zmq-pull, zmq-sub)', labelNames: ['source'], registers });
@@ -78,15 +71,8 @@ export class RouterMetrics implements RouterObserver {
         for (const [mode, n] of Object.entries(open)) this.set({ mode }, n);
       },
     });
-    // Per message, a plain sum, as the body bytes are.
-    new Counter({
-      name: 'switchboard_websocket_messages_total', help: 'Whole WebSocket messages: "in" from clients, "out" to them', labelNames: ['direction'], registers,
-      collect() {
-        this.reset();
-        this.inc({ direction: 'in' }, totals.webSocketMessagesIn);
-        this.inc({ direction: 'out' }, totals.webSocketMessagesOut);
-      },
-    });
+    directionCounter(registers, 'switchboard_websocket_messages_total', 'Whole WebSocket messages: "in" from clients, "out" to them',
+      () => [totals.webSocketMessagesIn, totals.webSocketMessagesOut]);
     this.#webSocketCloses = new Counter({ name: 'switchboard_websocket_closes_total', help: 'Accepted WebSockets closed, by the first close frame\'s code (1000-1015 as sent, 3xxx, 4xxx; 1006: none came)', labelNames: ['code'], registers });
     new Gauge({ name: 'switchboard_streams_in_flight', help: 'Streams live now', registers, collect() { this.set(view.inFlight()); } });
     new Gauge({ name: 'switchboard_queue_depth', help: 'Streams waiting for a worker with credit', registers, collect() { this.set(view.queued()); } });
@@ -176,4 +162,20 @@ function closeBucket(code: number): string {
 /** A worker's state as the admin pages name it. */
 export function workerState(w: { draining: boolean; unresponsive: boolean }): 'live' | 'unresponsive' | 'draining' {
   return w.draining ? 'draining' : w.unresponsive ? 'unresponsive' : 'live';
+}
+
+/**
+ * A counter labelled by direction ("in", "out") read from two plain sums at scrape time: they grow per request or per
+ * message, and prom-client's labelled inc() would hash its labels on every call.
+ */
+function directionCounter(registers: Registry[], name: string, help: string, read: () => [number, number]): void {
+  new Counter({
+    name, help, labelNames: ['direction'], registers,
+    collect() {
+      const [inward, outward] = read();
+      this.reset();
+      this.inc({ direction: 'in' }, inward);
+      this.inc({ direction: 'out' }, outward);
+    },
+  });
 }
