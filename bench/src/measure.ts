@@ -1,5 +1,5 @@
 // One measurement of one target: a load window, a long transfer, or a batch of held connections.
-import { get, request } from 'node:http';
+import { get, request, type ClientRequest } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { BenchError } from './errors.js';
 import { runLoad, type LoadResult, type LoadTool } from './load.js';
@@ -42,38 +42,56 @@ export interface TransferSample {
   usage: RoleUsage[];
 }
 
+/** Bytes a transfer moved, and whether it ended before its cap. */
+interface Moved {
+  bytes: number;
+  complete: boolean;
+}
+
+/** Runs one transfer inside the target's CPU usage window and times it. */
+async function timedTransfer(target: Target, transfer: () => Promise<Moved>): Promise<TransferSample> {
+  const window = new UsageWindow(target.procs);
+  window.start();
+  const started = process.hrtime.bigint();
+  let moved: Moved;
+  try {
+    moved = await transfer();
+  } catch (err) {
+    window.stop();
+    throw err;
+  }
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  return { ...moved, seconds, mbps: moved.bytes / seconds / 1e6, usage: window.stop() };
+}
+
+/** Cuts `req` after capMs, resolving with the bytes moved by then; a request error rejects. */
+function capped(req: ClientRequest, capMs: number, moved: () => number, resolve: (m: Moved) => void, reject: (err: Error) => void): void {
+  const cap = setTimeout(() => {
+    resolve({ bytes: moved(), complete: false });
+    req.destroy();
+  }, capMs);
+  req.on('close', () => clearTimeout(cap));
+  req.on('error', reject);
+}
+
 /**
  * Downloads one long response, counting bytes without keeping them. A slow target is cut off after capMs and measured
  * on what arrived by then, so that one slow peer cannot stretch the run by minutes.
  */
 export async function measureTransfer(target: Target, url: string, expectBytes: number, capMs: number): Promise<TransferSample> {
-  const window = new UsageWindow(target.procs);
-  window.start();
-  const started = process.hrtime.bigint();
-  try {
-    const { bytes, complete } = await new Promise<{ bytes: number; complete: boolean }>((resolve, reject) => {
-      let n = 0;
-      const req = get(url, { agent: false }, (res) => {
-        if (res.statusCode !== 200) reject(new BenchError('BENCH_ERR_BAD_RESPONSE', `GET ${url}: status ${res.statusCode}`));
-        res.on('data', (chunk: Buffer) => (n += chunk.length));
-        res.on('end', () => resolve({ bytes: n, complete: true }));
-        res.on('error', reject);
-      });
-      const cap = setTimeout(() => {
-        resolve({ bytes: n, complete: false });
-        req.destroy();
-      }, capMs);
-      req.on('close', () => clearTimeout(cap));
-      req.on('error', reject);
+  const sample = await timedTransfer(target, () => new Promise<Moved>((resolve, reject) => {
+    let n = 0;
+    const req = get(url, { agent: false }, (res) => {
+      if (res.statusCode !== 200) reject(new BenchError('BENCH_ERR_BAD_RESPONSE', `GET ${url}: status ${res.statusCode}`));
+      res.on('data', (chunk: Buffer) => (n += chunk.length));
+      res.on('end', () => resolve({ bytes: n, complete: true }));
+      res.on('error', reject);
     });
-    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-    if (complete && bytes !== expectBytes) throw new BenchError('BENCH_ERR_BAD_RESPONSE', `GET ${url}: ${bytes} bytes, expected ${expectBytes}`);
-    if (bytes === 0) throw new BenchError('BENCH_ERR_TIMEOUT', `GET ${url}: no byte within ${capMs} ms`);
-    return { bytes, seconds, mbps: bytes / seconds / 1e6, complete, usage: window.stop() };
-  } catch (err) {
-    window.stop();
-    throw err;
-  }
+    capped(req, capMs, () => n, resolve, reject);
+  }));
+  if (sample.complete && sample.bytes !== expectBytes) throw new BenchError('BENCH_ERR_BAD_RESPONSE', `GET ${url}: ${sample.bytes} bytes, expected ${expectBytes}`);
+  if (sample.bytes === 0) throw new BenchError('BENCH_ERR_TIMEOUT', `GET ${url}: no byte within ${capMs} ms`);
+  return sample;
 }
 
 /** What the upload writes, again and again. */
@@ -84,45 +102,30 @@ const UPLOAD_CHUNK = Buffer.alloc(64 * 1024, 'u');
  * with the count it read, checked. Timed to the answer's end. A slow target is cut after capMs and measured on the
  * bytes written by then (some may still sit in buffers: an upper bound).
  */
-export async function measureUpload(target: Target, url: string, total: number, capMs: number): Promise<TransferSample> {
-  const window = new UsageWindow(target.procs);
-  window.start();
-  const started = process.hrtime.bigint();
-  try {
-    const { bytes, complete } = await new Promise<{ bytes: number; complete: boolean }>((resolve, reject) => {
-      let sent = 0;
-      const headers = { 'content-type': 'application/octet-stream', 'content-length': String(total) };
-      const req = request(url, { method: 'PUT', agent: false, headers }, (res) => {
-        let body = '';
-        res.setEncoding('utf8').on('data', (chunk: string) => (body += chunk));
-        res.on('end', () => {
-          if (res.statusCode === 200 && body === String(total)) resolve({ bytes: total, complete: true });
-          else reject(new BenchError('BENCH_ERR_BAD_RESPONSE', `PUT ${url}: status ${res.statusCode}, ${body.slice(0, 200)} (expected the count ${total})`));
-        });
-        res.on('error', reject);
+export function measureUpload(target: Target, url: string, total: number, capMs: number): Promise<TransferSample> {
+  return timedTransfer(target, () => new Promise<Moved>((resolve, reject) => {
+    let sent = 0;
+    const headers = { 'content-type': 'application/octet-stream', 'content-length': String(total) };
+    const req = request(url, { method: 'PUT', agent: false, headers }, (res) => {
+      let body = '';
+      res.setEncoding('utf8').on('data', (chunk: string) => (body += chunk));
+      res.on('end', () => {
+        if (res.statusCode === 200 && body === String(total)) resolve({ bytes: total, complete: true });
+        else reject(new BenchError('BENCH_ERR_BAD_RESPONSE', `PUT ${url}: status ${res.statusCode}, ${body.slice(0, 200)} (expected the count ${total})`));
       });
-      const pump = (): void => {
-        while (sent < total) {
-          const n = Math.min(UPLOAD_CHUNK.length, total - sent);
-          sent += n;
-          if (!req.write(n === UPLOAD_CHUNK.length ? UPLOAD_CHUNK : UPLOAD_CHUNK.subarray(0, n))) return void req.once('drain', pump);
-        }
-        req.end();
-      };
-      const cap = setTimeout(() => {
-        resolve({ bytes: sent, complete: false });
-        req.destroy();
-      }, capMs);
-      req.on('close', () => clearTimeout(cap));
-      req.on('error', reject);
-      pump();
+      res.on('error', reject);
     });
-    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-    return { bytes, seconds, mbps: bytes / seconds / 1e6, complete, usage: window.stop() };
-  } catch (err) {
-    window.stop();
-    throw err;
-  }
+    const pump = (): void => {
+      while (sent < total) {
+        const n = Math.min(UPLOAD_CHUNK.length, total - sent);
+        sent += n;
+        if (!req.write(n === UPLOAD_CHUNK.length ? UPLOAD_CHUNK : UPLOAD_CHUNK.subarray(0, n))) return void req.once('drain', pump);
+      }
+      req.end();
+    };
+    capped(req, capMs, () => sent, resolve, reject);
+    pump();
+  }));
 }
 
 export interface HeldRole {
