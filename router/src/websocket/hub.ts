@@ -82,7 +82,7 @@ export class WebSocketHub implements UpgradeTarget, SessionHost {
     this.#sessions.add(session);
     const kind = chooseMode(this.#holdsSockets(request));
     this.log.debug({ ws: session.id, url, mode: kind }, 'websocket handshake');
-    session.start(this.#modes![kind](session), kind);
+    session.start(this.#modes![kind](session));
   }
 
   gone(session: WebSocketSession): void {

@@ -7,6 +7,8 @@ import type { UpgradeRequest } from './handshake.js';
 
 /** Events from the client, in the order they happen; after disconnect() none follows. */
 export interface WebSocketMode {
+  /** Which mode this is (a getter on the class: no field per socket). */
+  readonly kind: ModeKind;
   /** The handshake passed the router's checks: answer it with accept() or reject(). */
   open(): void;
   /** A whole message (fragments joined), text already checked as UTF-8. */

@@ -15,7 +15,7 @@ import type { PublishItem } from '../realtime/publish-item.js';
 import { BatchExchange, type BatchOwner } from './batch-exchange.js';
 import { decodeEvents, encodeEvents, type WsEvent } from './events.js';
 import { GripControlError, parseGripControl, type GripControl } from './grip-control.js';
-import type { WebSocketControl, WebSocketMode } from './mode.js';
+import type { ModeKind, WebSocketControl, WebSocketMode } from './mode.js';
 
 /** What the mode needs from the router. */
 export interface OverHttpHost {
@@ -52,6 +52,10 @@ function onKeepAliveBatch(mode: OverHttpMode): void { mode.keepAliveBatch(); }
 function onClientKeepAlive(mode: OverHttpMode): void { mode.clientKeepAlive(); }
 
 export class OverHttpMode implements WebSocketMode, BatchOwner, Subscriber {
+  get kind(): ModeKind {
+    return 'over-http';
+  }
+
   readonly #ws: WebSocketControl;
   readonly #host: OverHttpHost;
   #phase = Phase.OPENING;

@@ -6,7 +6,7 @@ import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import { acceptKey, type UpgradeRequest } from './handshake.js';
 import { Opcode, closeCodeFor, closePayload, createReceiver, frame, type Receiver } from './framing.js';
-import type { ModeKind, WebSocketControl, WebSocketMode } from './mode.js';
+import type { WebSocketControl, WebSocketMode } from './mode.js';
 import type { RouterObserver } from '../observer.js';
 
 /** What a session needs from the router around it (hub.ts). */
@@ -69,8 +69,6 @@ export class WebSocketSession implements WebSocketControl {
   #modeDone = false;
   /** When a close waits too long (ms since epoch), 0 when nothing waits. */
   deadline = 0;
-  /** Which mode drives it (set by start()). */
-  kind: ModeKind = 'over-http';
   /** The observer told of its 101, which hears of its close (one that came later heard of no open). */
   #openSeenBy: RouterObserver | undefined;
   /** The first close frame's code, either side's (0: none yet): what the observer is told at the end. */
@@ -93,9 +91,8 @@ export class WebSocketSession implements WebSocketControl {
   }
 
   /** Hands the session to its mode, which hears open() at once. */
-  start(mode: WebSocketMode, kind: ModeKind): void {
+  start(mode: WebSocketMode): void {
     this.#mode = mode;
-    this.kind = kind;
     mode.open();
   }
 
@@ -118,7 +115,7 @@ export class WebSocketSession implements WebSocketControl {
     if (this.#state !== SessionState.HANDSHAKE) return;
     this.#state = SessionState.OPEN;
     this.#openSeenBy = this.#host.observer;
-    this.#openSeenBy?.webSocketOpened(this.kind);
+    this.#openSeenBy?.webSocketOpened(this.#mode!.kind);
     let head = `HTTP/1.1 101 Switching Protocols\r\nupgrade: websocket\r\nconnection: Upgrade\r\nsec-websocket-accept: ${acceptKey(this.request.key)}\r\n`;
     for (let i = 0; i < headers.length; i += 2) head += `${headers[i]}: ${headers[i + 1]}\r\n`;
     this.#socket.write(`${head}\r\n`, 'latin1');
@@ -277,7 +274,7 @@ export class WebSocketSession implements WebSocketControl {
   }
 
   onClose(): void {
-    this.#openSeenBy?.webSocketClosed(this.kind, this.#closeCode || 1006);
+    this.#openSeenBy?.webSocketClosed(this.#mode!.kind, this.#closeCode || 1006);
     this.#state = SessionState.CLOSED;
     this.deadline = 0;
     this.#receiver?.removeAllListeners();

@@ -16,7 +16,7 @@ import type { RequestSink } from '../http/request-intake.js';
 import { ProxyStream, type StreamHost } from '../streams/proxy-stream.js';
 import type { Peer } from '../workers/worker-link.js';
 import type { WorkerState } from '../workers/worker-pool.js';
-import type { WebSocketControl, WebSocketMode } from './mode.js';
+import type { ModeKind, WebSocketControl, WebSocketMode } from './mode.js';
 import { CLOSE_TIMEOUT } from './session.js';
 
 /** What stream mode needs from the router. */
@@ -50,6 +50,10 @@ const enum Reply {
 }
 
 export class StreamMode implements WebSocketMode, ClientExchange, EventVisitor {
+  get kind(): ModeKind {
+    return 'stream';
+  }
+
   readonly #control: WebSocketControl;
   readonly #host: StreamModeHost;
   stream: ProxyStream | undefined;
