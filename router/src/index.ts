@@ -13,6 +13,11 @@ export async function createRouter(options: Partial<RouterOptions> = {}, logger?
   const opts = resolveOptions(options);
   const log = logger ?? pino({ level: opts.logLevel, base: { role: 'router' } });
   const router = new SwitchboardRouter(opts, log);
-  await router.start();
+  try {
+    await router.start();
+  } catch (err) {
+    await router.close(0); // what the constructor and start() opened would keep the process alive
+    throw err;
+  }
   return router;
 }

@@ -73,7 +73,7 @@ export class SwitchboardRouter {
    * with no list: see worker-link.ts). */
   readonly #zapDomain = `switchboard-${this.session}`;
   /** Stops enforcing the allow list (set while it is enforced). */
-  #withdrawAllowList: (() => void) | undefined;
+  #withdrawAllowList: (() => Promise<void>) | undefined;
 
   constructor(opts: RouterOptions, log: Logger) {
     this.opts = opts;
@@ -183,7 +183,7 @@ export class SwitchboardRouter {
     try {
       await this.#link.bind();
     } catch (err) {
-      this.#withdrawAllowList?.();
+      await this.#withdrawAllowList?.();
       throw err;
     }
     for (const { front, host, port } of this.#fronts) await front.listen(port, host);
@@ -255,7 +255,7 @@ export class SwitchboardRouter {
     this.#h2?.closeAll();
     await closed;
     this.#link.close();
-    this.#withdrawAllowList?.();
+    await this.#withdrawAllowList?.();
     await this.#admin?.close();
   }
 }

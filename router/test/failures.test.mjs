@@ -174,6 +174,8 @@ t.test('client goes away: the worker is told with RST_STREAM CANCEL and its hand
   const next = await readOneEventAndLeave();
   t.match(next.text, /^id: 1\n/, 'the next client got a stream of its own');
   await sse.waitFor(() => sse.count((e) => e.msg === 'stream closed') >= 2, 20_000, 'second handler told');
+  // The router logs its second 'stream sent' line on its own time: read the log up to it before counting.
+  await router.waitFor(() => router.count((e) => e.msg === 'stream sent') >= 2, 20_000, 'second stream logged');
   t.equal(router.count((e) => e.msg === 'stream sent'), 2, 'each request went to the worker once');
   t.equal(router.count((e) => e.msg === 'worker lost' || e.msg === 'worker unresponsive'), 0, 'the worker stayed healthy');
 });

@@ -55,28 +55,32 @@ interface Admission { allow: Set<string>; log: Logger }
 /** ZAP domain → who may connect there. Routers in one process share the handler, each under its own domain. */
 const domains = new Map<string, Admission>();
 let zap: { socket: Reply; bound: Promise<void> } | undefined;
+/** The last handler's going: its endpoint is free only once it is unbound (libzmq frees it later on a plain close). */
+let released: Promise<void> = Promise.resolve();
 
 /**
  * Admits to the sockets of ZAP domain `domain` only CURVE clients whose public key is in `allowed`; the rest get 400,
  * so their handshake fails, and a log line. Other domains are not ours to police: their clients get 200, as they
  * would with no handler at all. Resolves once the handler is bound; the function returned withdraws the domain
- * (the handler closes with the last one).
+ * (the handler closes with the last one) and resolves once the endpoint is free again.
  */
-export async function admitWorkers(domain: string, allowed: readonly string[], log: Logger): Promise<() => void> {
+export async function admitWorkers(domain: string, allowed: readonly string[], log: Logger): Promise<() => Promise<void>> {
   domains.set(domain, { allow: new Set(allowed), log });
   if (zap === undefined) {
     const socket = new Reply({ linger: 0 });
-    zap = { socket, bound: socket.bind(ZAP_ENDPOINT).then(() => serve(socket)) };
+    zap = { socket, bound: released.then(() => socket.bind(ZAP_ENDPOINT)).then(() => serve(socket)) };
   }
-  const withdraw = () => {
-    if (!domains.delete(domain) || domains.size > 0 || zap === undefined) return;
-    zap.socket.close();
+  const withdraw = (): Promise<void> => {
+    if (!domains.delete(domain) || domains.size > 0 || zap === undefined) return released;
+    const { socket, bound } = zap;
     zap = undefined;
+    released = bound.then(() => socket.unbind(ZAP_ENDPOINT)).catch(() => {}).then(() => socket.close());
+    return released;
   };
   try {
     await zap.bound;
   } catch (err) {
-    withdraw();
+    await withdraw();
     throw new Error(`cannot enforce the worker allow list: ${ZAP_ENDPOINT} is taken in this process (${(err as Error).message})`, { cause: err });
   }
   return withdraw;
