@@ -14,6 +14,7 @@ import type { LastIds } from './last-ids.js';
 import { LinkFetch, type LinkReader } from './link-fetch.js';
 import type { HttpResponseFormat, PublishItem } from './publish-item.js';
 import { respondWhole, sendWhole, wholeHead, withoutFraming } from './respond.js';
+import type { Updatable } from './update-limiter.js';
 
 /** Pushpin's PUBLISH_QUEUE_MAX: stream items kept while a next link is fetched. */
 export const PUBLISH_QUEUE_MAX = 100;
@@ -72,7 +73,7 @@ function publishedHead(published: HttpResponseFormat, base: GripResponse): strin
   return head;
 }
 
-export class HeldSession implements Subscriber, LinkReader {
+export class HeldSession implements Subscriber, LinkReader, Updatable {
   #instruct: Instruct;
   #timer: NodeJS.Timeout | undefined;
   /** A stream's next-link timer (Grip-Link rel=next; timeout=S), and a failed fetch's retry timer. */
@@ -207,6 +208,14 @@ export class HeldSession implements Subscriber, LinkReader {
     if (this.#over) return;
     this.#finish();
     this.exchange.destroy();
+  }
+
+  /** Pushpin's update(): a long poll goes to a worker again (when its request could be kept), a stream fetches its
+   * next link (when it has one). */
+  refresh(why: string): void {
+    if (this.#over) return;
+    if (this.#instruct.hold !== 'response') return this.update(why);
+    if (this.request !== undefined) this.#again(why);
   }
 
   // ---- a stream's next link (Grip-Link rel=next) -----------------------------------------------------
