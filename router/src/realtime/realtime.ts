@@ -138,7 +138,7 @@ export class Realtime implements SessionHost {
       this.#updates.add(subscriber);
       n++;
     }
-    this.#log.debug({ channel, held: n }, 'first subscription: updating held clients');
+    if (n > 0) this.#log.debug({ channel, held: n }, 'first subscription: updating held clients');
   }
 
   /** Cuts every held client (shutdown). */
