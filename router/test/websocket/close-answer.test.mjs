@@ -65,3 +65,12 @@ t.test("a publish's close: the client's answer goes to the worker as CLOSE too",
   const answer = await batchOf(cid, 'CLOSE');
   t.same(answer.events, [['CLOSE', closeContent(4004, 'ok')]]);
 });
+
+t.test('a socket that goes away while its batch is in flight: the worker gets DISCONNECT after that batch', async (t) => {
+  const { ws, cid } = await opened(t, 'd');
+  ws.send(frame(0x1, 'slow')); // the worker answers after 1 s
+  await worker.waitFor((e) => e.msg === 'batch' && e.cid === cid && e.events[0][1] === 'slow', 10_000, 'the slow batch at the worker');
+  ws.sock.destroy();
+  const gone = await batchOf(cid, 'DISCONNECT');
+  t.same(gone.events, [['DISCONNECT', null]]);
+});
