@@ -11,6 +11,7 @@ import type { Instruct } from './instruct.js';
 import { LastIds } from './last-ids.js';
 import { LinkFetch } from './link-fetch.js';
 import type { PublishItem } from './publish-item.js';
+import { PublishedHeads } from './published-head.js';
 import { respondWhole } from './respond.js';
 import { Sequencer } from './sequencer.js';
 import { UpdateLimiter } from './update-limiter.js';
@@ -32,6 +33,7 @@ export interface HeldClient {
 export class Realtime implements SessionHost {
   readonly index: ChannelIndex;
   readonly lastIds = new LastIds();
+  readonly heads = new PublishedHeads();
   readonly #sequencer: Sequencer;
   readonly #sessions = new Set<HeldSession>();
   readonly #log: Logger;
