@@ -133,11 +133,9 @@ export class OverHttpMode implements WebSocketMode, BatchOwner, Subscriber {
       this.#pending = [{ type: 'DISCONNECT' }];
       this.#pendingBytes = 0;
       if (this.#inFlight === undefined) this.#send();
-    } else if (this.#pending.some((e) => e.type === 'CLOSE')) {
-      // The client's close answer waits for the batch in flight: it still goes (after that batch's reply).
-    } else {
+    } else if (!this.#pending.some((e) => e.type === 'CLOSE')) {
       this.#pending = NO_EVENTS;
-    }
+    } // else the client's close waits for the batch in flight: it still goes, after that batch's reply (#last)
   }
 
   drained(): void {}
