@@ -85,6 +85,7 @@ export function routerCommand(program: Command): void {
     .option('--publish-sub-bind [endpoint]', 'ZeroMQ SUB publish input, bound; alone: tcp://127.0.0.1:5562')
     .option('--publish-sub-connect <endpoint>', "ZeroMQ SUB publish input connected to a publisher's PUB, repeatable (default: none)",
       (v: string, all: string[] | undefined) => [...(all ?? []), v])
+    .option('--no-update-on-first-subscription', "don't send the clients held on a newly subscribed channel to a worker again 1 s later (Pushpin's update_on_first_subscription; default: on)")
     .addOption(new Option('--http-front <kind>', "HTTP parsing: llhttp (Node's llhttp driven directly) or node (node:http)").default(DEFAULTS.httpFront))
     .addOption(new Option('--log-level <level>', 'log level: fatal, error, warn, info, debug, trace or silent').default(DEFAULTS.logLevel))
     .option('--print-config', 'print the effective options (JSON, secrets shown as "(set)") and exit')
@@ -105,6 +106,8 @@ export function routerCommand(program: Command): void {
       if (o.publishPullBind !== undefined) options.publishPullBind = o.publishPullBind === true ? 'tcp://127.0.0.1:5560' : o.publishPullBind;
       if (o.publishSubBind !== undefined) options.publishSubBind = o.publishSubBind === true ? 'tcp://127.0.0.1:5562' : o.publishSubBind;
       if (o.publishSubConnect !== undefined) options.publishSubConnect = o.publishSubConnect;
+      // Commander makes a --no- flag's attribute true when absent: only its presence is read, DEFAULTS hold the default.
+      if (o.updateOnFirstSubscription === false) options.updateOnFirstSubscription = false;
       if (o.allowWorkers) options.allowWorkers = readAllowList(o.allowWorkers as string);
       if (o.printConfig) return printConfig(options as Partial<RouterOptions>);
       return runRouter(options as Partial<RouterOptions>);

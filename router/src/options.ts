@@ -106,6 +106,10 @@ export interface RouterOptions {
   adminListen?: string;
   /** Dashboard feeds (/events, Server-Sent Events) open at once (default 16): past it, 503. */
   adminMaxClients: number;
+  /** Pushpin's update_on_first_subscription (default on, as Pushpin): 1 s after a channel gets its first local
+   * subscriber, the long polls held on it are sent to a worker again and its streams fetch their next link (10 batches
+   * of 100 a second), so an item published while the subscription propagated is not lost. */
+  updateOnFirstSubscription: boolean;
 }
 
 export const DEFAULTS: Readonly<RouterOptions> = Object.freeze({
@@ -138,6 +142,7 @@ export const DEFAULTS: Readonly<RouterOptions> = Object.freeze({
   h2MaxStreams: 100,
   h2MaxResets: 200,
   adminMaxClients: 16,
+  updateOnFirstSubscription: true,
 });
 
 /** Says what a value should be, or undefined when it is fine. */
@@ -217,6 +222,7 @@ const CHECKS: Readonly<Record<keyof RouterOptions, Check>> = {
   h2MaxResets: integer(1),
   adminListen: listen,
   adminMaxClients: integer(1, 1000),
+  updateOnFirstSubscription: (v) => (typeof v === 'boolean' ? undefined : 'true or false'),
 };
 
 /** The defaults with `partial` on top, every value checked; an undefined value keeps its default. */

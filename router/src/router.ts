@@ -116,7 +116,7 @@ export class SwitchboardRouter {
     const zmqInputs = (this.#zmqInputs = new ZmqInputs(publish, opts, log));
     const open = (exchange: ClientExchange): ProxyStream => new ProxyStream(table.nextId(), exchange, sink);
     const upstreamWay = upstream(open, (stream) => dispatcher.dispatch(stream), () => sink.gripPairs());
-    const realtime = (this.#realtime = new Realtime(opts.maxClientBuffer, log, upstreamWay, zmqInputs));
+    const realtime = (this.#realtime = new Realtime(opts.maxClientBuffer, log, upstreamWay, zmqInputs, opts.updateOnFirstSubscription));
     if (opts.publishListen !== undefined) this.#publish = new HttpPublish(publish, opts, log);
     // Off unless a key is given: requests keep the exact bytes SPEC §6 shows, and a worker can verify what it gets.
     const signer = opts.gripSigKey !== undefined ? new GripSigner(opts.gripSigIss, Buffer.from(opts.gripSigKey)) : undefined;

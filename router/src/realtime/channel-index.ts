@@ -47,6 +47,11 @@ export class ChannelIndex {
     return count;
   }
 
+  /** The subscribers of `channel` now (none: empty). */
+  of(channel: string): Iterable<Subscriber> {
+    return this.#channels.get(channel) ?? [];
+  }
+
   subscribers(channel: string): number {
     return this.#channels.get(channel)?.size ?? 0;
   }

@@ -9,11 +9,13 @@ import type { ClientExchange } from '../http/client-exchange.js';
 import { requestUrl, type KeptRequest } from '../streams/re-request.js';
 import type { ChannelIndex, Subscriber } from './channel-index.js';
 import { passes } from './filters.js';
-import type { GripChannel, GripResponse, Instruct } from './instruct.js';
+import type { GripChannel, Instruct } from './instruct.js';
 import type { LastIds } from './last-ids.js';
 import { LinkFetch, type LinkReader } from './link-fetch.js';
-import type { HttpResponseFormat, PublishItem } from './publish-item.js';
-import { respondWhole, sendWhole, wholeHead, withoutFraming } from './respond.js';
+import type { PublishItem } from './publish-item.js';
+import type { PublishedHeads } from './published-head.js';
+import { respondWhole, sendWhole, withoutFraming } from './respond.js';
+import type { Updatable } from './update-limiter.js';
 
 /** Pushpin's PUBLISH_QUEUE_MAX: stream items kept while a next link is fetched. */
 export const PUBLISH_QUEUE_MAX = 100;
@@ -27,6 +29,8 @@ export interface SessionHost {
   readonly index: ChannelIndex;
   /** Each channel's last published id: a hold's prev-id is checked against it. */
   readonly lastIds: LastIds;
+  /** Builds (and shares across a fan-out) the head of a published response. */
+  readonly heads: PublishedHeads;
   /** Response bytes a held client may leave unread before it is cut (--max-client-buffer). */
   readonly maxClientBuffer: number;
   /** The session is over (answered, timed out, closed, cut, re-requested, or its client left). */
@@ -52,27 +56,7 @@ function onLinkTimeout(session: HeldSession): void {
   session.update('next link timeout');
 }
 
-/** The last head publishedHead() built, and what it was built from. */
-let lastHead: { published: HttpResponseFormat; base: GripResponse; head: string[] } | undefined;
-
-/**
- * The head of a published response to a long poll: published headers replace the timeout response's of the same
- * name, the rest are inherited (as Pushpin does). In a fan-out every client held by the same (shared) instructions
- * gets the same head: it is built for the first and reused for the rest (the exchanges only read it).
- */
-function publishedHead(published: HttpResponseFormat, base: GripResponse): string[] {
-  if (lastHead !== undefined && lastHead.published === published && lastHead.base === base) return lastHead.head;
-  const names = new Set<string>();
-  for (let i = 0; i < published.headers.length; i += 2) names.add(published.headers[i]);
-  const headers: string[] = [];
-  for (let i = 0; i < base.headers.length; i += 2) if (!names.has(base.headers[i])) headers.push(base.headers[i], base.headers[i + 1]);
-  headers.push(...published.headers);
-  const head = wholeHead(headers, published.body.length);
-  lastHead = { published, base, head };
-  return head;
-}
-
-export class HeldSession implements Subscriber, LinkReader {
+export class HeldSession implements Subscriber, LinkReader, Updatable {
   #instruct: Instruct;
   #timer: NodeJS.Timeout | undefined;
   /** A stream's next-link timer (Grip-Link rel=next; timeout=S), and a failed fetch's retry timer. */
@@ -164,7 +148,7 @@ export class HeldSession implements Subscriber, LinkReader {
     if (instruct.hold === 'response') {
       if (item.httpResponse === undefined || item.httpResponse.action !== 'send') return;
       const published = item.httpResponse;
-      const head = publishedHead(published, instruct.response);
+      const head = this.host.heads.head(published, instruct.response);
       this.#finish();
       sendWhole(this.exchange, published.code, head, published.body, published.reason);
       return;
@@ -207,6 +191,14 @@ export class HeldSession implements Subscriber, LinkReader {
     if (this.#over) return;
     this.#finish();
     this.exchange.destroy();
+  }
+
+  /** Pushpin's update(): a long poll goes to a worker again (when its request could be kept), a stream fetches its
+   * next link (when it has one). */
+  refresh(why: string): void {
+    if (this.#over) return;
+    if (this.#instruct.hold !== 'response') return this.update(why);
+    if (this.request !== undefined) this.#again(why);
   }
 
   // ---- a stream's next link (Grip-Link rel=next) -----------------------------------------------------

@@ -5,13 +5,16 @@ import type { Logger } from 'pino';
 import type { ClientExchange } from '../http/client-exchange.js';
 import { keep, type KeptRequest, type SavedRequest } from '../streams/re-request.js';
 import { ChannelIndex, type ChannelWatcher } from './channel-index.js';
+import { FirstSubscriptions } from './first-subscription.js';
 import { HeldSession, type SessionHost } from './held-session.js';
 import type { Instruct } from './instruct.js';
 import { LastIds } from './last-ids.js';
 import { LinkFetch } from './link-fetch.js';
 import type { PublishItem } from './publish-item.js';
+import { PublishedHeads } from './published-head.js';
 import { respondWhole } from './respond.js';
 import { Sequencer } from './sequencer.js';
+import { UpdateLimiter } from './update-limiter.js';
 
 /** How the realtime layer reaches workers on a held client's behalf (streams/, wired in router.ts). */
 export interface Upstream {
@@ -30,22 +33,32 @@ export interface HeldClient {
 export class Realtime implements SessionHost {
   readonly index: ChannelIndex;
   readonly lastIds = new LastIds();
+  readonly heads = new PublishedHeads();
   readonly #sequencer: Sequencer;
   readonly #sessions = new Set<HeldSession>();
   readonly #log: Logger;
   readonly #upstream: Upstream;
+  /** Pushpin's update_on_first_subscription (off: undefined): the clients held on a newly subscribed channel are
+   * updated after a delay, rate-limited. */
+  readonly #first: FirstSubscriptions | undefined;
+  readonly #updates = new UpdateLimiter('first subscription');
 
   /** `watcher`: told which channels have local subscribers (the ZeroMQ SUB input). */
-  constructor(readonly maxClientBuffer: number, log: Logger, upstream: Upstream, watcher?: ChannelWatcher) {
+  constructor(readonly maxClientBuffer: number, log: Logger, upstream: Upstream, watcher?: ChannelWatcher, updateOnFirstSubscription = false) {
     this.#log = log;
     this.#upstream = upstream;
+    const first = (this.#first = updateOnFirstSubscription ? new FirstSubscriptions((channel) => this.#updateHeld(channel)) : undefined);
     const index = new ChannelIndex({
-      added: (channel) => watcher?.added(channel),
+      added: (channel) => {
+        watcher?.added(channel);
+        first?.added(channel);
+      },
       removed: (channel) => {
         // Pushpin forgets a channel's order once nobody listens: a later subscriber starts afresh.
         this.lastIds.delete(channel);
         this.#sequencer.clear(channel);
         watcher?.removed(channel);
+        first?.removed(channel);
       },
     });
     this.index = index;
@@ -118,8 +131,22 @@ export class Realtime implements SessionHost {
     this.#log.debug({ hold: session.instruct.hold, channels: session.instruct.channels.map((c) => c.name), detail }, what);
   }
 
+  /** Queues every client held on `channel` for an update (Pushpin's updateSessions(channel): long polls and streams;
+   * WebSockets are not updated). */
+  #updateHeld(channel: string): void {
+    let n = 0;
+    for (const subscriber of this.index.of(channel)) {
+      if (!(subscriber instanceof HeldSession)) continue;
+      this.#updates.add(subscriber);
+      n++;
+    }
+    if (n > 0) this.#log.debug({ channel, held: n }, 'first subscription: updating held clients');
+  }
+
   /** Cuts every held client (shutdown). */
   close(): void {
+    this.#first?.close();
+    this.#updates.close();
     this.#sequencer.close();
     for (const session of [...this.#sessions]) session.close();
   }

@@ -103,6 +103,9 @@ export class ProxyStream {
   #sends = 0;
   /** The request surely never ran where it was sent: its message was not delivered, or the worker refused it. */
   #unprocessed = false;
+  /** The observer heard of a SYN_REPLY: a re-sent stream's next one (its first worker died unseen) is not told again,
+   * so time to reply is observed once per stream (the first reply's). */
+  #replyObserved = false;
   /** The SYN_REPLY's head, held until the first body byte, trailers or the end: until then an error is still a 502. */
   #head: ReplyHead | undefined;
   /** A HEADERS frame (trailers) arrived: no DATA may follow. */
@@ -378,7 +381,10 @@ export class ProxyStream {
     if (this.#streaming || !isIdempotent(this.exchange.method)) this.#forgetRequest();
     this.#head = head;
     if (head.status === 101 && !this.#writeHead()) return; // a WebSocket accepted: its client hears it now
-    this.host.observer?.streamReplied(this);
+    if (!this.#replyObserved) {
+      this.#replyObserved = true;
+      this.host.observer?.streamReplied(this);
+    }
     if (frame.fin) this.#end();
   }
 

@@ -44,6 +44,10 @@ const enum Phase {
   /** The OPEN batch is out: the client waits for its 101. */
   OPENING,
   OPEN,
+  /** The router closed the client's socket for the worker (its CLOSE, a publish's close): the client's answering close
+   * goes to a worker as a CLOSE event, or a DISCONNECT when the socket ends without one (Pushpin's wsproxysession
+   * in_closed, and WebSocketOverHttp's disconnect of a socket destroyed while active). */
+  CLOSING,
   /** A CLOSE or DISCONNECT went to the worker, or the socket is gone: no further batch. */
   ENDED,
 }
@@ -107,13 +111,20 @@ export class OverHttpMode implements WebSocketMode, BatchOwner, Subscriber {
 
   close(code: number, reason: string): void {
     if (this.#phase !== Phase.OPEN || this.#detached) return this.#ws.close(code === 1005 ? 1000 : code, '');
-    const content = code === 1005 ? Buffer.alloc(0) : Buffer.concat([Buffer.from([code >> 8, code & 0xff]), Buffer.from(reason)]);
     this.#closeForwarded = true;
-    this.#queue({ type: 'CLOSE', content });
+    this.#queue({ type: 'CLOSE', content: closeEvent(code, reason) });
+  }
+
+  /** The client answered the close the router sent for the worker: its code goes to a worker (the last batch). */
+  closeAnswered(code: number, reason: string): void {
+    if (this.#phase !== Phase.CLOSING) return;
+    this.#closeForwarded = true;
+    this.#queue({ type: 'CLOSE', content: closeEvent(code, reason) });
   }
 
   disconnect(): void {
-    const wasOpen = this.#phase === Phase.OPEN;
+    // CLOSING without an answer (the client never sent its close, or left): the worker hears DISCONNECT.
+    const wasOpen = this.#phase === Phase.OPEN || this.#phase === Phase.CLOSING;
     this.#phase = Phase.ENDED;
     this.#stopTimers();
     this.#unsubscribeAll();
@@ -122,9 +133,9 @@ export class OverHttpMode implements WebSocketMode, BatchOwner, Subscriber {
       this.#pending = [{ type: 'DISCONNECT' }];
       this.#pendingBytes = 0;
       if (this.#inFlight === undefined) this.#send();
-    } else {
+    } else if (!this.#pending.some((e) => e.type === 'CLOSE')) {
       this.#pending = NO_EVENTS;
-    }
+    } // else the client's close waits for the batch in flight: it still goes, after that batch's reply (#last)
   }
 
   drained(): void {}
@@ -198,7 +209,14 @@ export class OverHttpMode implements WebSocketMode, BatchOwner, Subscriber {
     this.#replays = 0;
     const events = this.#inFlightEvents;
     this.#inFlightEvents = NO_EVENTS;
-    if (this.#phase === Phase.ENDED) return; // the DISCONNECT's reply, or a batch the socket outlived: nothing to do
+    // The DISCONNECT's reply, or a batch the socket outlived: only a DISCONNECT or close answer left waiting goes.
+    if (this.#phase === Phase.ENDED) return this.#last();
+    if (this.#phase === Phase.CLOSING) {
+      // Closing: what the worker says now has no socket to go to; the batch carrying the client's answer is the last.
+      if (events.some((e) => e.type === 'CLOSE')) this.#phase = Phase.ENDED;
+      else this.#next();
+      return;
+    }
     const type = headerValue(headers, 'content-type');
     if (status !== 200 || type === undefined || type.split(';')[0].trim() !== WEBSOCKET_EVENTS_TYPE) {
       if (this.#phase === Phase.OPENING) return this.#reject(status, headers, body);
@@ -236,10 +254,15 @@ export class OverHttpMode implements WebSocketMode, BatchOwner, Subscriber {
     if (batch !== this.#inFlight) return;
     this.#inFlight = undefined;
     this.#inFlightEvents = NO_EVENTS;
-    if (this.#phase === Phase.ENDED) return;
+    if (this.#phase === Phase.ENDED) return this.#last();
     this.#host.log.warn({ ws: this.#ws.id, reason: detail }, 'websocket batch reply cut: closing the socket');
     if (this.#phase === Phase.OPENING) this.#reject(502, [], `502 Bad Gateway: ${detail}\n`);
     else this.#fail(1011, 'worker error');
+  }
+
+  /** After the socket ended: a DISCONNECT or close answer that waited for the batch in flight goes now. */
+  #last(): void {
+    if (this.#pending.length > 0) this.#send();
   }
 
   /** After a batch: the next one if events wait, else a Keep-Alive-Interval poll later. */
@@ -302,9 +325,9 @@ export class OverHttpMode implements WebSocketMode, BatchOwner, Subscriber {
           break; // an answer to a ping the router answered itself
         case 'CLOSE': {
           const c = e.content ?? EMPTY;
-          this.#closeForwarded = true;
           this.#ws.close(c.length >= 2 ? c.readUInt16BE(0) : 1005, c.length > 2 ? c.toString('utf8', 2) : '');
-          this.#phase = Phase.ENDED;
+          // An answer to the client's close ends it all; a close of the worker's own waits for the client's answer.
+          this.#phase = this.#closeForwarded ? Phase.ENDED : Phase.CLOSING;
           return false;
         }
         case 'DISCONNECT':
@@ -407,7 +430,9 @@ export class OverHttpMode implements WebSocketMode, BatchOwner, Subscriber {
     const filters = this.#channels?.get(channel);
     if (filters !== undefined && filters.length > 0 && !passes(filters, this.#meta ?? NO_META, item.meta, [...this.#channels!.keys()])) return;
     if (format.action === 'close') {
-      this.#closeForwarded = true;
+      // A detached socket's worker is not told; otherwise the client's answer goes to a worker, as Pushpin does.
+      if (this.#phase === Phase.OPEN && !this.#detached && !this.#closeForwarded) this.#phase = Phase.CLOSING;
+      else this.#closeForwarded = true;
       this.#ws.close(format.code ?? 1005, format.reason ?? '');
     } else if (format.action === 'send') {
       if (format.control === 'ping') this.#ws.ping(format.content);
@@ -433,6 +458,11 @@ export class OverHttpMode implements WebSocketMode, BatchOwner, Subscriber {
 const EMPTY = Buffer.alloc(0);
 const NO_EVENTS: WsEvent[] = [];
 const NO_META: Readonly<Record<string, string>> = Object.freeze({});
+
+/** A CLOSE event's content: the 2-byte code and the reason, or nothing for 1005 (a close frame without a code). */
+function closeEvent(code: number, reason: string): Buffer {
+  return code === 1005 ? EMPTY : Buffer.concat([Buffer.from([code >> 8, code & 0xff]), Buffer.from(reason)]);
+}
 
 function headerValue(headers: readonly string[], name: string): string | undefined {
   for (let i = 0; i < headers.length; i += 2) if (headers[i] === name) return headers[i + 1];

@@ -8,7 +8,7 @@
 //               "poll" (Keep-Alive-Interval: 1), "bare" (a message without the m: prefix), "die" (a worker named
 //               mortal-* exits mid-batch; others echo it), "inband:TEXT" (publishes ws-message TEXT on CH in-band),
 //               "inbandws:JSON" (publishes the ws-message format JSON on CH in-band),
-//               "close" (CLOSE 4001 "bye"); anything else echoed with "m:"
+//               "close" (CLOSE 4001 "bye"), "slow" (answers "m:slow" after 1 s); anything else echoed with "m:"
 // Every reply carries x-from-worker: NAME.
 //   /reject     answers OPEN with 403 "go away"
 //   /noopen     answers OPEN with a TEXT event only
@@ -93,6 +93,7 @@ await worker.fetch(async (request) => {
         const receivers = await worker.publish(url.searchParams.get('c') ?? 'room', { 'ws-message': { content: text.slice(7) } });
         out.push(['TEXT', `m:published to ${receivers}`]);
       }
+      else if (text === 'slow') { await new Promise((resolve) => setTimeout(resolve, 1000)); out.push(['TEXT', 'm:slow']); }
       else if (text === 'close') out.push(['CLOSE', Buffer.concat([Buffer.from([0x0f, 0xa1]), Buffer.from('bye')])]);
       else out.push([type, Buffer.concat([Buffer.from('m:'), content])]);
     } else if (type === 'CLOSE') out.push(['CLOSE', content]);
