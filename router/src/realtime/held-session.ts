@@ -9,6 +9,7 @@ import type { ClientExchange } from '../http/client-exchange.js';
 import { requestUrl, type KeptRequest } from '../streams/re-request.js';
 import type { ChannelIndex, Subscriber } from './channel-index.js';
 import { passes } from './filters.js';
+import type { Expiring, HoldTimers } from './hold-timers.js';
 import type { GripChannel, GripResponse, Instruct } from './instruct.js';
 import type { LastIds } from './last-ids.js';
 import { LinkFetch, type LinkReader } from './link-fetch.js';
@@ -27,6 +28,8 @@ export interface SessionHost {
   readonly index: ChannelIndex;
   /** Each channel's last published id: a hold's prev-id is checked against it. */
   readonly lastIds: LastIds;
+  /** Where a long poll's timeout waits (one timer per distinct timeout, not one per client). */
+  readonly holdTimers: HoldTimers;
   /** Response bytes a held client may leave unread before it is cut (--max-client-buffer). */
   readonly maxClientBuffer: number;
   /** The session is over (answered, timed out, closed, cut, re-requested, or its client left). */
@@ -42,9 +45,6 @@ export interface SessionHost {
 }
 
 // Timer callbacks are module functions given the session: no closure per held client.
-function onTimeout(session: HeldSession): void {
-  session.timedOut();
-}
 function onKeepAlive(session: HeldSession): void {
   session.keepAlive();
 }
@@ -72,8 +72,9 @@ function publishedHead(published: HttpResponseFormat, base: GripResponse): strin
   return head;
 }
 
-export class HeldSession implements Subscriber, LinkReader {
+export class HeldSession implements Subscriber, LinkReader, Expiring {
   #instruct: Instruct;
+  /** A stream's keep-alive interval (a long poll's timeout is in host.holdTimers). */
   #timer: NodeJS.Timeout | undefined;
   /** A stream's next-link timer (Grip-Link rel=next; timeout=S), and a failed fetch's retry timer. */
   #linkTimer: NodeJS.Timeout | undefined;
@@ -115,7 +116,7 @@ export class HeldSession implements Subscriber, LinkReader {
     if (instruct.hold === 'response') {
       if (this.#stale()) return this.#again('stale prev-id');
       this.#subscribe(instruct.channels);
-      this.#timer = setTimeout(onTimeout, instruct.timeout * 1000, this);
+      this.host.holdTimers.start(this, instruct.timeout * 1000);
       return;
     }
     // A large initial body went out as it came (proxy-stream.ts): then head and body are out already.
@@ -390,6 +391,7 @@ export class HeldSession implements Subscriber, LinkReader {
 
   #finish(): void {
     this.#over = true;
+    if (this.#instruct.hold === 'response') this.host.holdTimers.cancel(this, this.#instruct.timeout * 1000);
     clearTimeout(this.#timer);
     clearTimeout(this.#linkTimer);
     this.#timer = undefined;

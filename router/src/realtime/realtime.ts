@@ -6,6 +6,7 @@ import type { ClientExchange } from '../http/client-exchange.js';
 import { keep, type KeptRequest, type SavedRequest } from '../streams/re-request.js';
 import { ChannelIndex, type ChannelWatcher } from './channel-index.js';
 import { HeldSession, type SessionHost } from './held-session.js';
+import { HoldTimers } from './hold-timers.js';
 import type { Instruct } from './instruct.js';
 import { LastIds } from './last-ids.js';
 import { LinkFetch } from './link-fetch.js';
@@ -30,6 +31,7 @@ export interface HeldClient {
 export class Realtime implements SessionHost {
   readonly index: ChannelIndex;
   readonly lastIds = new LastIds();
+  readonly holdTimers = new HoldTimers();
   readonly #sequencer: Sequencer;
   readonly #sessions = new Set<HeldSession>();
   readonly #log: Logger;
