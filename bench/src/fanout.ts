@@ -3,7 +3,7 @@
 // p99 over the publishes, and deliveries per second), and router memory per held client.
 //   node bench/dist/fanout.js [--target router|pushpin|floor] [--via http|inband|zmq] [--mode sse|poll]
 //                             [--clients 10000] [--publishes 20] [--memory 15000] [--cpu-prof DIR] [--heap-snapshot DIR]
-//                             [--cli PATH] [--settle-ms 10000] [--ramp 500]
+//                             [--cli PATH] [--router-node-flags "<flags>"] [--settle-ms 10000] [--ramp 500]
 // Memory per held client is router RSS growth over the held clients, read once every client is held and again
 // --settle-ms later (garbage from opening them collected meanwhile: the figure a long hold costs).
 // --via: how the publish goes in: Pushpin's HTTP publish API, in-band from the worker (the bench asks the worker to
@@ -25,10 +25,10 @@ import { startBackend } from './backend.js';
 import { waitForHttp } from './http-check.js';
 import { freePort } from './ports.js';
 import { Child, stopAll } from './proc.js';
-import { processTree, rssKiB } from './procstat.js';
+import { cpuMs, processTree, rssKiB } from './procstat.js';
 import { publishItems } from './publish.js';
 import { pushpinConfig } from './pushpin-target.js';
-import { CLI, CLI_NODE_FLAGS } from './router-process.js';
+import { CLI, cliNodeFlags } from './router-process.js';
 import { which } from './which.js';
 
 const { values } = parseArgs({
@@ -41,6 +41,8 @@ const { values } = parseArgs({
     via: { type: 'string', default: 'http' },
     // The router to run (its bin/switchboard.js): another checkout's, for before/after pairs with the same bench.
     cli: { type: 'string', default: CLI },
+    /** Node flags for the router beyond those of its CLI's first line, e.g. "--optimize-for-size". */
+    'router-node-flags': { type: 'string', default: '' },
     'settle-ms': { type: 'string', default: '10000' },
     // Clients connecting at once (each batch connected, and streams answered, before the next): Pushpin refuses
     // part of larger bursts.
@@ -101,7 +103,8 @@ async function startRouter(): Promise<Target> {
   const prof = values['cpu-prof'] === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${values['cpu-prof']}`];
   // --heap-snapshot DIR: the router writes a heap snapshot there on SIGUSR2, sent once every client is held.
   if (values['heap-snapshot'] !== undefined) prof.push('--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${values['heap-snapshot']}`);
-  const router = new Child(process.execPath, [...CLI_NODE_FLAGS, ...prof, values.cli!, 'router', '--listen', '127.0.0.1:0', '--bind', 'tcp://127.0.0.1:*',
+  const nodeFlags = [...cliNodeFlags(values.cli!), ...values['router-node-flags']!.split(' ').filter(Boolean)];
+  const router = new Child(process.execPath, [...nodeFlags, ...prof, values.cli!, 'router', '--listen', '127.0.0.1:0', '--bind', 'tcp://127.0.0.1:*',
     '--control-bind', 'tcp://127.0.0.1:*', '--publish-listen', '127.0.0.1:0', '--log-level', 'debug',
     // Each long-poll round re-requests every client at once through one worker of concurrency 4: let them queue.
     '--max-queue', '20000', '--queue-timeout', '120000', ...(pull === undefined ? [] : ['--publish-pull-bind', pull])], { name: 'router' });
@@ -243,6 +246,7 @@ async function heapSnapshot(pid: number, dir: string): Promise<void> {
 }
 
 const rss = (t: Target): number => t.pids().reduce((sum, pid) => sum + (rssKiB(pid) ?? 0), 0);
+const cpu = (t: Target): number => t.pids().reduce((sum, pid) => sum + (cpuMs(pid) ?? 0), 0);
 const pct = (sorted: number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 
 async function main(): Promise<void> {
@@ -250,6 +254,7 @@ async function main(): Promise<void> {
   const request = `GET ${path} HTTP/1.1\r\nHost: bench\r\n\r\n`;
   try {
     const base = rss(target);
+    const cpuBase = cpu(target);
     const clients = new Clients();
     // Arm before the requests go out, resolve once n clients are held. SSE clients are held once their head arrived
     // (Clients.open waits for it); long polls behind Pushpin get 3 s.
@@ -265,6 +270,7 @@ async function main(): Promise<void> {
     await clients.open(target, N, request);
     await held();
     const heldKiB = (rss(target) - base) / N;
+    const openCpuUs = ((cpu(target) - cpuBase) * 1000) / N;
     await new Promise((r) => setTimeout(r, Number(values['settle-ms'])));
     const settledKiB = (rss(target) - base) / N;
     if (values['heap-snapshot'] !== undefined) await heapSnapshot(target.pids()[0], values['heap-snapshot']);
@@ -290,19 +296,23 @@ async function main(): Promise<void> {
       target: values.target, via: values.target === 'floor' ? undefined : VIA, mode: MODE, clients: N, publishes: PUBLISHES,
       p50Ms: +p50.toFixed(1), p99Ms: +pct(sorted, 99).toFixed(1), deliveriesPerS: Math.round(clients.socks.length / (p50 / 1000)),
       ...(clients.refused.length > 0 ? { refused: clients.refused.length } : {}),
-      heldKiBPerClient: +heldKiB.toFixed(2), settledKiBPerClient: +settledKiB.toFixed(2), all: latencies.map((l) => +l.toFixed(1)),
+      heldKiBPerClient: +heldKiB.toFixed(2), settledKiBPerClient: +settledKiB.toFixed(2), openCpuUsPerClient: +openCpuUs.toFixed(1), all: latencies.map((l) => +l.toFixed(1)),
       ...(routerMs.length > 0 ? { routerDeliverP50Ms: pct([...routerMs].sort((a, b) => a - b), 50) } : {}),
     }));
     if (Number(values.memory) > 0) {
       const many = new Clients();
       const before = rss(target);
+      const cpuBefore = cpu(target);
       const m = Number(values.memory);
       const heldMany = armHeld(m);
       await many.open(target, m, request);
       await heldMany();
       const heldManyKiB = (rss(target) - before) / m;
+      // The proxy's CPU to take them in (GC included): what a memory-saving GC setting would cost.
+      const openCpuUs = ((cpu(target) - cpuBefore) * 1000) / m;
       await new Promise((r) => setTimeout(r, Number(values['settle-ms'])));
-      console.log(JSON.stringify({ target: values.target, mode: MODE, memoryClients: m, heldKiBPerClient: +heldManyKiB.toFixed(2), settledKiBPerClient: +((rss(target) - before) / m).toFixed(2) }));
+      console.log(JSON.stringify({ target: values.target, mode: MODE, memoryClients: m, heldKiBPerClient: +heldManyKiB.toFixed(2),
+        settledKiBPerClient: +((rss(target) - before) / m).toFixed(2), openCpuUsPerClient: +openCpuUs.toFixed(1) }));
       many.close();
     }
   } finally {

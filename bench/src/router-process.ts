@@ -7,8 +7,11 @@ import { freePort } from './ports.js';
 import { Child } from './proc.js';
 
 export const CLI = fileURLToPath(new URL('../../bin/switchboard.js', import.meta.url));
-/** The Node flags on the CLI's `#!/usr/bin/env -S node …` line: what a user running `switchboard router` gets. */
-export const CLI_NODE_FLAGS = /^#!\/usr\/bin\/env -S node(.*)$/m.exec(readFileSync(CLI, 'utf8').split('\n', 1)[0]!)?.[1]!.trim().split(/\s+/).filter(Boolean) ?? [];
+/** The Node flags on a CLI's `#!/usr/bin/env -S node …` line: what a user running `switchboard router` gets. */
+export function cliNodeFlags(cli: string): string[] {
+  return /^#!\/usr\/bin\/env -S node(.*)$/m.exec(readFileSync(cli, 'utf8').split('\n', 1)[0]!)?.[1]!.trim().split(/\s+/).filter(Boolean) ?? [];
+}
+export const CLI_NODE_FLAGS = cliNodeFlags(CLI);
 
 export interface WorkerCommand {
   /** The name the worker joins with, as the router logs it. */

@@ -49,16 +49,23 @@ interface Target {
   /** The server's own time for the next publish's delivery loop, ms, from its log line 'published' (undefined: it
    * does not say). */
   deliveryMs?: () => Promise<number>;
-  /** The proxy's V8 heap in use, KiB (undefined: it does not say). RSS also counts the heap V8 keeps committed
-   * beyond what is in use, which moves by a KiB per socket from run to run; this does not. */
-  heapUsedKiB?: () => Promise<number>;
+  /** The proxy's V8 heap in use and committed (total), KiB (undefined: it does not say). RSS follows the committed
+   * heap, which moves by a KiB per socket from run to run; the heap in use does not. */
+  heapKiB?: () => Promise<HeapKiB>;
   stop(): Promise<void>;
 }
 
-/** nodejs_heap_size_used_bytes from the router's admin listener (prom-client's default metrics). */
-async function heapUsedKiB(admin: string): Promise<number> {
+interface HeapKiB {
+  used: number;
+  total: number;
+}
+
+/** nodejs_heap_size_used_bytes and nodejs_heap_size_total_bytes from the router's admin listener (prom-client's
+ * default metrics). */
+async function heapKiB(admin: string): Promise<HeapKiB> {
   const text = await (await fetch(`http://${admin}/metrics`)).text();
-  return Number(/^nodejs_heap_size_used_bytes (\S+)/m.exec(text)?.[1]) / 1024;
+  const metric = (name: string): number => Number(new RegExp(`^${name} (\\S+)`, 'm').exec(text)?.[1]) / 1024;
+  return { used: metric('nodejs_heap_size_used_bytes'), total: metric('nodejs_heap_size_total_bytes') };
 }
 
 /** Reads each 'published' line of `child` once, in order: its `ms`. */
@@ -83,7 +90,7 @@ async function startRouter(): Promise<Target> {
   return {
     name: 'router + stateless worker', url: `ws://${ready.http}`, publishUrl: `http://${ready.publish}/publish/`,
     proxyPids: () => [router.pid], appPids: () => [worker.pid], deliveryMs: publishedLines(router),
-    heapUsedKiB: ready.admin === undefined ? undefined : () => heapUsedKiB(ready.admin!),
+    heapKiB: ready.admin === undefined ? undefined : () => heapKiB(ready.admin!),
     stop: async () => { await Promise.all([worker.stop(), router.stop()]); },
   };
 }
@@ -150,12 +157,15 @@ async function openMany(url: string, n: number): Promise<WebSocket[]> {
 async function idle(t: Target, n: number): Promise<void> {
   await sleep(1000);
   const base = rss(t.proxyPids());
-  const heapBase = await t.heapUsedKiB?.();
+  const heapBase = await t.heapKiB?.();
   const appBase = rss(t.appPids());
+  const cpuBase = cpu(t.proxyPids());
   const socks = await openMany(`${t.url}/sub`, n);
   await sleep(2000);
+  // The proxy's CPU to open them (GC included, the 2 s after too): what a memory-saving GC setting would cost.
+  const openCpuUs = ((cpu(t.proxyPids()) - cpuBase) * 1000) / n;
   const held = rss(t.proxyPids());
-  const heapHeld = await t.heapUsedKiB?.();
+  const heapHeld = await t.heapKiB?.();
   const app = rss(t.appPids());
   // One message each: every socket then has had a frame receiver (a detached socket's message goes nowhere).
   for (const ws of socks) ws.send('x');
@@ -164,8 +174,9 @@ async function idle(t: Target, n: number): Promise<void> {
   console.log(JSON.stringify({
     scenario: 'idle', target: t.name, routerNodeFlags: values['router-node-flags'] || undefined, sockets: n, proxyKiBPerSocket: +((held - base) / n).toFixed(2),
     proxyKiBPerSocketAfterOneMessage: +((afterMessage - base) / n).toFixed(2),
-    proxyHeapUsedKiBPerSocket: heapBase !== undefined && heapHeld !== undefined ? +((heapHeld - heapBase) / n).toFixed(2) : undefined, appKiBPerSocket: +((app - appBase) / n).toFixed(2),
-    proxyRssMiB: +(afterMessage / 1024).toFixed(1),
+    proxyHeapUsedKiBPerSocket: heapBase && heapHeld ? +((heapHeld.used - heapBase.used) / n).toFixed(2) : undefined,
+    proxyHeapTotalKiBPerSocket: heapBase && heapHeld ? +((heapHeld.total - heapBase.total) / n).toFixed(2) : undefined, appKiBPerSocket: +((app - appBase) / n).toFixed(2),
+    proxyRssMiB: +(afterMessage / 1024).toFixed(1), proxyOpenCpuUsPerSocket: +openCpuUs.toFixed(1),
   }));
   for (const ws of socks) ws.terminate();
 }

@@ -1,5 +1,6 @@
 // The `switchboard` program as users run it: the commands each package brings, their help, and flags handed to the
 // libraries, which check them.
+import { readFileSync } from 'node:fs';
 import t from 'tap';
 import { CLI, spawnLogged } from '../../router/test/lib/harness.mjs';
 
@@ -123,4 +124,16 @@ t.test('a router process loads the router, not the SDK, the examples, the origin
   t.ok(loaded.includes('router/dist/router.js'), 'the router runtime (the trace works)');
   const runtimes = ['worker-sdk/dist/worker.js', 'examples/dist/index.js', 'examples/dist/run-worker.js', 'origin/dist/origin.js', 'conformance/dist/checker.js', 'router/dist/admin/admin-server.js'];
   t.same(loaded.filter((m) => runtimes.includes(m)), [], 'no other package runtime, nor the admin listener (not asked for)');
+});
+
+t.test('run as a program, the script starts Node with the GC flags of its #! line (memory per held client)', async (t) => {
+  t.setTimeout(60_000);
+  // Spawned as the file itself: the kernel reads the #! line, env -S execs node with its flags (same pid).
+  const router = spawnLogged(t, CLI, ['router', '--listen', '127.0.0.1:0', '--bind', 'tcp://127.0.0.1:*', '--control-bind', 'tcp://127.0.0.1:*'], { name: 'router' });
+  await router.waitFor((e) => e.msg === 'router listening', 60_000, '"router listening"');
+  const argv = readFileSync(`/proc/${router.child.pid}/cmdline`, 'utf8').split('\0');
+  t.same(argv.slice(1, 3), ['--max-semi-space-size=2', '--heap-growing-percent=30']);
+  t.equal(argv[3], CLI);
+  router.child.kill('SIGTERM');
+  t.equal((await router.exited).code, 0);
 });

@@ -9,6 +9,7 @@ import type { ClientExchange } from '../http/client-exchange.js';
 import { requestUrl, type KeptRequest } from '../streams/re-request.js';
 import type { ChannelIndex, Subscriber } from './channel-index.js';
 import { passes } from './filters.js';
+import type { Expiring, HoldTimers } from './hold-timers.js';
 import type { GripChannel, Instruct } from './instruct.js';
 import type { LastIds } from './last-ids.js';
 import { LinkFetch, type LinkReader } from './link-fetch.js';
@@ -31,6 +32,8 @@ export interface SessionHost {
   readonly lastIds: LastIds;
   /** Builds (and shares across a fan-out) the head of a published response. */
   readonly heads: PublishedHeads;
+  /** Where a long poll's timeout waits (one timer per distinct timeout, not one per client). */
+  readonly holdTimers: HoldTimers;
   /** Response bytes a held client may leave unread before it is cut (--max-client-buffer). */
   readonly maxClientBuffer: number;
   /** The session is over (answered, timed out, closed, cut, re-requested, or its client left). */
@@ -46,9 +49,6 @@ export interface SessionHost {
 }
 
 // Timer callbacks are module functions given the session: no closure per held client.
-function onTimeout(session: HeldSession): void {
-  session.timedOut();
-}
 function onKeepAlive(session: HeldSession): void {
   session.keepAlive();
 }
@@ -56,8 +56,9 @@ function onLinkTimeout(session: HeldSession): void {
   session.update('next link timeout');
 }
 
-export class HeldSession implements Subscriber, LinkReader, Updatable {
+export class HeldSession implements Subscriber, LinkReader, Updatable, Expiring {
   #instruct: Instruct;
+  /** A stream's keep-alive interval (a long poll's timeout is in host.holdTimers). */
   #timer: NodeJS.Timeout | undefined;
   /** A stream's next-link timer (Grip-Link rel=next; timeout=S), and a failed fetch's retry timer. */
   #linkTimer: NodeJS.Timeout | undefined;
@@ -99,7 +100,7 @@ export class HeldSession implements Subscriber, LinkReader, Updatable {
     if (instruct.hold === 'response') {
       if (this.#stale()) return this.#again('stale prev-id');
       this.#subscribe(instruct.channels);
-      this.#timer = setTimeout(onTimeout, instruct.timeout * 1000, this);
+      this.host.holdTimers.start(this, instruct.timeout * 1000);
       return;
     }
     // A large initial body went out as it came (proxy-stream.ts): then head and body are out already.
@@ -382,6 +383,7 @@ export class HeldSession implements Subscriber, LinkReader, Updatable {
 
   #finish(): void {
     this.#over = true;
+    if (this.#instruct.hold === 'response') this.host.holdTimers.cancel(this, this.#instruct.timeout * 1000);
     clearTimeout(this.#timer);
     clearTimeout(this.#linkTimer);
     this.#timer = undefined;

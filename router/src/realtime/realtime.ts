@@ -7,6 +7,7 @@ import { keep, type KeptRequest, type SavedRequest } from '../streams/re-request
 import { ChannelIndex, type ChannelWatcher } from './channel-index.js';
 import { FirstSubscriptions } from './first-subscription.js';
 import { HeldSession, type SessionHost } from './held-session.js';
+import { HoldTimers } from './hold-timers.js';
 import type { Instruct } from './instruct.js';
 import { LastIds } from './last-ids.js';
 import { LinkFetch } from './link-fetch.js';
@@ -34,6 +35,7 @@ export class Realtime implements SessionHost {
   readonly index: ChannelIndex;
   readonly lastIds = new LastIds();
   readonly heads = new PublishedHeads();
+  readonly holdTimers = new HoldTimers();
   readonly #sequencer: Sequencer;
   readonly #sessions = new Set<HeldSession>();
   readonly #log: Logger;
