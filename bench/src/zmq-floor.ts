@@ -3,8 +3,14 @@
 //   node zmq-floor.js echo --bind ENDPOINT --reply BYTES        a ROUTER answering every message with BYTES bytes
 //   node zmq-floor.js client --connect ENDPOINT --request BYTES --seconds S
 //                                                              a DEALER; prints {requests, rps, p50Ms, p99Ms} as JSON
+//   node zmq-floor.js relay --listen PORT --connect ENDPOINT --request BYTES   (PORT 0: any, printed)
+//                                                              the floor with the client's HTTP hop in it: a net server
+//                                                              answering each request head with a fixed hello response
+//                                                              after one DEALER round trip to the echo (wrk -c1: one
+//                                                              request in flight, as zeromq.js takes one pending send)
 // The echo is the worker's side (a ROUTER), the client the router's (a DEALER); the echo binds, as the bench's other
 // targets listen, which changes nothing once connected.
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { parseArgs } from 'node:util';
 import { Dealer, Router } from 'zeromq';
 
@@ -16,6 +22,7 @@ const { values, positionals } = parseArgs({
   options: {
     bind: { type: 'string' },
     connect: { type: 'string' },
+    listen: { type: 'string' },
     reply: { type: 'string', default: '140' },
     request: { type: 'string', default: '240' },
     seconds: { type: 'string', default: '5' },
@@ -56,12 +63,46 @@ async function client(endpoint: string, requestBytes: number, seconds: number): 
   dealer.close();
 }
 
+/** The router's answer to a wrk GET from the hello worker, byte for byte in size. */
+const HELLO_RESPONSE = Buffer.from('HTTP/1.1 200 OK\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: 14\r\n' +
+  'date: Wed, 02 Dec 2026 13:00:00 GMT\r\n\r\nHello from w1\n', 'latin1');
+const HEAD_END = Buffer.from('\r\n\r\n');
+
+/** No HTTP parsing, no headers: what any proxy over zeromq.js pays at least, a client hop and a ZeroMQ round trip. */
+async function relay(port: number, endpoint: string, requestBytes: number): Promise<void> {
+  const dealer = new Dealer({ linger: 0 });
+  dealer.connect(endpoint);
+  const request = Buffer.alloc(requestBytes, 'q');
+  // One echo answers in order: the oldest waiting client gets the next reply.
+  const waiting: Socket[] = [];
+  const server = createServer({ noDelay: true }, (socket) => {
+    let pending: Buffer = Buffer.alloc(0);
+    socket.on('data', (chunk: Buffer) => {
+      pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
+      for (let end = pending.indexOf(HEAD_END); end >= 0; end = pending.indexOf(HEAD_END)) {
+        pending = pending.subarray(end + HEAD_END.length);
+        waiting.push(socket);
+        void dealer.send(request);
+      }
+    });
+    socket.on('error', () => socket.destroy());
+  });
+  server.listen(port, '127.0.0.1', () => console.log(JSON.stringify({ listening: (server.address() as AddressInfo).port })));
+  for (;;) {
+    await dealer.receive();
+    const socket = waiting.shift();
+    if (socket !== undefined && !socket.destroyed) socket.write(HELLO_RESPONSE);
+  }
+}
+
 const mode = positionals[0];
 if (mode === 'echo' && values.bind) {
   await echo(values.bind, Number(values.reply));
+} else if (mode === 'relay' && values.listen && values.connect) {
+  await relay(Number(values.listen), values.connect, Number(values.request));
 } else if (mode === 'client' && values.connect) {
   await client(values.connect, Number(values.request), Number(values.seconds));
 } else {
-  console.error('usage: zmq-floor.js echo --bind ENDPOINT [--reply BYTES] | client --connect ENDPOINT [--request BYTES] [--seconds S]');
+  console.error('usage: zmq-floor.js echo --bind ENDPOINT [--reply BYTES] | client --connect ENDPOINT [--request BYTES] [--seconds S] | relay --listen PORT --connect ENDPOINT [--request BYTES]');
   process.exit(2);
 }

@@ -262,9 +262,13 @@ export class Worker {
 
   // ---- sockets ----
 
+  // receive() rather than for-await: zeromq.js's iterator wraps each message in an async next() and a result object,
+  // a promise and microtask hops more per message on the path of every request. Sockets close only in #shutdown,
+  // after #closing is set, so the EAGAIN that receive() then rejects with is not logged.
   async #receive(socket: Dealer | Router, link: Link | null, outbox?: Outbox<Link>): Promise<void> {
     try {
-      for await (const msg of socket) {
+      for (;;) {
+        const msg = await socket.receive();
         if (link !== null) link.receive(msg, 0);
         else this.#receiveMinimal(msg, outbox!);
       }
