@@ -5,6 +5,7 @@
 // elsewhere), never held back to go to whoever connects next, by when its client may long have had its answer.
 import { Outbox, type DrainListener } from '@switchboard/protocol';
 import { Dealer, Router, type Socket } from 'zeromq';
+import { ByteScavenger } from './byte-scavenger.js';
 import { PeerLedger } from './peer-ledger.js';
 import type { ProxyStream } from '../streams/proxy-stream.js';
 
@@ -76,6 +77,7 @@ export class WorkerLink implements FrameSender {
   readonly #routerOut: Outbox<Peer, ProxyStream>;
   readonly #ids = new Map<Peer, Buffer>();
   readonly #minimal = new PeerLedger();
+  readonly #scavenger = new ByteScavenger();
   /** The minimal worker count last reported through events.minimalPeers. */
   #minimalReported = 0;
   readonly #notify: boolean;
@@ -209,7 +211,11 @@ export class WorkerLink implements FrameSender {
 
   async #receiveMinimal(): Promise<void> {
     try {
-      for (;;) this.#events.message(MINIMAL, await this.#dealer.receive(), 0);
+      for (;;) {
+        const msg = await this.#dealer.receive();
+        this.#events.message(MINIMAL, msg, 0);
+        this.#scavenger.received(msg, 0);
+      }
     } catch (err) {
       if (!this.#closed) throw err;
     }
@@ -230,6 +236,7 @@ export class WorkerLink implements FrameSender {
         }
         if (!this.#ids.has(key)) this.#ids.set(key, id);
         this.#events.message(key, msg, 1);
+        this.#scavenger.received(msg, 1);
       }
     } catch (err) {
       if (!this.#closed) throw err;
