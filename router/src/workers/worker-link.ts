@@ -3,9 +3,8 @@
 // into one part (protocol's Outbox): zeromq.js costs ~20 µs per message and more per part, so fewer, larger ones make
 // the proxy fast. A send never waits: a message no peer can take now is reported undelivered (its streams go
 // elsewhere), never held back to go to whoever connects next, by when its client may long have had its answer.
-import { Outbox, type DrainListener } from '@switchboard/protocol';
+import { ByteScavenger, Outbox, type DrainListener } from '@switchboard/protocol';
 import { Dealer, Router, type Socket } from 'zeromq';
-import { ByteScavenger } from './byte-scavenger.js';
 import { PeerLedger } from './peer-ledger.js';
 import type { ProxyStream } from '../streams/proxy-stream.js';
 
@@ -77,6 +76,7 @@ export class WorkerLink implements FrameSender {
   readonly #routerOut: Outbox<Peer, ProxyStream>;
   readonly #ids = new Map<Peer, Buffer>();
   readonly #minimal = new PeerLedger();
+  /** Frees received bodies' buffers with scavenges (ByteScavenger). */
   readonly #scavenger = new ByteScavenger();
   /** The minimal worker count last reported through events.minimalPeers. */
   #minimalReported = 0;

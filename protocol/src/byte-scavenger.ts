@@ -1,10 +1,11 @@
-// Frees the buffers of relayed bytes with cheap young-generation GCs instead of V8's full mark-compacts.
-// zeromq.js hands JS each received part over 128 bytes as an external buffer, without a copy, which only a GC frees,
-// and it counts as external memory (twice: zeromq.js reports it, and so does its ArrayBuffer). The router allocates
-// little on its JS heap per byte it relays, so scavenges are rare and relayed bytes pile up until V8 judges the
-// external memory grown past what its small heap allows and runs a full mark-compact: 27-84 of them in 5 s of 64 KiB
-// responses, about a third of the router's CPU (bench/RESULTS.md, issue 15). A scavenge frees those dead buffers just
-// as well for a fraction of the cost, so one runs every SCAVENGE_EVERY bytes received.
+// Frees the buffers of received bytes with cheap young-generation GCs instead of V8's full mark-compacts, for both
+// ends of the link (router and SDK worker). zeromq.js hands JS each received part over 128 bytes as an external
+// buffer, without a copy, which only a GC frees, and it counts as external memory (twice: zeromq.js reports it, and so
+// does its ArrayBuffer). A process relaying or consuming bodies allocates little on its JS heap per byte, so scavenges
+// are rare and those bytes pile up until V8 judges the external memory grown past what its small heap allows and runs
+// a full mark-compact: 27-84 of them in 5 s of 64 KiB responses through the router, about a third of its CPU
+// (bench/RESULTS.md, issue 15). A scavenge frees the dead buffers just as well for a fraction of the cost, so one runs
+// every SCAVENGE_EVERY bytes received.
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 

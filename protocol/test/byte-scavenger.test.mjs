@@ -1,8 +1,8 @@
-// ByteScavenger (router/src/workers/byte-scavenger.ts): a young-generation GC every SCAVENGE_EVERY bytes of the
+// ByteScavenger (protocol/src/byte-scavenger.ts): a young-generation GC every SCAVENGE_EVERY bytes of the
 // large (external, zero-copy) ZeroMQ parts received, so relayed bytes are freed without V8's full mark-compacts.
 import t from 'tap';
 import { constants, PerformanceObserver } from 'node:perf_hooks';
-import { ByteScavenger, SCAVENGE_EVERY } from '../../dist/workers/byte-scavenger.js';
+import { ByteScavenger, SCAVENGE_EVERY } from '@switchboard/protocol';
 
 const PART = Buffer.alloc(64 * 1024);
 const SMALL = Buffer.alloc(128);
