@@ -39,9 +39,17 @@ export class ByteScavenger {
   }
 }
 
-/** V8's gc() (with --expose-gc, or taken from a fresh context with the flag set only meanwhile); undefined where
- * neither works, and then bytes are left to V8's own GCs, as before. */
+/** V8's gc(), found once per process: each lookup without --expose-gc makes a vm context, which it keeps alive. */
+let processGc: Gc | undefined | null = null;
+
 function exposeGc(): Gc | undefined {
+  if (processGc === null) processGc = findGc();
+  return processGc;
+}
+
+/** gc() from --expose-gc, or from a fresh context with the flag set only meanwhile; undefined where neither works,
+ * and then bytes are left to V8's own GCs, as before. */
+function findGc(): Gc | undefined {
   const global = (globalThis as { gc?: Gc }).gc;
   if (global !== undefined) return global;
   try {
