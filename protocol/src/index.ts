@@ -14,6 +14,7 @@ export {
   DATA_SPLIT_SIZE, MAX_WINDOW_SIZE, ReceiveWindow, SendWindow, WindowAllowance,
   type DataSink, type GrowthAllowance, type ReceiveWindowOptions,
 } from './flow-control.js';
+export { ByteScavenger, SCAVENGE_EVERY } from './byte-scavenger.js';
 export { Outbox, OUTBOX_HIGH_WATER, type DrainListener, type OutboxOptions } from './outbox.js';
 export {
   closeContent, encodeEvent, EventParser, EventSyntaxError, WEBSOCKET_EVENTS_TYPE,

@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
 import { Dealer, Router } from 'zeromq';
-import { encodeControl, encodeGoaway, GoawayStatus, Outbox, type ControlPayload, type PublishItem, type WorkerHello } from '@switchboard/protocol';
+import { ByteScavenger, encodeControl, encodeGoaway, GoawayStatus, Outbox, type ControlPayload, type PublishItem, type WorkerHello } from '@switchboard/protocol';
 import { WorkerError } from './errors.js';
 import { fetchAdapter, type FetchHandler } from './fetch-style.js';
 import { Link } from './link.js';
@@ -45,6 +45,8 @@ export class Worker {
   #websocket: HandlerAdapter | null = null;
   #sockets: Array<Dealer | Router> = [];
   #outboxes: Array<Outbox<Link>> = [];
+  /** Frees received bodies' buffers with scavenges (ByteScavenger): one for every socket. */
+  readonly #scavenger = new ByteScavenger();
   /** Extended: one per control endpoint. Minimal: one per router id seen, keyed by it (latin1). */
   #links: Link[] = [];
   #routerLinks = new Map<string, Link>();
@@ -271,6 +273,7 @@ export class Worker {
         const msg = await socket.receive();
         if (link !== null) link.receive(msg, 0);
         else this.#receiveMinimal(msg, outbox!);
+        this.#scavenger.received(msg, 0);
       }
     } catch (err) {
       if (!this.#closing) this.logger.error({ err }, 'receive loop failed');

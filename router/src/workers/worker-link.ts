@@ -3,7 +3,7 @@
 // into one part (protocol's Outbox): zeromq.js costs ~20 µs per message and more per part, so fewer, larger ones make
 // the proxy fast. A send never waits: a message no peer can take now is reported undelivered (its streams go
 // elsewhere), never held back to go to whoever connects next, by when its client may long have had its answer.
-import { Outbox, type DrainListener } from '@switchboard/protocol';
+import { ByteScavenger, Outbox, type DrainListener } from '@switchboard/protocol';
 import { Dealer, Router, type Socket } from 'zeromq';
 import { PeerLedger } from './peer-ledger.js';
 import type { ProxyStream } from '../streams/proxy-stream.js';
@@ -76,6 +76,8 @@ export class WorkerLink implements FrameSender {
   readonly #routerOut: Outbox<Peer, ProxyStream>;
   readonly #ids = new Map<Peer, Buffer>();
   readonly #minimal = new PeerLedger();
+  /** Frees received bodies' buffers with scavenges (ByteScavenger). */
+  readonly #scavenger = new ByteScavenger();
   /** The minimal worker count last reported through events.minimalPeers. */
   #minimalReported = 0;
   readonly #notify: boolean;
@@ -209,7 +211,11 @@ export class WorkerLink implements FrameSender {
 
   async #receiveMinimal(): Promise<void> {
     try {
-      for (;;) this.#events.message(MINIMAL, await this.#dealer.receive(), 0);
+      for (;;) {
+        const msg = await this.#dealer.receive();
+        this.#events.message(MINIMAL, msg, 0);
+        this.#scavenger.received(msg, 0);
+      }
     } catch (err) {
       if (!this.#closed) throw err;
     }
@@ -230,6 +236,7 @@ export class WorkerLink implements FrameSender {
         }
         if (!this.#ids.has(key)) this.#ids.set(key, id);
         this.#events.message(key, msg, 1);
+        this.#scavenger.received(msg, 1);
       }
     } catch (err) {
       if (!this.#closed) throw err;

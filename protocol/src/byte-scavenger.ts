@@ -1,0 +1,63 @@
+// Frees the buffers of received bytes with cheap young-generation GCs instead of V8's full mark-compacts, for both
+// ends of the link (router and SDK worker). zeromq.js hands JS each received part over 128 bytes as an external
+// buffer, without a copy, which only a GC frees, and it counts as external memory (twice: zeromq.js reports it, and so
+// does its ArrayBuffer). A process relaying or consuming bodies allocates little on its JS heap per byte, so scavenges
+// are rare and those bytes pile up until V8 judges the external memory grown past what its small heap allows and runs
+// a full mark-compact: 27-84 of them in 5 s of 64 KiB responses through the router, about a third of its CPU
+// (bench/RESULTS.md, issue 15). A scavenge frees the dead buffers just as well for a fraction of the cost, so one runs
+// every SCAVENGE_EVERY bytes received.
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+
+/** Received bytes between two scavenges: under the 5-10 MB of external growth a small heap allows, counted twice. */
+export const SCAVENGE_EVERY = 2 * 1024 * 1024;
+/** zeromq.js copies a part this size or smaller into the JS heap; only larger ones are external buffers. */
+const ZERO_COPY_THRESHOLD = 128;
+
+type Gc = (options: { type: 'minor' }) => void;
+
+export class ByteScavenger {
+  readonly #gc: Gc | undefined;
+  #pending = 0;
+
+  constructor(gc: Gc | undefined = exposeGc()) {
+    this.#gc = gc;
+  }
+
+  /** Counts the external parts of a received message, from part `first` on. */
+  received(msg: readonly Buffer[], first: number): void {
+    let bytes = 0;
+    for (let i = first; i < msg.length; i++) {
+      const n = msg[i]!.length;
+      if (n > ZERO_COPY_THRESHOLD) bytes += n;
+    }
+    if (bytes === 0) return;
+    this.#pending += bytes;
+    if (this.#pending < SCAVENGE_EVERY) return;
+    this.#pending = 0;
+    this.#gc?.({ type: 'minor' });
+  }
+}
+
+/** V8's gc(), found once per process: each lookup without --expose-gc makes a vm context, which it keeps alive. */
+let processGc: Gc | undefined | null = null;
+
+function exposeGc(): Gc | undefined {
+  if (processGc === null) processGc = findGc();
+  return processGc;
+}
+
+/** gc() from --expose-gc, or from a fresh context with the flag set only meanwhile; undefined where neither works,
+ * and then bytes are left to V8's own GCs, as before. */
+function findGc(): Gc | undefined {
+  const global = (globalThis as { gc?: Gc }).gc;
+  if (global !== undefined) return global;
+  try {
+    setFlagsFromString('--expose-gc');
+    return runInNewContext('gc') as Gc;
+  } catch {
+    return undefined;
+  } finally {
+    setFlagsFromString('--no-expose-gc');
+  }
+}
