@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --max-semi-space-size=2 --heap-growing-percent=30
+#!/usr/bin/env -S node --max-semi-space-size=2 --heap-growing-percent=30 --initial-old-space-size=32
 // The one `switchboard` program: each package brings its own commands (router and keygen: the router; hello, stream
 // counter, chat and demo: the examples; http-origin: the origin worker; conformance: the checker), this file puts them together.
 // --max-semi-space-size=2 (MiB): V8's young generation otherwise grows to 2 × 16 MiB while a burst of connections
@@ -6,8 +6,11 @@
 // without it (bench/RESULTS.md). --heap-growing-percent=30: the old generation's next GC limit is 1.3 × what
 // survived (V8's own factor under --optimize-for-size, without that flag's slower compiled code) instead of up to
 // 4 ×, so the garbage of a burst of handshakes is collected before it commits pages: 15,000 held streams or idle
-// WebSockets keep ~1.5 KiB less each, and a request load runs no major GC more (bench/RESULTS.md). The bench starts
-// the router with the flags of this line.
+// WebSockets keep ~1.5 KiB less each, and a request load runs no major GC more (bench/RESULTS.md).
+// --initial-old-space-size=32 (MiB): a floor under that limit, so the bytes of received bodies (zeromq.js's external
+// buffers, which count against it) have room until a scavenge frees them; without it, 64 KiB responses streaming
+// through ran a full GC every ~25 ms (2.5-3 × the router's CPU per request). 15,000 held clients' live heap is near
+// the floor already, so their memory barely moves. The bench starts the router with the flags of this line.
 import { Command } from 'commander';
 import { conformanceCommand } from '@switchboard/conformance/cli';
 import { chatCommand, counterCommand, demoCommand, helloCommand, streamCommand } from '@switchboard/examples/cli';

@@ -132,8 +132,8 @@ t.test('run as a program, the script starts Node with the GC flags of its #! lin
   const router = spawnLogged(t, CLI, ['router', '--listen', '127.0.0.1:0', '--bind', 'tcp://127.0.0.1:*', '--control-bind', 'tcp://127.0.0.1:*'], { name: 'router' });
   await router.waitFor((e) => e.msg === 'router listening', 60_000, '"router listening"');
   const argv = readFileSync(`/proc/${router.child.pid}/cmdline`, 'utf8').split('\0');
-  t.same(argv.slice(1, 3), ['--max-semi-space-size=2', '--heap-growing-percent=30']);
-  t.equal(argv[3], CLI);
+  t.same(argv.slice(1, 4), ['--max-semi-space-size=2', '--heap-growing-percent=30', '--initial-old-space-size=32']);
+  t.equal(argv[4], CLI);
   router.child.kill('SIGTERM');
   t.equal((await router.exited).code, 0);
 });
