@@ -17,10 +17,12 @@ const ZERO_COPY_THRESHOLD = 128;
 type Gc = (options: { type: 'minor' }) => void;
 
 export class ByteScavenger {
-  readonly #gc: Gc | undefined;
+  /** Looked up at the first scavenge, not at start-up: a process that never receives large parts never makes the
+   * lookup's vm context. */
+  #gc: Gc | undefined;
   #pending = 0;
 
-  constructor(gc: Gc | undefined = exposeGc()) {
+  constructor(gc?: Gc) {
     this.#gc = gc;
   }
 
@@ -35,7 +37,7 @@ export class ByteScavenger {
     this.#pending += bytes;
     if (this.#pending < SCAVENGE_EVERY) return;
     this.#pending = 0;
-    this.#gc?.({ type: 'minor' });
+    (this.#gc ??= exposeGc())?.({ type: 'minor' });
   }
 }
 
