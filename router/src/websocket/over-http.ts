@@ -101,7 +101,9 @@ export class OverHttpMode implements WebSocketMode, BatchOwner, Subscriber {
   }
 
   message(data: Buffer, binary: boolean): void {
-    if (this.#detached || this.#phase !== Phase.OPEN) return;
+    // While the worker's close waits for the client's answer, what the client still sends goes to a worker too
+    // (Pushpin relays it); after a close of the router's own (a failure, a detached socket's publish) it is dropped.
+    if (this.#detached || (this.#phase !== Phase.CLOSING && !(this.#phase === Phase.OPEN && this.#ws.open))) return;
     this.#queue({ type: binary ? 'BINARY' : 'TEXT', content: data });
   }
 
@@ -200,25 +202,35 @@ export class OverHttpMode implements WebSocketMode, BatchOwner, Subscriber {
     if (batch !== this.#inFlight) return;
     this.#inFlight = undefined;
     const log = this.#host.log;
+    const events = this.#inFlightEvents;
     const error = headerValue(headers, 'x-switchboard-error');
-    if (error !== undefined && REPLAYABLE.has(error) && this.#phase !== Phase.ENDED && this.#replays < MAX_REPLAYS) {
+    // Any batch, the DISCONNECT and the close answer of a socket already gone included, so the app learns of its end
+    // (Pushpin retries every request but the OPEN's; that one's socket, once gone, needs no worker).
+    if (error !== undefined && REPLAYABLE.has(error) && !(this.#phase === Phase.ENDED && events[0]?.type === 'OPEN') && this.#replays < MAX_REPLAYS) {
       this.#replays++;
       log.info({ ws: this.#ws.id, code: error, replay: this.#replays, bytes: batch.contentBytes }, 'websocket batch replayed');
-      return this.#dispatch(this.#inFlightEvents, batch.contentBytes);
+      return this.#dispatch(events, batch.contentBytes);
     }
     this.#replays = 0;
-    const events = this.#inFlightEvents;
     this.#inFlightEvents = NO_EVENTS;
-    // The DISCONNECT's reply, or a batch the socket outlived: only a DISCONNECT or close answer left waiting goes.
-    if (this.#phase === Phase.ENDED) return this.#last();
+    const closing = this.#phase === Phase.CLOSING || this.#phase === Phase.ENDED;
+    if (closing && error !== undefined && events[0]?.type !== 'OPEN') {
+      // No socket left to fail for it: the log is all that says the app never heard these events.
+      log.warn({ ws: this.#ws.id, code: error, events: events.length }, 'websocket batch lost: no worker took the events of a closing socket');
+    }
+    if (this.#phase === Phase.ENDED) {
+      // A client gone before its 101 whose worker accepted it: that worker hears DISCONNECT (Pushpin's
+      // DisconnectManager). Otherwise only a DISCONNECT or close answer left waiting goes.
+      if (events[0]?.type === 'OPEN' && isEventsReply(status, headers) && opens(body)) this.#pending = [{ type: 'DISCONNECT' }];
+      return this.#last();
+    }
     if (this.#phase === Phase.CLOSING) {
       // Closing: what the worker says now has no socket to go to; the batch carrying the client's answer is the last.
       if (events.some((e) => e.type === 'CLOSE')) this.#phase = Phase.ENDED;
       else this.#next();
       return;
     }
-    const type = headerValue(headers, 'content-type');
-    if (status !== 200 || type === undefined || type.split(';')[0].trim() !== WEBSOCKET_EVENTS_TYPE) {
+    if (!isEventsReply(status, headers)) {
       if (this.#phase === Phase.OPENING) return this.#reject(status, headers, body);
       log.warn({ ws: this.#ws.id, status, code: error }, 'websocket batch failed: closing the socket');
       return this.#fail(1011, 'worker error');
@@ -245,7 +257,11 @@ export class OverHttpMode implements WebSocketMode, BatchOwner, Subscriber {
       replyEvents.shift();
       this.#accept(headers);
     }
-    if (!this.#apply(replyEvents)) return;
+    // After the worker's own CLOSE, what the client sent meanwhile (its messages, its close) still goes.
+    if (!this.#apply(replyEvents)) {
+      if ((this.#phase as Phase) === Phase.CLOSING) this.#next(); // #apply moved it: TS narrowed it before
+      return;
+    }
     if (events.some((e) => e.type === 'CLOSE') && this.#ws.open) this.#ws.close(1000, ''); // the worker did not answer the client's close
     this.#next();
   }
@@ -326,8 +342,9 @@ export class OverHttpMode implements WebSocketMode, BatchOwner, Subscriber {
         case 'CLOSE': {
           const c = e.content ?? EMPTY;
           this.#ws.close(c.length >= 2 ? c.readUInt16BE(0) : 1005, c.length > 2 ? c.toString('utf8', 2) : '');
-          // An answer to the client's close ends it all; a close of the worker's own waits for the client's answer.
-          this.#phase = this.#closeForwarded ? Phase.ENDED : Phase.CLOSING;
+          // An answer to the client's close ends it all. A close of the worker's own waits for the client's answer, or
+          // crossed it: the client's close, queued behind this batch, still goes (Pushpin sends it after the worker's).
+          this.#phase = this.#closeForwarded && !this.#pending.some((p) => p.type === 'CLOSE') ? Phase.ENDED : Phase.CLOSING;
           return false;
         }
         case 'DISCONNECT':
@@ -462,6 +479,22 @@ const NO_META: Readonly<Record<string, string>> = Object.freeze({});
 /** A CLOSE event's content: the 2-byte code and the reason, or nothing for 1005 (a close frame without a code). */
 function closeEvent(code: number, reason: string): Buffer {
   return code === 1005 ? EMPTY : Buffer.concat([Buffer.from([code >> 8, code & 0xff]), Buffer.from(reason)]);
+}
+
+/** A batch's reply that carries events: 200 with `Content-Type: application/websocket-events`. */
+function isEventsReply(status: number, headers: readonly string[]): boolean {
+  const type = headerValue(headers, 'content-type');
+  return status === 200 && type !== undefined && type.split(';')[0].trim() === WEBSOCKET_EVENTS_TYPE;
+}
+
+/** The reply's events begin with OPEN: the worker accepted the socket. */
+function opens(body: Buffer): boolean {
+  try {
+    return decodeEvents(body)[0]?.type === 'OPEN';
+  } catch (err) {
+    if (err instanceof EventSyntaxError) return false;
+    throw err;
+  }
 }
 
 function headerValue(headers: readonly string[], name: string): string | undefined {

@@ -177,7 +177,8 @@ export class WebSocketSession implements WebSocketControl {
   }
 
   resumeReading(): void {
-    if (this.#state === SessionState.OPEN) this.#socket.resume();
+    // CLOSING too: the client's close answer may still wait behind what the mode paused for.
+    if (this.#state === SessionState.OPEN || this.#state === SessionState.CLOSING) this.#socket.resume();
   }
 
   /** Writes frame buffers in one go; past maxBuffer unread, the client is cut rather than the router holding more. */
@@ -218,7 +219,8 @@ export class WebSocketSession implements WebSocketControl {
   }
 
   onMessage(data: Buffer, binary: boolean): void {
-    if (this.#state !== SessionState.OPEN) return;
+    // CLOSING too: after the router's close frame the client may still send until its own (§5.5.1), as ws delivers.
+    if (this.#state !== SessionState.OPEN && this.#state !== SessionState.CLOSING) return;
     this.#host.observer?.webSocketMessage('in');
     this.#mode?.message(data, binary);
   }

@@ -8,8 +8,10 @@
 //               "poll" (Keep-Alive-Interval: 1), "bare" (a message without the m: prefix), "die" (a worker named
 //               mortal-* exits mid-batch; others echo it), "inband:TEXT" (publishes ws-message TEXT on CH in-band),
 //               "inbandws:JSON" (publishes the ws-message format JSON on CH in-band),
-//               "close" (CLOSE 4001 "bye"), "slow" (answers "m:slow" after 1 s); anything else echoed with "m:"
-// Every reply carries x-from-worker: NAME.
+//               "close" (CLOSE 4001 "bye"), "slow" (answers "m:slow" after 1 s), "slowclose" (answers CLOSE 4001
+//               "bye" after 1 s); anything else echoed with "m:"; with &slowopen=1, OPEN is answered after 1 s
+// Every reply carries x-from-worker: NAME. A worker named holder-* never answers a batch carrying CLOSE or DISCONNECT
+// (it logs { msg: 'holding' }): the test kills it with a signal while it holds one.
 //   /reject     answers OPEN with 403 "go away"
 //   /noopen     answers OPEN with a TEXT event only
 import { Worker } from '@switchboard/worker-sdk';
@@ -64,6 +66,11 @@ await worker.fetch(async (request) => {
   const out = [];
   if (url.pathname === '/reject') return new Response('go away\n', { status: 403, headers: { 'x-why': 'test' } });
   if (url.pathname === '/noopen') return new Response(encode([['TEXT', 'hello']]), { headers });
+  if (name.startsWith('holder') && events.some(([type]) => type === 'CLOSE' || type === 'DISCONNECT')) {
+    log({ msg: 'holding', worker: name, cid: request.headers.get('connection-id') });
+    return new Promise(() => {});
+  }
+  if (events[0]?.[0] === 'OPEN' && url.searchParams.get('slowopen') === '1') await new Promise((resolve) => setTimeout(resolve, 1000));
   const grip = url.pathname === '/grip';
   for (const [type, content] of events) {
     if (type === 'OPEN') {
@@ -94,6 +101,7 @@ await worker.fetch(async (request) => {
         out.push(['TEXT', `m:published to ${receivers}`]);
       }
       else if (text === 'slow') { await new Promise((resolve) => setTimeout(resolve, 1000)); out.push(['TEXT', 'm:slow']); }
+      else if (text === 'slowclose') { await new Promise((resolve) => setTimeout(resolve, 1000)); out.push(['CLOSE', Buffer.concat([Buffer.from([0x0f, 0xa1]), Buffer.from('bye')])]); }
       else if (text === 'close') out.push(['CLOSE', Buffer.concat([Buffer.from([0x0f, 0xa1]), Buffer.from('bye')])]);
       else out.push([type, Buffer.concat([Buffer.from('m:'), content])]);
     } else if (type === 'CLOSE') out.push(['CLOSE', content]);
