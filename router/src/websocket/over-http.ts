@@ -216,7 +216,7 @@ export class OverHttpMode implements WebSocketMode, BatchOwner, Subscriber {
     const closing = this.#phase === Phase.CLOSING || this.#phase === Phase.ENDED;
     if (closing && error !== undefined && events[0]?.type !== 'OPEN') {
       // No socket left to fail for it: the log is all that says the app never heard these events.
-      log.warn({ ws: this.#ws.id, code: error, events: events.length }, 'websocket batch lost: no worker took the events of a closing socket');
+      log.warn({ ws: this.#ws.id, code: error, events: events.length }, 'websocket batch lost: the events of a closing socket may not have reached a worker');
     }
     if (this.#phase === Phase.ENDED) {
       // A client gone before its 101 whose worker accepted it: that worker hears DISCONNECT (Pushpin's
