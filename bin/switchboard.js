@@ -13,7 +13,7 @@
 // the floor already, so their memory barely moves. The bench starts the router with the flags of this line.
 // MALLOC_TRIM_THRESHOLD_=4194304 (glibc, 4 MiB): libzmq receives each large part into fresh malloc'd memory, freed
 // in batches by scavenges (ByteScavenger); at glibc's default (128 KiB) each batch went back to the kernel and was
-// faulted in again by the next receives. Kept, it takes ~40 % off the router's CPU per MiB streamed (bench/RESULTS.md).
+// faulted in again by the next receives. Kept, the router streams at ~half the CPU per MiB (bench/RESULTS.md).
 import { Command } from 'commander';
 import { conformanceCommand } from '@switchboard/conformance/cli';
 import { chatCommand, counterCommand, demoCommand, helloCommand, streamCommand } from '@switchboard/examples/cli';
