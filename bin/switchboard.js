@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --max-semi-space-size=2 --heap-growing-percent=30 --initial-old-space-size=32
+#!/usr/bin/env -S MALLOC_TRIM_THRESHOLD_=4194304 node --max-semi-space-size=2 --heap-growing-percent=30 --initial-old-space-size=32
 // The one `switchboard` program: each package brings its own commands (router and keygen: the router; hello, stream
 // counter, chat and demo: the examples; http-origin: the origin worker; conformance: the checker), this file puts them together.
 // --max-semi-space-size=2 (MiB): V8's young generation otherwise grows to 2 × 16 MiB while a burst of connections
@@ -11,6 +11,9 @@
 // buffers, which count against it) have room until a scavenge frees them; without it, 64 KiB responses streaming
 // through ran a full GC every ~25 ms (2.5-3 × the router's CPU per request). 15,000 held clients' live heap is near
 // the floor already, so their memory barely moves. The bench starts the router with the flags of this line.
+// MALLOC_TRIM_THRESHOLD_=4194304 (glibc, 4 MiB): libzmq receives each large part into fresh malloc'd memory, freed
+// in batches by scavenges (ByteScavenger); at glibc's default (128 KiB) each batch went back to the kernel and was
+// faulted in again by the next receives. Kept, the router streams at ~half the CPU per MiB (bench/RESULTS.md).
 import { Command } from 'commander';
 import { conformanceCommand } from '@switchboard/conformance/cli';
 import { chatCommand, counterCommand, demoCommand, helloCommand, streamCommand } from '@switchboard/examples/cli';

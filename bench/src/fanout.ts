@@ -28,7 +28,7 @@ import { Child, stopAll } from './proc.js';
 import { cpuMs, processTree, rssKiB } from './procstat.js';
 import { publishItems } from './publish.js';
 import { pushpinConfig } from './pushpin-target.js';
-import { CLI, cliNodeFlags } from './router-process.js';
+import { CLI, cliEnv, cliNodeFlags } from './router-process.js';
 import { which } from './which.js';
 
 const { values } = parseArgs({
@@ -107,7 +107,7 @@ async function startRouter(): Promise<Target> {
   const router = new Child(process.execPath, [...nodeFlags, ...prof, values.cli!, 'router', '--listen', '127.0.0.1:0', '--bind', 'tcp://127.0.0.1:*',
     '--control-bind', 'tcp://127.0.0.1:*', '--publish-listen', '127.0.0.1:0', '--log-level', 'debug',
     // Each long-poll round re-requests every client at once through one worker of concurrency 4: let them queue.
-    '--max-queue', '20000', '--queue-timeout', '120000', ...(pull === undefined ? [] : ['--publish-pull-bind', pull])], { name: 'router' });
+    '--max-queue', '20000', '--queue-timeout', '120000', ...(pull === undefined ? [] : ['--publish-pull-bind', pull])], { name: 'router', env: cliEnv(values.cli!) });
   const ready = JSON.parse(await router.waitForLine((l) => l.includes('"router listening"'), 30_000, 'router listening')) as Record<string, string>;
   const worker = new Child(process.execPath, [fileURLToPath(new URL('./grip-worker.js', import.meta.url)), ready.control, ready.bind], { name: 'worker' });
   await router.waitForLine((l) => l.includes('"worker joined"'), 30_000, 'worker joined');

@@ -7,11 +7,22 @@ import { freePort } from './ports.js';
 import { Child } from './proc.js';
 
 export const CLI = fileURLToPath(new URL('../../bin/switchboard.js', import.meta.url));
-/** The Node flags on a CLI's `#!/usr/bin/env -S node …` line: what a user running `switchboard router` gets. */
+/** A CLI's `#!/usr/bin/env -S [NAME=value …] node …` line: its variables, then node's flags. */
+function cliLine(cli: string): { env: string[]; flags: string[] } {
+  const match = /^#!\/usr\/bin\/env -S ((?:\w+=\S*\s+)*)node(.*)$/.exec(readFileSync(cli, 'utf8').split('\n', 1)[0]!);
+  const words = (s: string | undefined): string[] => s?.trim().split(/\s+/).filter(Boolean) ?? [];
+  return { env: words(match?.[1]), flags: words(match?.[2]) };
+}
+/** The Node flags on a CLI's `#!` line: what a user running `switchboard router` gets. */
 export function cliNodeFlags(cli: string): string[] {
-  return /^#!\/usr\/bin\/env -S node(.*)$/m.exec(readFileSync(cli, 'utf8').split('\n', 1)[0]!)?.[1]!.trim().split(/\s+/).filter(Boolean) ?? [];
+  return cliLine(cli).flags;
+}
+/** The environment a CLI's `#!` line gives its process (glibc malloc tunables), over the bench's children's own. */
+export function cliEnv(cli: string): NodeJS.ProcessEnv {
+  return { ...process.env, NODE_OPTIONS: '', ...Object.fromEntries(cliLine(cli).env.map((v) => [v.slice(0, v.indexOf('=')), v.slice(v.indexOf('=') + 1)])) };
 }
 export const CLI_NODE_FLAGS = cliNodeFlags(CLI);
+export const CLI_ENV = cliEnv(CLI);
 
 export interface WorkerCommand {
   /** The name the worker joins with, as the router logs it. */
@@ -61,7 +72,7 @@ export async function startRouterProcesses(routerArgs: string[], commands: Worke
   const bind = `tcp://127.0.0.1:${await freePort()}`;
   const control = `tcp://127.0.0.1:${await freePort()}`;
   const router = new Child(process.execPath, [...CLI_NODE_FLAGS, CLI, 'router', '--listen', listen, '--bind', bind, '--control-bind', control, ...routerArgs], {
-    name: 'router',
+    name: 'router', env: CLI_ENV,
   });
   const workers: Child[] = [];
   const stop = async () => {
@@ -71,7 +82,8 @@ export async function startRouterProcesses(routerArgs: string[], commands: Worke
   };
   try {
     await router.waitForLine(logged('router listening'), waitMs, '"router listening" log line');
-    for (const c of commands) workers.push(new Child(process.execPath, [...c.args, '--connect', bind, '--control', control], { name: `worker ${c.name}` }));
+    // Workers get the CLI's variables too: the SDK's README asks for them where a worker moves large bodies.
+    for (const c of commands) workers.push(new Child(process.execPath, [...c.args, '--connect', bind, '--control', control], { name: `worker ${c.name}`, env: CLI_ENV }));
     await Promise.all(
       workers.map((w, i) =>
         Promise.race([

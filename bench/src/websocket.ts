@@ -19,7 +19,7 @@ import { Child, stopAll } from './proc.js';
 import { cpuMs, processTree, rssKiB } from './procstat.js';
 import { pushpinConfig } from './pushpin-target.js';
 import { publishItems } from './publish.js';
-import { CLI, CLI_NODE_FLAGS } from './router-process.js';
+import { CLI, CLI_ENV, CLI_NODE_FLAGS } from './router-process.js';
 import { which } from './which.js';
 
 const { values, positionals } = parseArgs({
@@ -83,7 +83,7 @@ async function startRouter(): Promise<Target> {
   const router = new Child(process.execPath, [...CLI_NODE_FLAGS, ...nodeFlags, CLI, 'router', '--listen', '127.0.0.1:0', '--bind', 'tcp://127.0.0.1:*',
     '--control-bind', 'tcp://127.0.0.1:*', '--publish-listen', '127.0.0.1:0', '--max-websockets', '19000', '--max-connections', '19500',
     // debug: its 'published' line times the delivery; the admin listener tells its heap.
-    ...(scenario === 'fanout' ? ['--log-level', 'debug'] : scenario === 'idle' ? ['--admin-listen', '127.0.0.1:0'] : [])], { name: 'router' });
+    ...(scenario === 'fanout' ? ['--log-level', 'debug'] : scenario === 'idle' ? ['--admin-listen', '127.0.0.1:0'] : [])], { name: 'router', env: CLI_ENV });
   const ready = JSON.parse(await router.waitForLine((l) => l.includes('"router listening"'), 30_000, 'router listening')) as Record<string, string>;
   const worker = new Child(process.execPath, [here('./ws-worker.js'), ready.bind!, ready.control!, 'ws-1'], { name: 'worker' });
   await router.waitForLine((l) => l.includes('"worker joined"'), 30_000, 'worker joined');

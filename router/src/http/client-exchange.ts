@@ -37,6 +37,10 @@ export interface ClientExchange {
   write(chunk: Buffer): boolean;
   /** Response bytes written and not yet taken by the client's socket: what a writer checks against maxClientBuffer. */
   readonly buffered: number;
+  /** Holds the writes that follow until uncork(), which sends them in one writev (the llhttp front's only). */
+  cork?(): void;
+  /** Sends what cork() held; false when the client is not keeping up: `stream.drained()` follows once it has. */
+  uncork?(): boolean;
   /** Sent after the body where the framing allows it (chunked). */
   addTrailers(pairs: Array<[string, string]>): void;
   end(): void;

@@ -12,6 +12,10 @@ export interface ExchangeOwner {
   send(a: Buffer | string, b?: Buffer, c?: string): boolean;
   /** Bytes queued for the client that its socket has not taken yet. */
   readonly buffered: number;
+  /** Holds sends until uncork(): several body chunks leave in one writev. */
+  cork(): void;
+  /** Sends what cork() held; false once the socket's buffer is full (the stream's `drained()` follows). */
+  uncork(): boolean;
   /** The response is complete; `keepAlive` says whether the connection may carry another request. */
   finished(exchange: LlhttpExchange, keepAlive: boolean): void;
   /** Cuts the connection. */
@@ -126,6 +130,14 @@ export class LlhttpExchange implements ClientExchange {
     const head = this.#head;
     this.#head = '';
     if (head.length > 0 && !this.#done) this.owner.send(head);
+  }
+
+  cork(): void {
+    this.owner.cork();
+  }
+
+  uncork(): boolean {
+    return this.owner.uncork();
   }
 
   write(chunk: Buffer): boolean {

@@ -450,6 +450,20 @@ export function createLlhttpFront(binding: Binding, intake: RequestIntake, opts:
       return this.#socket.writableLength;
     }
 
+    cork(): void {
+      this.#socket.cork();
+    }
+
+    uncork(): boolean {
+      const socket = this.#socket;
+      socket.uncork();
+      if (socket.destroyed || socket.writableEnded) return true;
+      // Judged once uncorked, as in send(): the sends made meanwhile were judged while corked, unflushed.
+      const flushed = socket.writableLength < socket.writableHighWaterMark;
+      if (!flushed) this.#needDrain = true;
+      return flushed;
+    }
+
     finished(exchange: LlhttpExchange, keepAlive: boolean): void {
       if (this.#exchanges[0] !== exchange) return;
       this.#exchanges.shift();

@@ -116,6 +116,9 @@ export class ProxyStream {
   #creditDue = false;
   /** Response bytes written to the client and not yet taken by its socket: granted back once they are. */
   #awaitingDrain = 0;
+  /** The exchange corked by holdWrites(), and the response bytes written to it since, judged at releaseWrites(). */
+  #corked: ClientExchange | undefined;
+  #heldBytes = 0;
   /** The reply carries GRIP instructions: its body is read whole (the chunks, copied) before anything goes out. */
   #grip: Buffer[] | undefined;
   #gripBytes = 0;
@@ -426,7 +429,8 @@ export class ProxyStream {
       this.#bytesOut += len;
       const flushed = exchange.write(frame.data);
       if (!flushed && exchange.buffered > this.host.maxClientBuffer) return this.#tooSlow();
-      if (window !== undefined) {
+      if (this.#corked !== undefined) this.#heldBytes += len; // judged once uncorked (releaseWrites)
+      else if (window !== undefined) {
         if (flushed && this.#awaitingDrain === 0) this.#ack(len, true);
         else this.#awaitingDrain += len;
       }
@@ -536,6 +540,32 @@ export class ProxyStream {
     this.#held = undefined;
     exchange.stream = undefined;
     exchange.held = held;
+  }
+
+  /**
+   * Corks the client's socket for the DATA frames of the worker's message being read (the demux calls it before
+   * each, releaseWrites() after the message): they leave in one writev, not one each. False when already corked,
+   * or when the exchange cannot cork (HTTP/2, node:http).
+   */
+  holdWrites(): boolean {
+    const exchange = this.exchange;
+    if (this.#corked !== undefined || exchange.cork === undefined || this.#state !== StreamState.REPLYING) return false;
+    exchange.cork();
+    this.#corked = exchange;
+    return true;
+  }
+
+  /** Sends what holdWrites() held, and grants back its bytes as #forward does for one write: at once with growth
+   * if the socket took them, else once it drained. */
+  releaseWrites(): void {
+    const exchange = this.#corked!;
+    const bytes = this.#heldBytes;
+    this.#corked = undefined;
+    this.#heldBytes = 0;
+    const flushed = exchange.uncork!();
+    if (bytes === 0 || this.#state !== StreamState.REPLYING || this.#window === undefined) return;
+    if (flushed && this.#awaitingDrain === 0) this.#ack(bytes, true);
+    else this.#awaitingDrain += bytes;
   }
 
   /** The client caught up with what the exchange could not send at once. */

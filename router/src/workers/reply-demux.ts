@@ -2,7 +2,7 @@
 // worker's own frames (hello, PING, GOAWAY) to the pool. Also where response-window credit leaves: a grant made while
 // a worker's message is read is sent after the message's last frame (SPEC §5.5).
 import {
-  ProtocolError, ReceiveWindow, RstStatus, WindowAllowance, encodeControl, encodePing, encodeRstStream,
+  ProtocolError, ReceiveWindow, RstStatus, SPLIT_DATA_MIN, WindowAllowance, encodeControl, encodePing, encodeRstStream,
   encodeWindowUpdate, isWorkerHello, parseRoutes, readFrames, type DecodeOptions, type Frame, type FrameVisitor, type ReceiveWindowOptions,
   type Route, type WorkerHello,
 } from '@switchboard/protocol';
@@ -64,6 +64,8 @@ export class ReplyDemux implements FrameVisitor {
   /** True while a worker's message is read: credit granted meanwhile waits in #credited until its end. */
   #reading = false;
   readonly #credited: ProxyStream[] = [];
+  /** Streams whose client writes are held (ProxyStream.holdWrites) until the message's last frame is read. */
+  readonly #holding: ProxyStream[] = [];
 
   constructor(parts: DemuxParts, opts: DemuxOptions, session: string, log: Logger) {
     this.#table = parts.table;
@@ -92,6 +94,10 @@ export class ReplyDemux implements FrameVisitor {
         i += readFrames(msg[i], this, READ_OPTIONS, msg[i + 1]);
       }
     } finally {
+      // Released while still reading: the credit they grant goes out after the message, with the rest.
+      const holding = this.#holding;
+      for (let i = 0; i < holding.length; i++) holding[i].releaseWrites();
+      holding.length = 0;
       this.#reading = false;
       const credited = this.#credited;
       for (let i = 0; i < credited.length; i++) this.#sendCredit(credited[i]);
@@ -152,7 +158,12 @@ export class ReplyDemux implements FrameVisitor {
         return;
       }
       case 'DATA': {
-        this.#owned(from, frame.streamId)?.onData(frame);
+        const stream = this.#owned(from, frame.streamId);
+        if (stream === undefined) return;
+        // A large payload's write waits for the message's others to the same client: one writev for all. Not a
+        // response's last frame (a 64 KiB response is one): nothing of it would follow.
+        if (frame.data.length >= SPLIT_DATA_MIN && !frame.fin && stream.holdWrites()) this.#holding.push(stream);
+        stream.onData(frame);
         return;
       }
       case 'HEADERS': {

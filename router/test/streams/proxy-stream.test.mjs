@@ -290,3 +290,70 @@ t.test('an upload flows while the client still sends or chunks wait for credit',
   s.upload.clear();
   t.notOk(s.uploading);
 });
+
+/** An exchange that can cork, as the llhttp front's: `uncorked` says what uncork() reports (the socket took it all). */
+function corking(ex, uncorked = true) {
+  ex.corks = 0;
+  ex.cork = function () { this.corks++; };
+  ex.uncork = function () { this.corks--; return uncorked; };
+  return ex;
+}
+
+t.test('writes held for a worker message are judged at its release: one grant, with growth, if the socket took them', async (t) => {
+  const allowance = new WindowAllowance(1000);
+  const { s, host, ex } = replying({ size: 100, max: 400, allowance });
+  corking(ex);
+  t.ok(s.holdWrites(), 'corked');
+  t.notOk(s.holdWrites(), 'once per message');
+  ex.writable = false; // a write made while corked looks unflushed
+  s.onData(data(1, 30));
+  s.onData(data(1, 30));
+  t.equal(host.credited, 0, 'nothing granted before the release');
+  t.equal(ex.corks, 1);
+  s.releaseWrites();
+  t.equal(ex.corks, 0, 'uncorked');
+  t.equal(host.credited, 1);
+  t.equal(s.takeCredit(), 160, '60 back plus 100 of growth: the socket took them at once');
+  s.drained();
+  t.equal(s.takeCredit(), 0, 'a drain after the release grants nothing twice');
+});
+
+t.test('writes held for a worker message that the socket did not take are granted once it drained, with no growth', async (t) => {
+  const allowance = new WindowAllowance(1000);
+  const { s, host, ex } = replying({ size: 100, max: 400, allowance });
+  corking(ex, false);
+  s.holdWrites();
+  ex.writable = false;
+  s.onData(data(1, 60));
+  s.releaseWrites();
+  t.equal(host.credited, 0, 'nothing for bytes the client has not taken');
+  s.drained();
+  t.equal(s.takeCredit(), 60);
+  t.equal(allowance.used, 0);
+});
+
+t.test('a stream that ends or fails while its writes are held is still uncorked, and grants nothing', async (t) => {
+  const { s, host, ex } = replying({ size: 100 });
+  corking(ex);
+  s.holdWrites();
+  s.onData(data(1, 80, true));
+  t.ok(ex.ended);
+  s.releaseWrites();
+  t.equal(ex.corks, 0);
+  t.equal(host.credited, 0);
+  const other = replying({ size: 100 });
+  corking(other.ex);
+  t.ok(other.s.holdWrites());
+  other.s.onData(data(1, 101)); // past the window: FLOW_CONTROL_ERROR
+  other.s.releaseWrites();
+  t.equal(other.ex.corks, 0);
+  t.equal(other.host.credited, 0);
+});
+
+t.test('an exchange that cannot cork (HTTP/2, node:http), or a stream not replying, holds nothing', async (t) => {
+  const { s } = replying({ size: 100 });
+  t.notOk(s.holdWrites());
+  const early = stream();
+  corking(early.ex);
+  t.notOk(early.s.holdWrites(), 'before its SYN_REPLY');
+});
