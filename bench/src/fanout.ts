@@ -142,9 +142,18 @@ async function startRouter(): Promise<Target> {
   return {
     host, port: Number(port), publish, pids: () => [router.pid],
     held: async (n) => {
-      let count = 0;
+      // Clients held now: each hold, less each hold the router ended by asking a worker again. One second after a
+      // channel's first subscriber it re-requests every client held on it (Pushpin's update_on_first_subscription,
+      // first-subscription.ts); counting holds alone, the bench published while those were in flight, they missed it
+      // and the round waited for them until their 120 s timeout.
+      let holds = 0;
       let armed = false; // lines already in the tail were counted by an earlier round
-      const done = router.waitForLine((l) => armed && l.includes('"client held"') && ++count >= n, 120_000, `${n} holds`);
+      const done = router.waitForLine((l) => {
+        if (!armed) return false;
+        if (l.includes('"msg":"client held"')) holds++;
+        else if (l.includes('"msg":"request sent again')) holds--;
+        return holds >= n;
+      }, 120_000, `${n} holds`);
       armed = true;
       await done;
     },
