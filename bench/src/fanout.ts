@@ -10,7 +10,7 @@
 // publish with a request through the router; router only), or a ZeroMQ PUSH to the PULL input (`J` + JSON). The floor
 // target is a bare node server writing one pre-encoded buffer to each held socket (fanout-floor.ts): no proxy can do
 // less per client.
-// Clients are raw sockets in this process; a client counts once its first bytes after the publish arrive. The router
+// Clients are raw sockets in this process; a client counts once the publish's bytes arrived (round-marker.ts). The router
 // logs each hold (debug), so the bench knows every client is held before it publishes; Pushpin does not, so behind
 // it long polls get 3 s to be held (SSE clients are held once their stream's head arrives, on both).
 import http from 'node:http';
@@ -28,6 +28,7 @@ import { Child, stopAll } from './proc.js';
 import { cpuMs, processTree, rssKiB } from './procstat.js';
 import { publishItems } from './publish.js';
 import { pushpinConfig } from './pushpin-target.js';
+import { MarkerWatch } from './round-marker.js';
 import { CLI, cliEnv, cliNodeFlags } from './router-process.js';
 import { which } from './which.js';
 
@@ -49,8 +50,28 @@ const { values } = parseArgs({
     ramp: { type: 'string', default: '500' },
     'cpu-prof': { type: 'string' },
     'heap-snapshot': { type: 'string' },
+    help: { type: 'boolean', short: 'h', default: false },
   },
 });
+if (values.help) {
+  console.log(`node bench/dist/fanout.js [options]: one publish to N held clients, timed to the last client's bytes; router
+memory per held client. Prints one JSON line (p50Ms, p99Ms, deliveriesPerS, heldKiBPerClient, settledKiBPerClient,
+openCpuUsPerClient, routerDeliverP50Ms).
+  --target router|pushpin|floor  what holds the clients (floor: a bare node server, one write per client)   [router]
+  --mode sse|poll                held SSE streams or long polls                                               [sse]
+  --via http|inband|zmq          how the publish goes in: HTTP publish API, from the worker, ZeroMQ PUSH      [http]
+  --clients N                    held clients                                                                 [10000]
+  --publishes N                  publishes, timed one after another (long polls re-request between them)      [20]
+  --memory N                     then hold N more clients and report memory per client alone (0: not)         [0]
+  --settle-ms MS                 wait before the second memory reading (settledKiBPerClient)                  [10000]
+  --ramp N                       clients connecting at once                                                   [500]
+  --cli PATH                     the router's bin/switchboard.js (another checkout's, for before/after)       [this one]
+  --router-node-flags "FLAGS"    Node flags for the router beyond its CLI's #! line
+  --cpu-prof DIR                 the router writes a V8 CPU profile there when it exits
+  --heap-snapshot DIR            the router writes a heap snapshot there once every client is held
+  -h, --help                     this text`);
+  process.exit(0);
+}
 const N = Number(values.clients);
 const PUBLISHES = Number(values.publishes);
 const MODE = values.mode === 'poll' ? 'poll' : 'sse';
@@ -121,9 +142,18 @@ async function startRouter(): Promise<Target> {
   return {
     host, port: Number(port), publish, pids: () => [router.pid],
     held: async (n) => {
-      let count = 0;
+      // Clients held now: each hold, less each hold the router ended by asking a worker again. One second after a
+      // channel's first subscriber it re-requests every client held on it (Pushpin's update_on_first_subscription,
+      // first-subscription.ts); counting holds alone, the bench published while those were in flight, they missed it
+      // and the round waited for them until their 120 s timeout.
+      let holds = 0;
       let armed = false; // lines already in the tail were counted by an earlier round
-      const done = router.waitForLine((l) => armed && l.includes('"client held"') && ++count >= n, 120_000, `${n} holds`);
+      const done = router.waitForLine((l) => {
+        if (!armed) return false;
+        if (l.includes('"msg":"client held"')) holds++;
+        else if (l.includes('"msg":"request sent again')) holds--;
+        return holds >= n;
+      }, 120_000, `${n} holds`);
       armed = true;
       await done;
     },
@@ -175,7 +205,12 @@ async function startFloor(): Promise<Target> {
   };
 }
 
-/** N raw client sockets, each counting once per round at its first bytes. */
+/** What ends publish `n` as a client reads it: the SSE event, or the long poll's body right after the head. */
+const marker = (n: number): string => (MODE === 'sse' ? `data: ${n}\n\n` : `\r\n\r\n${n}\n`);
+
+type ClientSocket = Socket & { round: number; watch: MarkerWatch };
+
+/** N raw client sockets, each counting once per round, when that round's publish arrived (round-marker.ts). */
 class Clients {
   readonly socks: Socket[] = [];
   /** Streams not held: answered with another status. */
@@ -191,7 +226,7 @@ class Clients {
       await Promise.all(Array.from({ length: Math.min(RAMP, n - i) }, () => new Promise<void>((resolve, reject) => {
         const sock = connect(target.port, target.host, () => { sock.write(request); resolve(); });
         sock.once('error', reject);
-        (sock as Socket & { round: number }).round = 0;
+        Object.assign(sock, { round: 0, watch: new MarkerWatch() });
         // A stream answered with anything but 200 (Pushpin refuses part of a large burst with 500/502) is not held:
         // it is dropped and counted, and the rounds wait only for the held ones.
         if (MODE === 'sse') {
@@ -209,11 +244,11 @@ class Clients {
       sock.destroy();
       this.socks.splice(this.socks.indexOf(sock), 1);
     }
-    for (const sock of this.socks) sock.on('data', () => this.#data(sock as Socket & { round: number }));
+    for (const sock of this.socks) sock.on('data', (chunk: Buffer) => this.#data(sock as ClientSocket, chunk));
   }
 
-  #data(sock: Socket & { round: number }): void {
-    if (sock.round === this.#round) return;
+  #data(sock: ClientSocket, chunk: Buffer): void {
+    if (sock.round === this.#round || !sock.watch.read(chunk, marker(this.#round))) return;
     sock.round = this.#round;
     if (++this.#received === this.#want) this.#done?.(performance.now());
   }

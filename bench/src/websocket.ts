@@ -19,6 +19,7 @@ import { Child, stopAll } from './proc.js';
 import { cpuMs, processTree, rssKiB } from './procstat.js';
 import { pushpinConfig } from './pushpin-target.js';
 import { publishItems } from './publish.js';
+import { MarkerWatch } from './round-marker.js';
 import { CLI, CLI_ENV, CLI_NODE_FLAGS } from './router-process.js';
 import { which } from './which.js';
 
@@ -214,10 +215,12 @@ function publish(url: string, n: number): Promise<void> {
   return publishItems(url, [{ channel: 'bench', formats: { 'ws-message': { content: `publish ${n}` } } }]);
 }
 
+type FanoutSocket = Socket & { round: number; watch: MarkerWatch };
+
 /** Fan-out clients: raw sockets (a `ws` client per socket would cost this process more than the proxy spends), each
- * counted once per round at its first bytes after the publish. */
+ * counted once per round, when that round's publish arrived. */
 class FanoutClients {
-  readonly socks: Array<Socket & { round: number }> = [];
+  readonly socks: Array<FanoutSocket> = [];
   /** Handshakes answered with something other than 101 (each tried again, 3 times in all), and their first answers. */
   refusals = 0;
   readonly refusedWith = new Set<string>();
@@ -231,9 +234,10 @@ class FanoutClients {
     const { hostname, port } = new URL(url);
     const request = `GET /sub HTTP/1.1\r\nHost: bench\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`;
     // Pushpin answers some handshakes of a burst with 502 (its zurl to the backend): those are tried again, 3 times.
-    const one = (tries: number): Promise<(Socket & { round: number }) | undefined> => new Promise((resolve, reject) => {
-      const sock = connect(Number(port), hostname, () => sock.write(request)) as Socket & { round: number };
+    const one = (tries: number): Promise<(FanoutSocket) | undefined> => new Promise((resolve, reject) => {
+      const sock = connect(Number(port), hostname, () => sock.write(request)) as FanoutSocket;
       sock.round = 0;
+      sock.watch = new MarkerWatch();
       sock.once('error', reject);
       sock.once('data', (head: Buffer) => {
         if (head.toString('latin1', 0, 12) === 'HTTP/1.1 101') return resolve(sock);
@@ -253,10 +257,9 @@ class FanoutClients {
     for (const sock of this.socks) sock.on('data', (chunk: Buffer) => this.#data(sock, chunk));
   }
 
-  #data(sock: Socket & { round: number }, chunk: Buffer): void {
-    if (sock.round === this.#round) return;
-    // Only this round's publish counts (its frame ends the chunk): a late one of an earlier round would not.
-    if (!chunk.toString('latin1', Math.max(0, chunk.length - 16)).endsWith(`publish ${this.#round}`)) return;
+  #data(sock: FanoutSocket, chunk: Buffer): void {
+    // Only this round's publish counts, however the reads split its frame (round-marker.ts).
+    if (sock.round === this.#round || !sock.watch.read(chunk, `publish ${this.#round}`)) return;
     sock.round = this.#round;
     if (++this.#received === this.socks.length) this.#done?.(performance.now());
   }

@@ -20,7 +20,8 @@ export interface ExchangeOwner {
   finished(exchange: LlhttpExchange, keepAlive: boolean): void;
   /** Cuts the connection. */
   abort(): void;
-  /** The response has started and may go on for long (a stream): the connection can give up its parser. */
+  /** The response has started and may go on for long (a stream), or waits for long (a held long poll): the
+   * connection can give up its parser. */
   streaming(): void;
   pauseReading(): void;
   resumeReading(): void;
@@ -123,6 +124,10 @@ export class LlhttpExchange implements ClientExchange {
     else if (this.httpVersion === '1.0') head += 'connection: keep-alive\r\n';
     this.#head = head + '\r\n';
     this.headersSent = true;
+    this.owner.streaming();
+  }
+
+  answerLater(): void {
     this.owner.streaming();
   }
 

@@ -101,6 +101,8 @@ export class HeldSession implements Subscriber, LinkReader, Updatable, Expiring 
       if (this.#stale()) return this.#again('stale prev-id');
       this.#subscribe(instruct.channels);
       this.host.holdTimers.start(this, instruct.timeout * 1000);
+      // Else the front's parser (native, most of an idle connection's memory) stays until its next sweep, seconds on.
+      this.exchange.answerLater?.();
       return;
     }
     // A large initial body went out as it came (proxy-stream.ts): then head and body are out already.

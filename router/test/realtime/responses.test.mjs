@@ -75,6 +75,21 @@ t.test('a stream hold whose initial body is past 100,000 bytes goes out as it co
   t.ok(body.endsWith('<tail>'), 'then the published content');
 });
 
+t.test('a held long poll gives up its connection\'s parser at once, not at the front\'s next sweep (memory per held client)', async (t) => {
+  const from = router.lines.length;
+  const pending = rawHttp(router.listen, get(`/reply?${query(['grip-hold:response', 'grip-channel:parked'])}&body=timeout`), 30_000);
+  await heldOn('parked');
+  await publish([{ channel: 'parked', formats: { 'http-response': { body: 'answered' } } }]);
+  t.match(await pending, /\r\n\r\nanswered$/, 'the publish answers it');
+  // The sweep parks only answers older than its period (2.5 s here): a parser parked before the publish was delivered
+  // was parked by the hold.
+  const msgs = router.lines.slice(from).map((e) => e.msg);
+  const held = msgs.indexOf('client held');
+  const parked = msgs.indexOf('parser parked', held);
+  const published = msgs.indexOf('published', held);
+  t.ok(held !== -1 && parked !== -1 && parked < published, `parked between held and delivered (held ${held}, parked ${parked}, published ${published})`);
+});
+
 t.test('a long poll past 100,000 bytes is still refused: 502, as Pushpin rejects it', async (t) => {
   const res = await request(`${router.url}/big?${query(['grip-hold:response', 'grip-channel:toolong'])}&size=150000`);
   t.equal(res.status, 502);
