@@ -7,8 +7,9 @@
 // state against ~16 outside it (bench/RESULTS.md, Optimisation log, issue 15). An object's integer-keyed elements are
 // replaced without such a link.
 
-/** Stream ids are below 2^31, so every key is an array index: the entries live in the object's elements. */
-export class IdTable<V> {
+/** Values that carry their id (streams); ids are below 2^31, so every key is an array index: the entries live in the
+ * object's elements. */
+export class IdTable<V extends { readonly id: number }> {
   #entries: Record<number, V> = Object.create(null) as Record<number, V>;
   #size = 0;
 
@@ -24,14 +25,16 @@ export class IdTable<V> {
     return this.#entries[id] !== undefined;
   }
 
-  set(id: number, value: V): void {
-    if (this.#entries[id] === undefined) this.#size++;
-    this.#entries[id] = value;
+  /** Adds `value` under its id, in place of any value there. */
+  add(value: V): void {
+    if (this.#entries[value.id] === undefined) this.#size++;
+    this.#entries[value.id] = value;
   }
 
-  delete(id: number): boolean {
-    if (this.#entries[id] === undefined) return false;
-    delete this.#entries[id];
+  /** Removes `value`, not another value that took its id since; true if it was there. */
+  delete(value: V): boolean {
+    if (this.#entries[value.id] !== value) return false;
+    delete this.#entries[value.id];
     if (--this.#size === 0) this.#entries = Object.create(null) as Record<number, V>; // start small again after a burst
     return true;
   }

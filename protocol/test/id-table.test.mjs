@@ -5,41 +5,55 @@ import { getHeapSpaceStatistics, setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { IdTable } from '@switchboard/protocol';
 
-t.test('set, get, has, delete and size', async (t) => {
+t.test('add, get, has, delete and size', async (t) => {
   const table = new IdTable();
   const a = { id: 1 };
   const b = { id: 3 };
   t.equal(table.size, 0);
   t.equal(table.get(1), undefined);
-  table.set(1, a);
-  table.set(3, b);
-  table.set(3, b);
-  t.equal(table.size, 2, 'setting an id again does not count it twice');
+  table.add(a);
+  table.add(b);
+  table.add(b);
+  t.equal(table.size, 2, 'adding a value again does not count it twice');
   t.equal(table.get(3), b);
   t.ok(table.has(1));
   t.notOk(table.has(5));
-  t.equal(table.delete(1), true);
-  t.equal(table.delete(1), false, 'deleting an absent id says so');
+  t.equal(table.delete(a), true);
+  t.equal(table.delete(a), false, 'deleting an absent value says so');
   t.equal(table.size, 1);
   t.notOk(table.has(1));
-  t.equal(table.get(2_147_483_647), undefined, 'the largest stream id is a key like any other');
-  table.set(2_147_483_647, a);
-  t.equal(table.get(2_147_483_647), a);
+  const top = { id: 2_147_483_647 };
+  t.equal(table.get(top.id), undefined, 'the largest stream id is a key like any other');
+  table.add(top);
+  t.equal(table.get(top.id), top);
   t.equal(table.size, 2);
+});
+
+t.test('delete() removes only the value given, not one that took its id since', async (t) => {
+  const table = new IdTable();
+  const first = { id: 7 };
+  const second = { id: 7 };
+  table.add(first);
+  table.add(second);
+  t.equal(table.size, 1);
+  t.equal(table.delete(first), false);
+  t.equal(table.get(7), second);
+  t.equal(table.delete(second), true);
+  t.equal(table.size, 0);
 });
 
 t.test('values() is a snapshot: entries may be deleted while it is walked', async (t) => {
   const table = new IdTable();
-  for (let id = 1; id <= 9; id += 2) table.set(id, { id });
+  for (let id = 1; id <= 9; id += 2) table.add({ id });
   const seen = [];
   for (const v of table.values()) {
     seen.push(v.id);
-    table.delete(v.id);
+    table.delete(v);
   }
   t.same(seen, [1, 3, 5, 7, 9], 'every entry, in id order');
   t.equal(table.size, 0);
   t.same(table.values(), []);
-  table.set(11, { id: 11 });
+  table.add({ id: 11 });
   t.same(table.values(), [{ id: 11 }], 'usable again once emptied');
 });
 
@@ -53,8 +67,9 @@ t.test('deleted entries are freed by scavenges after the table was promoted to t
   let id = 1;
   // ~8 KB per entry, 50 live at a time: a worker at 50 connections.
   const add = () => {
-    table.set(id, new Array(1000).fill(id));
-    live.push(id);
+    const entry = { id, payload: new Array(1000).fill(id) };
+    table.add(entry);
+    live.push(entry);
     id += 2;
   };
   for (let i = 0; i < 50; i++) add();

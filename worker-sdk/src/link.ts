@@ -102,7 +102,7 @@ export class Link implements FrameVisitor {
   }
 
   forget(stream: Stream): void {
-    if (this.streams.get(stream.id) === stream) this.streams.delete(stream.id);
+    this.streams.delete(stream);
   }
 
   /** Aborts every stream without telling the router (it is gone, or a new router process took its place). */
@@ -160,7 +160,7 @@ export class Link implements FrameVisitor {
       return undefined;
     }
     const stream = new Stream(id, parseRequestHead(frame.headers), this);
-    this.streams.set(id, stream);
+    this.streams.add(stream);
     this.active++;
     this.host.streamOpened();
     this.host.adapter.open(stream);
