@@ -15,6 +15,7 @@ export {
   type DataSink, type GrowthAllowance, type ReceiveWindowOptions,
 } from './flow-control.js';
 export { ByteScavenger, SCAVENGE_EVERY } from './byte-scavenger.js';
+export { IdTable } from './id-table.js';
 export { Outbox, OUTBOX_HIGH_WATER, type DrainListener, type OutboxOptions } from './outbox.js';
 export {
   closeContent, encodeEvent, EventParser, EventSyntaxError, WEBSOCKET_EVENTS_TYPE,

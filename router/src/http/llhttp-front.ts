@@ -121,10 +121,12 @@ export function createLlhttpFront(binding: Binding, intake: RequestIntake, opts:
   function onSocketDrain(this: SocketWithConnection): void {
     this[kConnection].onDrain();
   }
-  const parkSoon = new Set<Connection>();
+  // An array, not a Set: a Set cleared every turn links each old table to the next, a chain the GC promotes (IdTable).
+  // A connection listed twice parks once: parking is idempotent.
+  const parkSoon: Connection[] = [];
   const parkAll = (): void => {
-    for (const connection of parkSoon) connection.parkIfAnswering();
-    parkSoon.clear();
+    for (let i = 0; i < parkSoon.length; i++) parkSoon[i]!.parkIfAnswering();
+    parkSoon.length = 0;
   };
   function onParkedData(this: SocketWithConnection, chunk: Buffer): void {
     this[kConnection].onParkedData(chunk);
@@ -493,8 +495,8 @@ export function createLlhttpFront(binding: Binding, intake: RequestIntake, opts:
     streaming(): void {
       // Most answers end in the same turn as their head; the others park once this turn is over.
       if (this.#parser === undefined) return;
-      if (parkSoon.size === 0) setImmediate(parkAll);
-      parkSoon.add(this);
+      if (parkSoon.length === 0) setImmediate(parkAll);
+      parkSoon.push(this);
     }
 
     /** Parks the parser if the answer is still going (see #park). */

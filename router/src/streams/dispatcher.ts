@@ -1,7 +1,7 @@
 // Where each stream goes (SPEC §4, §5.6): to a worker of its route's pool (§5.2) with free credit, or into that pool's
 // wait queue; again to another worker of the pool when its own lost it and ProxyStream.mayResend() allows. Owns the
 // queues, the streams waiting for a reply, and the tick that times both out.
-import { RstStatus, encodeDataParts, encodeRstStream, type DrainListener } from '@switchboard/protocol';
+import { IdTable, RstStatus, encodeDataParts, encodeRstStream, type DrainListener } from '@switchboard/protocol';
 import type { Logger } from 'pino';
 import { RouterError, type RouterErrorCode } from '../errors.js';
 import type { RouterOptions } from '../options.js';
@@ -39,7 +39,7 @@ export class Dispatcher implements DrainListener {
   /** Streams in all queues: --max-queue bounds it. */
   #queued = 0;
   /** Streams sent and not answered yet (state SENT), for worker timeouts and liveness; pruned lazily by the tick. */
-  readonly #awaiting = new Set<ProxyStream>();
+  readonly #awaiting = new IdTable<ProxyStream>();
   #tick: NodeJS.Timeout | undefined;
   #closing = false;
   /** A socket's outbox is congested: new streams wait until it drains (logged once per episode). */
@@ -142,7 +142,7 @@ export class Dispatcher implements DrainListener {
 
   /** A worker's connection is gone (it is out of the pool): its streams move or fail. */
   workerLost(worker: WorkerState): void {
-    for (const stream of [...worker.streams]) {
+    for (const stream of worker.streams.values()) {
       worker.streams.delete(stream);
       this.resend(stream, 'ROUTER_ERR_WORKER_LOST');
     }
@@ -156,7 +156,7 @@ export class Dispatcher implements DrainListener {
    */
   moveFrom(worker: WorkerState): number {
     let moved = 0;
-    for (const stream of [...worker.streams]) {
+    for (const stream of worker.streams.values()) {
       // One that has begun its reply is answering: it stays, whatever its worker's liveness says.
       if (!stream.awaitingReply || stream.mayResend() === Resend.NO) continue;
       const target = this.#pick(stream);
@@ -183,7 +183,7 @@ export class Dispatcher implements DrainListener {
     }
     const worker = this.#pool.get(peer);
     if (worker === undefined) return;
-    for (const stream of streams) if (worker.streams.has(stream)) stream.undelivered(true);
+    for (const stream of streams) if (worker.streams.get(stream.id) === stream) stream.undelivered(true);
   }
 
   /** The stream is over: forget it, free its worker's credit (RST_STREAM `rst` unless 0), take it off the queue. */
@@ -250,7 +250,7 @@ export class Dispatcher implements DrainListener {
     // Liveness counts from each worker's oldest unanswered stream: new streams sent to a silent worker must not
     // restart its clock, or a hung worker under steady load would keep its share until its credit ran out.
     const oldestSent = new Map<WorkerState, number>();
-    for (const stream of this.#awaiting) {
+    for (const stream of this.#awaiting.values()) {
       if (!stream.awaitingReply) { this.#awaiting.delete(stream); continue; }
       const worker = stream.worker === MINIMAL ? undefined : this.#pool.get(stream.worker!);
       if (worker !== undefined) {
@@ -277,7 +277,7 @@ export class Dispatcher implements DrainListener {
   /** Fails the streams still live (the grace period is over) and stops the clock. */
   close(): void {
     this.#closing = true;
-    for (const stream of [...this.#table.values()]) stream.fail(error('ROUTER_ERR_SHUTTING_DOWN', stream));
+    for (const stream of this.#table.values()) stream.fail(error('ROUTER_ERR_SHUTTING_DOWN', stream));
     this.#stopTick();
   }
 }

@@ -1,9 +1,10 @@
 // The live streams by id (SPEC §4.1): the ids the router gives out, and the table reply frames are looked up in.
-import { MAX_STREAM_ID } from '@switchboard/protocol';
+import { IdTable, MAX_STREAM_ID } from '@switchboard/protocol';
 import type { ProxyStream } from './proxy-stream.js';
 
 export class StreamTable {
-  readonly #streams = new Map<number, ProxyStream>();
+  /** Not a Map: one that gains and loses a stream per request keeps them all alive after a mark-compact (IdTable). */
+  readonly #streams = new IdTable<ProxyStream>();
   #nextId: number;
   /** Called each time the table becomes empty (close() waits for it). */
   onEmpty: (() => void) | undefined;
@@ -26,7 +27,7 @@ export class StreamTable {
   }
 
   add(stream: ProxyStream): void {
-    this.#streams.set(stream.id, stream);
+    this.#streams.add(stream);
   }
 
   get(id: number): ProxyStream | undefined {
@@ -35,11 +36,12 @@ export class StreamTable {
 
   /** Forgets `stream` (not another stream that took its id since). */
   delete(stream: ProxyStream): void {
-    if (this.#streams.get(stream.id) === stream) this.#streams.delete(stream.id);
+    this.#streams.delete(stream);
     if (this.#streams.size === 0) this.onEmpty?.();
   }
 
-  values(): IterableIterator<ProxyStream> {
+  /** A snapshot: streams may be deleted while it is walked. */
+  values(): ProxyStream[] {
     return this.#streams.values();
   }
 }

@@ -1,6 +1,6 @@
 // The extended-protocol workers the router knows (SPEC §5.2), their credit, and the round-robin choice of
 // where the next stream goes, including the minimal workers on the request endpoint, within a route's pool.
-import type { Route, WebSocketMode, WorkerHello } from '@switchboard/protocol';
+import { IdTable, type Route, type WebSocketMode, type WorkerHello } from '@switchboard/protocol';
 import { RouteTable, type RoutePool } from './route-table.js';
 import { MINIMAL, type Peer } from './worker-link.js';
 import type { ProxyStream } from '../streams/proxy-stream.js';
@@ -23,8 +23,8 @@ export interface WorkerState {
   draining: boolean;
   /** How it takes WebSockets (hello `websocket`): "stream" holds sockets on one stream each (websocket/stream-mode.ts). */
   websocket: WebSocketMode;
-  /** Streams it holds: the router's own count is the credit that matters. */
-  readonly streams: Set<ProxyStream>;
+  /** Streams it holds: the router's own count is the credit that matters. An IdTable, not a Set: see IdTable. */
+  readonly streams: IdTable<ProxyStream>;
 }
 
 export class WorkerPool {
@@ -49,7 +49,7 @@ export class WorkerPool {
   greet(id: Peer, hello: WorkerHello, now: number, routes: readonly Route[] = []): { worker: WorkerState; isNew: boolean } | undefined {
     let worker = this.#workers.get(id);
     const isNew = worker === undefined;
-    worker ??= { id, name: hello.name, maxStreams: 0, window: 0, lastSeen: now, pingedAt: 0, pingUnanswered: false, unresponsive: false, draining: false, websocket: 'http', streams: new Set() };
+    worker ??= { id, name: hello.name, maxStreams: 0, window: 0, lastSeen: now, pingedAt: 0, pingUnanswered: false, unresponsive: false, draining: false, websocket: 'http', streams: new IdTable() };
     if (!this.routes.set(worker, routes)) return undefined;
     if (isNew) {
       this.#workers.set(id, worker);

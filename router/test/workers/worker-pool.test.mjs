@@ -34,7 +34,7 @@ t.test('greet: a new worker is recorded with its hello and reported new; quiet a
 t.test('greet: a repeated hello updates the same worker in place (credit, window, name, last seen), not new', async (t) => {
   const pool = new WorkerPool();
   const first = pool.greet('id-a', hello('a', 1), 1000).worker;
-  first.streams.add({});
+  first.streams.add({ id: 1 });
   const again = pool.greet('id-a', hello('renamed', 4, 131072), 2000);
   t.notOk(again.isNew);
   t.equal(again.worker, first);
@@ -67,9 +67,9 @@ t.test('pick: extendedOnly (a body that must stream) never goes to the DEALER', 
 
 t.test('pick: a worker holding maxStreams streams is skipped until one ends', async (t) => {
   const { pool, workers: [a] } = poolOf('a', 'b');
-  const held = {};
+  const held = { id: 1 };
   a.streams.add(held);
-  a.streams.add({});
+  a.streams.add({ id: 3 });
   t.same(picks(pool, 3), ['b', 'b', 'b']);
   a.streams.delete(held);
   t.ok(picks(pool, 2).includes('a'), 'free credit again');
@@ -156,7 +156,7 @@ t.test('holdsSockets: a stream-mode worker not draining, busy or not; asking doe
   t.equal(pool.holdsSockets(), false, 'workers that said nothing take WebSockets over HTTP');
   pool.greet('s', { ...hello('s', 1), websocket: 'stream' }, 1000);
   const s = pool.get('s');
-  s.streams.add({});
+  s.streams.add({ id: 1 });
   t.equal(pool.holdsSockets(), true, 'busy, it still holds sockets: a new one waits for it');
   t.same(picks(pool, 1), ['a']);
   for (let i = 0; i < 5; i++) pool.holdsSockets();
