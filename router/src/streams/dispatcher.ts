@@ -64,9 +64,9 @@ export class Dispatcher implements DrainListener {
     this.#route(stream);
   }
 
-  /** Sends a stream to a worker with free credit, or queues it. */
-  #route(stream: ProxyStream): void {
-    const target = this.#pick(stream);
+  /** Sends a stream to a worker with free credit, or queues it. `avoid`: see #pick. */
+  #route(stream: ProxyStream, avoid?: Peer): void {
+    const target = this.#pick(stream, avoid);
     if (target !== undefined) return this.#send(stream, target);
     if (this.#queued >= this.#opts.maxQueue) return stream.fail(error('ROUTER_ERR_QUEUE_FULL', stream));
     this.#log.debug({ stream: stream.id }, 'stream queued');
@@ -79,9 +79,17 @@ export class Dispatcher implements DrainListener {
     this.#startTick();
   }
 
-  /** Where the stream may go now, if anywhere: a worker with credit whose socket is not congested. */
-  #pick(stream: ProxyStream): WorkerState | typeof MINIMAL | undefined {
-    const target = this.#pool.pick(this.#link.minimalPeers, stream.streamingBody, stream.pool, stream.exchange.streamMode === true);
+  /**
+   * Where the stream may go now, if anywhere: a worker with credit whose socket is not congested. A stream sent again
+   * goes to another worker than the one it left (`avoid`) when one has room, as nginx's next upstream does: a worker
+   * that refused it would likely refuse it again, and the sends it may have are few (ProxyStream.mayResend).
+   */
+  #pick(stream: ProxyStream, avoid?: Peer): WorkerState | typeof MINIMAL | undefined {
+    const { minimalPeers } = this.#link;
+    const streamMode = stream.exchange.streamMode === true;
+    const target =
+      (avoid === undefined ? undefined : this.#pool.pick(minimalPeers, stream.streamingBody, stream.pool, streamMode, avoid)) ??
+      this.#pool.pick(minimalPeers, stream.streamingBody, stream.pool, streamMode);
     if (target === undefined) return undefined;
     const to = target === MINIMAL ? MINIMAL : target.id;
     if (!this.#link.congested(to)) return target;
@@ -136,7 +144,7 @@ export class Dispatcher implements DrainListener {
       return stream.fail(new RouterError(code, { streamId: stream.id, detail: `sent to a worker ${stream.sends} times, answered by none` }));
     }
     this.#log.debug({ stream: stream.id }, 're-dispatching stream');
-    if (target === undefined) this.#route(stream);
+    if (target === undefined) this.#route(stream, at);
     else this.#send(stream, target);
   }
 

@@ -94,20 +94,22 @@ export class WorkerPool {
    * The next target in `pool` with free credit, round robin over its extended workers and, in the unrouted pool, the
    * minimal workers' DEALER (which ZeroMQ itself spreads over its peers, so it gets one turn per connected minimal
    * worker). `extendedOnly` is for streams whose body must stream: only the control socket can carry it.
-   * `streamMode`: a stream-mode WebSocket, only for workers that said `websocket: "stream"`.
+   * `streamMode`: a stream-mode WebSocket, only for workers that said `websocket: "stream"`. `avoid`: a peer that is
+   * not to have it (the one that just refused it), as if it had no credit.
    * Two passes over the workers instead of a list of candidates: this runs once per request.
    */
-  pick(minimalPeers: number, extendedOnly: boolean, pool: RoutePool<WorkerState> = this.routes.unrouted, streamMode = false): WorkerState | typeof MINIMAL | undefined {
+  pick(minimalPeers: number, extendedOnly: boolean, pool: RoutePool<WorkerState> = this.routes.unrouted, streamMode = false, avoid?: Peer): WorkerState | typeof MINIMAL | undefined {
     const list = pool.workers;
     const take = streamMode ? canHoldSocket : canTake;
     let ready = 0;
-    for (let k = 0; k < list.length; k++) if (take(list[k])) ready++;
-    const slots = ready + (extendedOnly || streamMode || pool !== this.routes.unrouted ? 0 : minimalPeers);
+    for (let k = 0; k < list.length; k++) if (take(list[k]) && list[k].id !== avoid) ready++;
+    const minimalSlots = extendedOnly || streamMode || pool !== this.routes.unrouted || avoid === MINIMAL ? 0 : minimalPeers;
+    const slots = ready + minimalSlots;
     if (slots === 0) return undefined;
     let i = pool.turn++ % slots;
     if (pool.turn > 0x3fffffff) pool.turn = 0;
     if (i >= ready) return MINIMAL;
-    for (let k = 0; k < list.length; k++) if (take(list[k]) && i-- === 0) return list[k];
+    for (let k = 0; k < list.length; k++) if (take(list[k]) && list[k].id !== avoid && i-- === 0) return list[k];
     return undefined;
   }
 

@@ -103,6 +103,19 @@ t.test('pick: undefined when nothing can take a stream', async (t) => {
   t.equal(new WorkerPool().pick(0, false), undefined, 'an empty pool');
 });
 
+t.test('pick: avoid takes a worker, or the DEALER, out of the turn; nothing when it was the only one with room', async (t) => {
+  const { pool } = poolOf('a', 'b');
+  const names = (n, avoid, minimalPeers = 1) =>
+    Array.from({ length: n }, () => {
+      const to = pool.pick(minimalPeers, false, undefined, false, avoid);
+      return to === undefined ? '-' : to === MINIMAL ? 'minimal' : to.name;
+    });
+  t.same(names(4, 'a').sort(), ['b', 'b', 'minimal', 'minimal'], 'worker a avoided');
+  t.same(names(4, MINIMAL).sort(), ['a', 'a', 'b', 'b'], 'the DEALER avoided');
+  const { pool: lone } = poolOf('a');
+  t.equal(lone.pick(0, false, undefined, false, 'a'), undefined, 'the avoided worker was the only one');
+});
+
 t.test('remove: the worker is forgotten, and returned once', async (t) => {
   const { pool, workers: [a] } = poolOf('a', 'b');
   t.equal(pool.remove('a'), a);
