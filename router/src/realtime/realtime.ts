@@ -3,11 +3,12 @@
 // Owns every held session, so shutdown can end them all.
 import type { Logger } from 'pino';
 import type { ClientExchange } from '../http/client-exchange.js';
-import { keep, type KeptRequest, type SavedRequest } from '../streams/re-request.js';
+import type { KeptRequest, SavedRequest } from '../streams/re-request.js';
 import { ChannelIndex, type ChannelWatcher } from './channel-index.js';
 import { FirstSubscriptions } from './first-subscription.js';
 import { HeldSession, type SessionHost } from './held-session.js';
 import { HoldTimers } from './hold-timers.js';
+import { KeptRequests } from './kept-requests.js';
 import type { Instruct } from './instruct.js';
 import { LastIds } from './last-ids.js';
 import { LinkFetch } from './link-fetch.js';
@@ -36,6 +37,7 @@ export class Realtime implements SessionHost {
   readonly lastIds = new LastIds();
   readonly heads = new PublishedHeads();
   readonly holdTimers = new HoldTimers();
+  readonly #requests = new KeptRequests();
   readonly #sequencer: Sequencer;
   readonly #sessions = new Set<HeldSession>();
   readonly #log: Logger;
@@ -82,7 +84,7 @@ export class Realtime implements SessionHost {
     }
     // Kept only where a re-request can happen: a long poll (stale prev-id, gaps, hints), a stream or a reply with a link.
     const wanted = instruct.hold === 'response' || instruct.nextLink !== undefined || instruct.goneLink !== undefined;
-    const session = new HeldSession(exchange, instruct, this, wanted && request !== undefined ? keep(request) : undefined);
+    const session = new HeldSession(exchange, instruct, this, wanted && request !== undefined ? this.#requests.keep(request) : undefined);
     this.#sessions.add(session);
     this.#log.debug({ hold: instruct.hold, channels: instruct.channels.map((c) => c.name) }, 'client held');
     session.start();

@@ -1,6 +1,7 @@
 // Requests the realtime layer sends a worker on a held client's behalf (Pushpin's retry and next-link requests): the
 // original request again with `Grip-Last` (a stale or broken hold, a hint), or a GET of a `Grip-Link` (a stream's
-// next content). A held client keeps its request as the SYN_STREAM it was sent as (one string), decoded only here.
+// next content). A held client keeps its request as the SYN_STREAM it was sent as (one string, shared by identical
+// requests: realtime/kept-requests.ts), decoded only here.
 import { decodeFrame, type HeaderPairs } from '@switchboard/protocol';
 import type { ClientExchange } from '../http/client-exchange.js';
 import type { Upstream } from '../realtime/realtime.js';
@@ -12,31 +13,14 @@ export interface SavedRequest {
   readonly body: readonly Buffer[];
 }
 
-/** A held client's request, kept to be sent again: its SYN_STREAM frame as a latin1 string (one V8 string per held
- * client, where a Buffer costs a JS object, an ArrayBuffer and a malloc'd backing store besides the bytes), and its
- * body. */
+/** A held client's request, kept to be sent again: its SYN_STREAM frame as a latin1 string (a V8 string, where a
+ * Buffer costs a JS object, an ArrayBuffer and a malloc'd backing store besides the bytes), and its body. */
 export interface KeptRequest {
   readonly syn: string;
   readonly body: readonly Buffer[];
 }
 
 const LATIN1 = { headerEncoding: 'latin1' } as const;
-
-/** Bytes in a buffer of their own: a small Buffer is a view into an 8 KiB pool slab (or a socket read buffer), and a
- * held client keeping a view would keep the whole slab alive. */
-function own(chunks: readonly Buffer[]): Buffer {
-  let length = 0;
-  for (const c of chunks) length += c.length;
-  const out = Buffer.allocUnsafeSlow(length);
-  let at = 0;
-  for (const c of chunks) at += c.copy(out, at);
-  return out;
-}
-
-/** `request` as a held client keeps it, for as long as it is held: copied out of shared buffers. */
-export function keep(request: SavedRequest): KeptRequest {
-  return { syn: request.syn.toString('latin1'), body: request.body.length === 0 ? request.body : [own(request.body)] };
-}
 
 function pairsOf(saved: KeptRequest): HeaderPairs {
   const frame = decodeFrame(Buffer.from(saved.syn, 'latin1'), LATIN1);

@@ -9,7 +9,8 @@ import { LastIds } from '../../dist/realtime/last-ids.js';
 import { parseItem } from '../../dist/realtime/publish-item.js';
 import { Realtime } from '../../dist/realtime/realtime.js';
 import { CHANNEL_PENDING_MAX, Sequencer } from '../../dist/realtime/sequencer.js';
-import { againPairs, keep, linkPairs, requestUrl } from '../../dist/streams/re-request.js';
+import { KeptRequests } from '../../dist/realtime/kept-requests.js';
+import { againPairs, linkPairs, requestUrl } from '../../dist/streams/re-request.js';
 import { fakeExchange } from '../lib/fakes.mjs';
 
 const silent = pino({ level: 'silent' });
@@ -88,7 +89,7 @@ t.test('the sequencer: a waiting item goes out after the wait anyway; bounded pe
 });
 
 t.test('re-requests: the request again with fresh Grip-* pairs; a link GET with its path and host', async (t) => {
-  const request = keep(saved());
+  const request = new KeptRequests().keep(saved());
   t.equal(typeof request.syn, 'string', 'kept as one string');
   t.equal(requestUrl(request).href, 'http://app.test/poll?x=1');
   const again = againPairs(request, ['grip-sig', 'new'], ['grip-last', 'c; last-id=1']);
