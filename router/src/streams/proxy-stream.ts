@@ -430,12 +430,16 @@ export class ProxyStream {
       const flushed = exchange.write(frame.data);
       if (!flushed && exchange.buffered > this.host.maxClientBuffer) return this.#tooSlow();
       if (this.#corked !== undefined) this.#heldBytes += len; // judged once uncorked (releaseWrites)
-      else if (window !== undefined) {
-        if (flushed && this.#awaitingDrain === 0) this.#ack(len, true);
-        else this.#awaitingDrain += len;
-      }
+      else if (window !== undefined) this.#credit(len, flushed);
     }
     if (frame.fin) this.#end();
+  }
+
+  /** Grants back response bytes written to the client: at once, with window growth, if its socket took them and
+   * nothing waits for a drain; else once it has drained. */
+  #credit(bytes: number, flushed: boolean): void {
+    if (flushed && this.#awaitingDrain === 0) this.#ack(bytes, true);
+    else this.#awaitingDrain += bytes;
   }
 
   onTrailers(frame: HeadersFrame): void {
@@ -555,8 +559,7 @@ export class ProxyStream {
     return true;
   }
 
-  /** Sends what holdWrites() held, and grants back its bytes as #forward does for one write: at once with growth
-   * if the socket took them, else once it drained. */
+  /** Sends what holdWrites() held, and grants back its bytes as #forward does for one write (#credit). */
   releaseWrites(): void {
     const exchange = this.#corked!;
     const bytes = this.#heldBytes;
@@ -564,8 +567,7 @@ export class ProxyStream {
     this.#heldBytes = 0;
     const flushed = exchange.uncork!();
     if (bytes === 0 || this.#state !== StreamState.REPLYING || this.#window === undefined) return;
-    if (flushed && this.#awaitingDrain === 0) this.#ack(bytes, true);
-    else this.#awaitingDrain += bytes;
+    this.#credit(bytes, flushed);
   }
 
   /** The client caught up with what the exchange could not send at once. */

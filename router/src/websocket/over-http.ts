@@ -103,7 +103,8 @@ export class OverHttpMode implements WebSocketMode, BatchOwner, Subscriber {
   message(data: Buffer, binary: boolean): void {
     // While the worker's close waits for the client's answer, what the client still sends goes to a worker too
     // (Pushpin relays it); after a close of the router's own (a failure, a detached socket's publish) it is dropped.
-    if (this.#detached || (this.#phase !== Phase.CLOSING && !(this.#phase === Phase.OPEN && this.#ws.open))) return;
+    const relayed = this.#phase === Phase.CLOSING || (this.#phase === Phase.OPEN && this.#ws.open);
+    if (this.#detached || !relayed) return;
     this.#queue({ type: binary ? 'BINARY' : 'TEXT', content: data });
   }
 
