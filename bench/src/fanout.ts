@@ -50,6 +50,9 @@ const { values } = parseArgs({
     ramp: { type: 'string', default: '500' },
     'cpu-prof': { type: 'string' },
     'heap-snapshot': { type: 'string' },
+    // What the router's memory per held client is made of (memory-probe.ts): heap in use and committed, native, and
+    // the same after a full GC.
+    probe: { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
@@ -69,6 +72,8 @@ openCpuUsPerClient, routerDeliverP50Ms).
   --router-node-flags "FLAGS"    Node flags for the router beyond its CLI's #! line
   --cpu-prof DIR                 the router writes a V8 CPU profile there when it exits
   --heap-snapshot DIR            the router writes a heap snapshot there once every client is held
+  --probe                        also print where the router's memory per held client is (V8 heap in use and
+                                 committed, native), before and after a full GC (router only; memory-probe.ts)
   -h, --help                     this text`);
   process.exit(0);
 }
@@ -80,6 +85,9 @@ const RAMP = Math.max(1, Number(values.ramp));
 const VIA = values.via === 'inband' || values.via === 'zmq' ? values.via : 'http';
 const agent = new http.Agent({ keepAlive: true });
 
+/** The fields of a memory-probe.ts reading the bench reports. */
+interface ProbeReading { rss: number; heapCommitted: number; heapUsed: number; spaces: Record<string, [number, number]> }
+
 interface Target {
   host: string;
   port: number;
@@ -87,6 +95,8 @@ interface Target {
   publish(n: number): Promise<void>;
   pids: () => number[];
   held?: (n: number) => Promise<void>;
+  /** The router's memory readings (memory-probe.ts, with --probe): as it is, and after a full GC. */
+  probe?: () => Promise<{ before: ProbeReading; afterGc: ProbeReading }>;
   /** Armed at the call: the router's own time to hand the next publish to every held client, ms (its debug line). */
   lastPublish?: () => Promise<number>;
   stop(): Promise<void>;
@@ -124,6 +134,7 @@ async function startRouter(): Promise<Target> {
   const prof = values['cpu-prof'] === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${values['cpu-prof']}`];
   // --heap-snapshot DIR: the router writes a heap snapshot there on SIGUSR2, sent once every client is held.
   if (values['heap-snapshot'] !== undefined) prof.push('--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${values['heap-snapshot']}`);
+  if (values.probe) prof.push(`--import=${fileURLToPath(new URL('./memory-probe.js', import.meta.url))}`);
   const nodeFlags = [...cliNodeFlags(values.cli!), ...values['router-node-flags']!.split(' ').filter(Boolean)];
   const router = new Child(process.execPath, [...nodeFlags, ...prof, values.cli!, 'router', '--listen', '127.0.0.1:0', '--bind', 'tcp://127.0.0.1:*',
     '--control-bind', 'tcp://127.0.0.1:*', '--publish-listen', '127.0.0.1:0', '--log-level', 'debug',
@@ -156,6 +167,13 @@ async function startRouter(): Promise<Target> {
       }, 120_000, `${n} holds`);
       armed = true;
       await done;
+    },
+    probe: async () => {
+      let armed = false;
+      const line = router.waitForLine((l) => armed && l.includes('{"memoryProbe"'), 30_000, 'memory probe line');
+      armed = true;
+      process.kill(router.pid, 'SIGWINCH');
+      return (JSON.parse(await line) as { memoryProbe: { before: ProbeReading; afterGc: ProbeReading } }).memoryProbe;
     },
     lastPublish: async () => {
       let armed = false;
@@ -280,6 +298,24 @@ async function heapSnapshot(pid: number, dir: string): Promise<void> {
   }
 }
 
+/** Bytes per held client from a clean start (after a full GC) to the held point, before and after a full GC there:
+ * RSS, V8 heap in use and committed, RSS outside the heap (native), and heap spaces that grew by 16 B or more. */
+function perClient(base: ProbeReading, held: { before: ProbeReading; afterGc: ProbeReading }): Record<string, unknown> {
+  const per = (a: number, b: number): number => Math.round((b - a) / N);
+  const split = (r: ProbeReading): Record<string, unknown> => {
+    const spaces: Record<string, [number, number]> = {};
+    for (const [name, [size, used]] of Object.entries(r.spaces)) {
+      const [size0, used0] = base.spaces[name] ?? [0, 0];
+      if (Math.abs(size - size0) >= 16 * N || Math.abs(used - used0) >= 16 * N) spaces[name] = [per(size0, size), per(used0, used)];
+    }
+    return {
+      rss: per(base.rss, r.rss), heapUsed: per(base.heapUsed, r.heapUsed), heapCommitted: per(base.heapCommitted, r.heapCommitted),
+      native: per(base.rss - base.heapCommitted, r.rss - r.heapCommitted), spaces,
+    };
+  };
+  return { unit: 'B per held client, spaces [committed, used]', held: split(held.before), afterGc: split(held.afterGc) };
+}
+
 const rss = (t: Target): number => t.pids().reduce((sum, pid) => sum + (rssKiB(pid) ?? 0), 0);
 const cpu = (t: Target): number => t.pids().reduce((sum, pid) => sum + (cpuMs(pid) ?? 0), 0);
 const pct = (sorted: number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
@@ -290,6 +326,7 @@ async function main(): Promise<void> {
   try {
     const base = rss(target);
     const cpuBase = cpu(target);
+    const probeBase = values.probe ? await target.probe?.() : undefined;
     const clients = new Clients();
     // Arm before the requests go out, resolve once n clients are held. SSE clients are held once their head arrived
     // (Clients.open waits for it); long polls behind Pushpin get 3 s.
@@ -306,6 +343,7 @@ async function main(): Promise<void> {
     await held();
     const heldKiB = (rss(target) - base) / N;
     const openCpuUs = ((cpu(target) - cpuBase) * 1000) / N;
+    const probeHeld = probeBase === undefined ? undefined : await target.probe!();
     await new Promise((r) => setTimeout(r, Number(values['settle-ms'])));
     const settledKiB = (rss(target) - base) / N;
     if (values['heap-snapshot'] !== undefined) await heapSnapshot(target.pids()[0], values['heap-snapshot']);
@@ -333,6 +371,7 @@ async function main(): Promise<void> {
       ...(clients.refused.length > 0 ? { refused: clients.refused.length } : {}),
       heldKiBPerClient: +heldKiB.toFixed(2), settledKiBPerClient: +settledKiB.toFixed(2), openCpuUsPerClient: +openCpuUs.toFixed(1), all: latencies.map((l) => +l.toFixed(1)),
       ...(routerMs.length > 0 ? { routerDeliverP50Ms: pct([...routerMs].sort((a, b) => a - b), 50) } : {}),
+      ...(probeHeld === undefined ? {} : { probe: perClient(probeBase!.afterGc, probeHeld) }),
     }));
     if (Number(values.memory) > 0) {
       const many = new Clients();
