@@ -13,6 +13,7 @@ import type { RouterOptions } from '../options.js';
 import { MAX_HEADER_LINES, checkHead } from './request-head.js';
 import { isWebSocketUpgrade } from '../websocket/handshake.js';
 import type { UpgradeTarget } from '../websocket/hub.js';
+import { PeerAddresses } from './peer-address.js';
 
 /** The parts of Node's internal HTTPParser this front uses (lib/_http_common.js, src/node_http_parser.cc). */
 interface Parser {
@@ -92,7 +93,12 @@ interface Takeover { method: string; url: string; version: string; headers: stri
 export function createLlhttpFront(binding: Binding, intake: RequestIntake, opts: RouterOptions, log: Logger, upgrades?: UpgradeTarget): HttpFront {
   const { HTTPParser, methods } = binding;
   const connections = new Set<Connection>();
+  const peers = new PeerAddresses();
   let closing = false;
+  // Phase clocks count from the front's start: a small integer is kept in the connection itself, a Date.now() as a
+  // 16 B heap number per connection (for 24 days of uptime; then they are heap numbers again, nothing else changes).
+  const epoch = Date.now();
+  const clock = (): number => Date.now() - epoch;
 
   // Node calls parser callbacks with the parser as `this`, and socket listeners with the socket.
   type ParserWithConnection = Parser & { [kConnection]: Connection };
@@ -146,10 +152,12 @@ export function createLlhttpFront(binding: Binding, intake: RequestIntake, opts:
     #earlyBytes = 0;
     #phase = Phase.IDLE;
     /** When the current phase started (ms): what the timeouts measure. */
-    #since = Date.now();
+    #since = clock();
     #first = true;
-    /** The exchange being answered, then pipelined ones, in order. */
-    #exchanges: LlhttpExchange[] = [];
+    /** The exchange being answered, and those pipelined behind it in order (undefined when none, nearly always: a
+     * one-slot array would cost a held connection 56 B). */
+    #current: LlhttpExchange | undefined;
+    #behind: LlhttpExchange[] | undefined;
     /** Header lines and URL delivered early by kOnHeaders (long heads), or trailers (dropped). */
     #headerParts: string[] | undefined;
     #urlPart = '';
@@ -204,14 +212,14 @@ export function createLlhttpFront(binding: Binding, intake: RequestIntake, opts:
      */
     #park(): void {
       const parser = this.#parser;
-      if (parser === undefined || this.#phase !== Phase.ANSWERING || this.#exchanges.length !== 1 || this.#gone) return;
+      if (parser === undefined || this.#phase !== Phase.ANSWERING || this.#current === undefined || this.#behind !== undefined || this.#gone) return;
       // A request has begun in the parser (the start of one sent behind this one): parking would lose it.
       if (parser.duration() !== 0) return;
       parser.unconsume();
       parser.close();
       this.#parser = undefined;
       this.#socket.on('data', onParkedData);
-      log.debug({ stream: this.#exchanges[0].stream?.id }, 'parser parked');
+      log.debug({ stream: this.#current.stream?.id }, 'parser parked');
     }
 
     onParkedData(chunk: Buffer): void {
@@ -263,7 +271,7 @@ export function createLlhttpFront(binding: Binding, intake: RequestIntake, opts:
       if (this.#gone) return 1; // refused already: what follows in the same read goes nowhere
       if (upgrade) this.#upgraded = true;
       if (this.#phase === Phase.IDLE) this.#enter(Phase.HEAD); // a head that arrived in one read
-      if (this.#exchanges.length === 0) this.#phase = Phase.BODY; // its clock keeps running from the head's start
+      if (this.#current === undefined) this.#phase = Phase.BODY; // its clock keeps running from the head's start
       const name = methods[method];
       if (major !== 1) return this.#refuse(505, 'HTTP Version Not Supported', `HTTP/${major}.${minor}`);
       if (name === undefined || name === 'CONNECT') return this.#refuse(405, 'Method Not Allowed', `${name ?? 'this method'} is not proxied`);
@@ -272,16 +280,19 @@ export function createLlhttpFront(binding: Binding, intake: RequestIntake, opts:
       const refused = checkHead(name, url, version, headers, opts.maxHeaderSize);
       if (refused !== undefined) return this.#refuse(refused.status, refused.reason, refused.detail);
       if (upgrade && upgrades !== undefined && isWebSocketUpgrade(headers)) return this.#upgrade(name, url, version, headers);
-      const exchange = new LlhttpExchange(this, name, url, version, headers, this.#socket.remoteAddress ?? '', keepAlive);
-      if (this.#exchanges.length === 0) this.#exchanges = [exchange];
-      else this.#exchanges.push(exchange);
-      if (this.#exchanges.length === 1) this.#open(exchange);
-      else this.#updateReading(); // pipelined: read no further until the ones ahead are answered
+      const exchange = new LlhttpExchange(this, name, url, version, headers, peers.of(this.#socket), keepAlive);
+      if (this.#current === undefined) {
+        this.#current = exchange;
+        this.#open(exchange);
+      } else {
+        (this.#behind ??= []).push(exchange);
+        this.#updateReading(); // pipelined: read no further until the ones ahead are answered
+      }
       return 0;
     }
 
     onBody(chunk: Buffer): void {
-      const exchange = this.#exchanges[this.#exchanges.length - 1];
+      const exchange = this.#last();
       if (exchange === undefined) return;
       if (exchange.stream === undefined || exchange.bodyPaused || exchange.pending !== undefined) (exchange.pending ??= []).push(chunk);
       else intake.body(exchange.stream, chunk);
@@ -292,16 +303,16 @@ export function createLlhttpFront(binding: Binding, intake: RequestIntake, opts:
       // must not become the start of the next request's head.
       this.#headerParts = undefined;
       this.#urlPart = '';
-      const exchange = this.#exchanges[this.#exchanges.length - 1];
+      const exchange = this.#last();
       if (exchange === undefined) return;
       exchange.complete = true;
-      if (this.#exchanges.length === 1) this.#phase = Phase.ANSWERING;
+      if (exchange === this.#current) this.#phase = Phase.ANSWERING;
       if (exchange.stream !== undefined && exchange.pending === undefined) intake.bodyEnd(exchange.stream);
     }
 
     /** A WebSocket handshake: checked now, handed over once llhttp stops after it (onExecute). */
     #upgrade(method: string, url: string, version: string, headers: string[]): number {
-      if (this.#exchanges.length > 0) return this.#refuse(400, 'Bad Request', 'a WebSocket handshake pipelined behind another request');
+      if (this.#current !== undefined) return this.#refuse(400, 'Bad Request', 'a WebSocket handshake pipelined behind another request');
       const refused = upgrades!.check(method, version, headers);
       if (refused !== undefined) {
         log.debug({ status: refused.status, reason: refused.detail }, 'websocket handshake refused');
@@ -383,16 +394,21 @@ export function createLlhttpFront(binding: Binding, intake: RequestIntake, opts:
       if (this.#gone) return 1;
       this.#gone = true;
       this.#updateReading();
-      const last = this.#exchanges.at(-1);
+      const last = this.#last();
       if (last !== undefined && !last.complete) {
         if (last.stream?.live) {
           last.stream.fail(new RouterError(status === 408 ? 'ROUTER_ERR_REQUEST_TIMEOUT' : 'ROUTER_ERR_BAD_REQUEST', { streamId: last.stream.id, detail }));
           return 1;
         }
-        this.#exchanges.pop(); // pipelined, never opened
+        // Never opened: pipelined, or refused before its stream (Expect).
+        if (this.#behind === undefined) this.#current = undefined;
+        else {
+          this.#behind.pop();
+          if (this.#behind.length === 0) this.#behind = undefined;
+        }
       }
       const page = refusal(status, reason, detail, code, headers);
-      if (this.#exchanges.length === 0) this.#end(page);
+      if (this.#current === undefined) this.#end(page);
       else this.#refusal = page;
       return 1; // skip the body
     }
@@ -404,7 +420,7 @@ export function createLlhttpFront(binding: Binding, intake: RequestIntake, opts:
      */
     #end(page?: string): void {
       this.#gone = true;
-      this.#exchanges = [];
+      this.#current = this.#behind = undefined;
       if (page === undefined) this.#socket.end();
       else this.#socket.end(page);
       this.#enter(Phase.CLOSING);
@@ -415,7 +431,7 @@ export function createLlhttpFront(binding: Binding, intake: RequestIntake, opts:
       // The client closed its side. A request still being answered cannot be, by HTTP/1.1 on this connection.
       const result = this.#parser?.finish();
       if (result instanceof Error) return this.#onParseError(result as ParseError);
-      if (this.#exchanges.length > 0) this.abort();
+      if (this.#current !== undefined) this.abort();
       else this.#socket.end();
     }
 
@@ -425,7 +441,11 @@ export function createLlhttpFront(binding: Binding, intake: RequestIntake, opts:
       this.#parser?.unconsume();
       this.#parser?.close();
       this.#parser = undefined;
-      for (const exchange of this.#exchanges.splice(0)) listenerOf(exchange)?.clientGone();
+      const current = this.#current;
+      const behind = this.#behind;
+      this.#current = this.#behind = undefined;
+      if (current !== undefined) listenerOf(current)?.clientGone();
+      if (behind !== undefined) for (const exchange of behind) listenerOf(exchange)?.clientGone();
     }
 
     // ---- response side (ExchangeOwner) --------------------------------------------------------------
@@ -467,9 +487,9 @@ export function createLlhttpFront(binding: Binding, intake: RequestIntake, opts:
     }
 
     finished(exchange: LlhttpExchange, keepAlive: boolean): void {
-      if (this.#exchanges[0] !== exchange) return;
-      this.#exchanges.shift();
-      const next = this.#exchanges[0];
+      if (this.#current !== exchange) return;
+      const next = (this.#current = this.#behind?.shift());
+      if (this.#behind?.length === 0) this.#behind = undefined;
       if (!keepAlive || (this.#gone && next === undefined)) {
         const page = keepAlive ? this.#refusal : undefined;
         this.#refusal = undefined;
@@ -509,7 +529,7 @@ export function createLlhttpFront(binding: Binding, intake: RequestIntake, opts:
     }
 
     resumeReading(): void {
-      const exchange = this.#exchanges[0];
+      const exchange = this.#current;
       if (exchange?.stream !== undefined && exchange.pending !== undefined) this.#replayBody(exchange);
       this.#updateReading();
     }
@@ -517,13 +537,13 @@ export function createLlhttpFront(binding: Binding, intake: RequestIntake, opts:
     onDrain(): void {
       if (!this.#needDrain) return;
       this.#needDrain = false;
-      const exchange = this.#exchanges[0];
+      const exchange = this.#current;
       if (exchange !== undefined) listenerOf(exchange)?.drained();
     }
 
     /** Reads while the exchange being answered wants its body and no pipelined request waits behind it. */
     #updateReading(): void {
-      const read = this.#phase === Phase.CLOSING || (!this.#gone && this.#exchanges.length <= 1 && !this.#exchanges[0]?.bodyPaused);
+      const read = this.#phase === Phase.CLOSING || (!this.#gone && this.#behind === undefined && !this.#current?.bodyPaused);
       const handle = this.#handle;
       if (read === handle.reading || this.#socket.destroyed) return;
       handle.reading = read;
@@ -531,9 +551,14 @@ export function createLlhttpFront(binding: Binding, intake: RequestIntake, opts:
       else handle.readStop();
     }
 
+    /** The exchange whose request is being read: the last one in. */
+    #last(): LlhttpExchange | undefined {
+      return this.#behind === undefined ? this.#current : this.#behind[this.#behind.length - 1];
+    }
+
     #enter(phase: Phase): void {
       this.#phase = phase;
-      this.#since = Date.now();
+      this.#since = clock();
     }
 
     /** Called on each sweep: closes the connection if it has overstayed its phase, parks a long answer's parser. */
@@ -568,7 +593,7 @@ export function createLlhttpFront(binding: Binding, intake: RequestIntake, opts:
 
     /** Closes a connection with nothing in flight (shutdown). */
     closeIfIdle(): void {
-      if (this.#phase === Phase.IDLE && this.#exchanges.length === 0) this.abort();
+      if (this.#phase === Phase.IDLE && this.#current === undefined) this.abort();
     }
   }
 
@@ -576,7 +601,7 @@ export function createLlhttpFront(binding: Binding, intake: RequestIntake, opts:
   // them meaningful (10 s → 10-12.5 s) for one walk over the connections every few seconds.
   const sweepMs = Math.max(100, Math.min(5000, opts.headersTimeout / 4));
   const sweep = setInterval(() => {
-    const now = Date.now();
+    const now = clock();
     for (const connection of connections) connection.sweep(now);
   }, sweepMs);
   sweep.unref();
