@@ -23,7 +23,8 @@ export class HoldTimers {
   start(client: Expiring, ms: number): void {
     let list = this.#lists.get(ms);
     if (list === undefined) this.#lists.set(ms, (list = new DurationList(ms)));
-    list.deadlines.set(client, performance.now() + ms);
+    // A whole number of ms: an integer is kept in the table itself, a fraction as a 16 B heap number per client.
+    list.deadlines.set(client, Math.ceil(performance.now() + ms));
     list.timer ??= setTimeout(expire, ms, this, list);
   }
 
