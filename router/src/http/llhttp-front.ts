@@ -95,10 +95,11 @@ export function createLlhttpFront(binding: Binding, intake: RequestIntake, opts:
   const connections = new Set<Connection>();
   const peers = new PeerAddresses();
   let closing = false;
-  // Phase clocks count from the front's start: a small integer is kept in the connection itself, a Date.now() as a
-  // 16 B heap number per connection (for 24 days of uptime; then they are heap numbers again, nothing else changes).
+  // Phase clocks in int32 ms from the front's start: a small integer is kept in the connection itself, a Date.now()
+  // as a 16 B heap number per connection. It wraps every 49 days; ages are taken modulo 2^32 (`| 0`), right for any
+  // age under 24 days.
   const epoch = Date.now();
-  const clock = (): number => Date.now() - epoch;
+  const clock = (): number => (Date.now() - epoch) | 0;
 
   // Node calls parser callbacks with the parser as `this`, and socket listeners with the socket.
   type ParserWithConnection = Parser & { [kConnection]: Connection };
@@ -563,7 +564,7 @@ export function createLlhttpFront(binding: Binding, intake: RequestIntake, opts:
 
     /** Called on each sweep: closes the connection if it has overstayed its phase, parks a long answer's parser. */
     sweep(now: number): void {
-      const age = now - this.#since;
+      const age = (now - this.#since) | 0;
       switch (this.#phase) {
         case Phase.CLOSING:
           // As idle, the clock starts once the last response has left for the kernel.

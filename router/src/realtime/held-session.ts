@@ -56,21 +56,32 @@ function onLinkTimeout(session: HeldSession): void {
   session.update('next link timeout');
 }
 
+/** A session following next links (Grip-Link rel=next): made when the first reply has one. Most held clients have
+ * none: these six fields would cost each of them 48 B. */
+class LinkState {
+  /** Where the next link points (resolved against the last URL fetched), undefined once there is none. */
+  next: URL | undefined;
+  /** A stream's next-link timer (Grip-Link rel=next; timeout=S), and a failed fetch's retry timer. */
+  timer: NodeJS.Timeout | undefined;
+  /** The next-link fetch in flight, items published meanwhile, and failed tries of this link so far. */
+  fetch: LinkFetch | undefined;
+  queue: PublishItem[] | undefined;
+  retries = 0;
+  /** Channels that carried content since the next-link timer last started: all of them restart it (Pushpin). */
+  active: Set<string> | undefined;
+
+  constructor(next: URL) {
+    this.next = next;
+  }
+}
+
 export class HeldSession implements Subscriber, LinkReader, Updatable, Expiring {
   #instruct: Instruct;
   /** A stream's keep-alive interval (a long poll's timeout is in host.holdTimers). */
   #timer: NodeJS.Timeout | undefined;
-  /** A stream's next-link timer (Grip-Link rel=next; timeout=S), and a failed fetch's retry timer. */
-  #linkTimer: NodeJS.Timeout | undefined;
   #over = false;
-  /** Where the next link points (resolved against the last URL fetched), undefined without one. */
-  #next: URL | undefined;
-  /** The next-link fetch in flight, items published meanwhile, and failed tries of this link so far. */
-  #fetch: LinkFetch | undefined;
-  #queue: PublishItem[] | undefined;
-  #retries = 0;
-  /** Channels that carried content since the next-link timer last started: all of them restart it (Pushpin). */
-  #active: Set<string> | undefined;
+  /** Undefined unless the first reply had a next link (and the request was kept to resolve it against). */
+  #link: LinkState | undefined;
 
   /** `request`: the client's request, to be sent again (undefined when it cannot be: its body was streamed). */
   constructor(
@@ -96,7 +107,7 @@ export class HeldSession implements Subscriber, LinkReader, Updatable, Expiring 
    * its replies continue the stream (holding it, or paging on) until one has no link. */
   start(): void {
     const instruct = this.#instruct;
-    if (instruct.nextLink !== undefined && this.request !== undefined) this.#next = new URL(instruct.nextLink.url, requestUrl(this.request));
+    if (instruct.nextLink !== undefined && this.request !== undefined) this.#link = new LinkState(new URL(instruct.nextLink.url, requestUrl(this.request)));
     if (instruct.hold === 'response') {
       if (this.#stale()) return this.#again('stale prev-id');
       this.#subscribe(instruct.channels);
@@ -114,7 +125,7 @@ export class HeldSession implements Subscriber, LinkReader, Updatable, Expiring 
       if (this.#over) return;
     }
     if (instruct.hold === undefined) return this.#followOrEnd();
-    if (this.#next === undefined) {
+    if (this.#link?.next === undefined) {
       const tracked = instruct.channels.find((c) => c.prevId !== undefined);
       if (tracked !== undefined) return this.#error(`channel '${tracked.name}' specifies prev-id, but no next link found`);
     }
@@ -126,9 +137,10 @@ export class HeldSession implements Subscriber, LinkReader, Updatable, Expiring 
 
   deliver(item: PublishItem, channel: string): void {
     if (this.#over) return;
-    if (this.#queue !== undefined) {
+    const queue = this.#link?.queue;
+    if (queue !== undefined) {
       // A next link is being fetched: items wait for its instructions (Pushpin's publish queue).
-      if (item.httpStream !== undefined && this.#queue.length < PUBLISH_QUEUE_MAX) this.#queue.push(item);
+      if (item.httpStream !== undefined && queue.length < PUBLISH_QUEUE_MAX) queue.push(item);
       return;
     }
     const instruct = this.#instruct;
@@ -176,7 +188,7 @@ export class HeldSession implements Subscriber, LinkReader, Updatable, Expiring 
   }
 
   keepAlive(): void {
-    if (!this.#over && this.#fetch === undefined) this.#write(this.#instruct.keepAlive!.data);
+    if (!this.#over && this.#link?.fetch === undefined) this.#write(this.#instruct.keepAlive!.data);
   }
 
   /** The client went away. */
@@ -208,62 +220,70 @@ export class HeldSession implements Subscriber, LinkReader, Updatable, Expiring 
 
   /** Fetches the next link now (a gap, a hint, the link's timeout); without one there is nothing to update from. */
   update(why: string): void {
-    if (this.#over || this.#fetch !== undefined || this.#next === undefined) return;
-    clearTimeout(this.#linkTimer);
-    this.#linkTimer = undefined;
-    this.#queue ??= [];
-    this.host.recovering(this, 'fetching next link', `${why}: ${this.#next.href}`);
-    this.#fetch = new LinkFetch('GET', this.#next.href, this);
-    this.host.fetch(this.#fetch, this.#next, this.#gripLast());
+    const link = this.#link;
+    if (this.#over || link === undefined || link.fetch !== undefined || link.next === undefined) return;
+    clearTimeout(link.timer);
+    link.timer = undefined;
+    link.queue ??= [];
+    this.host.recovering(this, 'fetching next link', `${why}: ${link.next.href}`);
+    link.fetch = new LinkFetch('GET', link.next.href, this);
+    this.host.fetch(link.fetch, link.next, this.#gripLast());
   }
 
   linkData(fetch: LinkFetch, chunk: Buffer): void {
-    if (fetch !== this.#fetch || this.#over) return;
-    this.#retries = -1; // data went out: this link cannot be tried again
+    const link = this.#link;
+    if (link === undefined || fetch !== link.fetch || this.#over) return;
+    link.retries = -1; // data went out: this link cannot be tried again
     this.#write(chunk);
   }
 
   linkInstructed(fetch: LinkFetch, instruct: Instruct): void {
-    if (fetch !== this.#fetch || this.#over) return;
+    const link = this.#link;
+    if (link === undefined || fetch !== link.fetch || this.#over) return;
     if (instruct.hold === 'response') return this.#error('Next link returned non-stream hold.');
     if (instruct.response.body.length > 0) this.linkData(fetch, instruct.response.body);
     if (this.#over) return;
-    this.#fetch = undefined;
-    this.#retries = 0;
-    const current = this.#next!;
-    this.#next = instruct.nextLink === undefined ? undefined : new URL(instruct.nextLink.url, current);
+    link.fetch = undefined;
+    link.retries = 0;
+    const current = link.next!;
+    link.next = instruct.nextLink === undefined ? undefined : new URL(instruct.nextLink.url, current);
     if (instruct.hold === undefined) return this.#followOrEnd();
     this.#adopt(instruct);
   }
 
   linkEnd(fetch: LinkFetch): void {
-    if (fetch !== this.#fetch || this.#over) return;
-    this.#fetch = undefined;
-    this.#retries = 0;
-    this.#next = undefined; // a reply without instructions has no link
+    const link = this.#link;
+    if (link === undefined || fetch !== link.fetch || this.#over) return;
+    link.fetch = undefined;
+    link.retries = 0;
+    link.next = undefined; // a reply without instructions has no link
     this.#followOrEnd();
   }
 
   linkFailed(fetch: LinkFetch, why: string): void {
-    if (fetch !== this.#fetch || this.#over) return;
-    this.#fetch = undefined;
-    if (this.#retries < 0 || this.#retries >= LINK_RETRY_MAX) return this.#error(`Failed to retrieve next link (${why}).`);
-    const delay = LINK_RETRY_MS * 2 ** this.#retries + Math.floor(Math.random() * LINK_RETRY_RAND_MS);
-    this.#retries++;
+    const link = this.#link;
+    if (link === undefined || fetch !== link.fetch || this.#over) return;
+    link.fetch = undefined;
+    if (link.retries < 0 || link.retries >= LINK_RETRY_MAX) return this.#error(`Failed to retrieve next link (${why}).`);
+    const delay = LINK_RETRY_MS * 2 ** link.retries + Math.floor(Math.random() * LINK_RETRY_RAND_MS);
+    link.retries++;
     this.host.recovering(this, 'next link failed, trying again', `${why}; in ${delay} ms`);
-    this.#linkTimer = setTimeout(retryLink, delay, this);
+    link.timer = setTimeout(retryLink, delay, this);
   }
 
   /** The failed fetch's retry timer: the same link again (items published meanwhile still wait). */
   retryLink(): void {
-    this.#linkTimer = undefined;
+    this.#link!.timer = undefined;
     this.update('retry');
   }
 
   /** A reply without a hold: its link, if any, is fetched at once (Pushpin pages through them); none ends the stream. */
   #followOrEnd(): void {
-    this.#queue = undefined;
-    if (this.#next !== undefined) return this.update('next page');
+    const link = this.#link;
+    if (link !== undefined) {
+      link.queue = undefined;
+      if (link.next !== undefined) return this.update('next page');
+    }
     this.#finish();
     this.exchange.end();
   }
@@ -279,21 +299,22 @@ export class HeldSession implements Subscriber, LinkReader, Updatable, Expiring 
     clearInterval(this.#timer);
     this.#timer = undefined;
     this.#keepAlive();
-    if (this.#next === undefined) {
+    const link = this.#link!; // a next link's reply: the session follows links
+    if (link.next === undefined) {
       const tracked = instruct.channels.find((c) => c.prevId !== undefined);
       if (tracked !== undefined) return this.#error(`channel '${tracked.name}' specifies prev-id, but no next link found`);
     }
     // Items published during the fetch: those not following the new prev-ids are dropped, the rest delivered.
-    const queue = this.#queue ?? [];
-    this.#queue = undefined;
+    const queue = link.queue ?? [];
+    link.queue = undefined;
     let i = 0;
     for (; i < queue.length; i++) {
       const item = queue[i];
       const channel = instruct.channels.find((c) => c.name === item.channel);
       if (channel !== undefined && (channel.prevId === undefined || channel.prevId === item.prevId)) break;
     }
-    for (; i < queue.length && !this.#over && this.#fetch === undefined; i++) this.deliver(queue[i], queue[i].channel);
-    if (!this.#over && this.#fetch === undefined) this.#startLinkTimer();
+    for (; i < queue.length && !this.#over && link.fetch === undefined; i++) this.deliver(queue[i], queue[i].channel);
+    if (!this.#over && link.fetch === undefined) this.#startLinkTimer();
   }
 
   // ---- the pieces -----------------------------------------------------------------------------------
@@ -340,17 +361,20 @@ export class HeldSession implements Subscriber, LinkReader, Updatable, Expiring 
 
   #startLinkTimer(): void {
     const link = this.#instruct.nextLink;
-    clearTimeout(this.#linkTimer);
-    this.#linkTimer = undefined;
-    this.#active = undefined;
-    if (this.#next !== undefined && link !== undefined && link.timeout >= 0) this.#linkTimer = setTimeout(onLinkTimeout, link.timeout * 1000, this);
+    const state = this.#link;
+    if (state === undefined) return;
+    clearTimeout(state.timer);
+    state.timer = undefined;
+    state.active = undefined;
+    if (state.next !== undefined && link !== undefined && link.timeout >= 0) state.timer = setTimeout(onLinkTimeout, link.timeout * 1000, this);
   }
 
   /** Content went out on `channel`: once every channel had some, the next-link timer starts over (Pushpin). */
   #activity(channel: string): void {
-    if (this.#linkTimer === undefined || this.#fetch !== undefined) return;
-    (this.#active ??= new Set()).add(channel);
-    if (this.#active.size >= this.#instruct.channels.length) this.#startLinkTimer();
+    const link = this.#link;
+    if (link?.timer === undefined || link.fetch !== undefined) return;
+    (link.active ??= new Set()).add(channel);
+    if (link.active.size >= this.#instruct.channels.length) this.#startLinkTimer();
   }
 
   /** Pushpin's doError: a long poll gets a 502, a stream ends. */
@@ -369,7 +393,7 @@ export class HeldSession implements Subscriber, LinkReader, Updatable, Expiring 
   #gone(): void {
     const gone = this.#instruct.goneLink;
     if (gone === undefined || this.request === undefined) return;
-    const url = new URL(gone, this.#next ?? requestUrl(this.request));
+    const url = new URL(gone, this.#link?.next ?? requestUrl(this.request));
     this.host.fetch(new LinkFetch('POST', url.href, undefined), url, []);
   }
 
@@ -387,12 +411,15 @@ export class HeldSession implements Subscriber, LinkReader, Updatable, Expiring 
     this.#over = true;
     if (this.#instruct.hold === 'response') this.host.holdTimers.cancel(this, this.#instruct.timeout * 1000);
     clearTimeout(this.#timer);
-    clearTimeout(this.#linkTimer);
     this.#timer = undefined;
-    this.#linkTimer = undefined;
-    this.#queue = undefined;
-    this.#fetch?.abandon();
-    this.#fetch = undefined;
+    const link = this.#link;
+    if (link !== undefined) {
+      clearTimeout(link.timer);
+      link.timer = undefined;
+      link.queue = undefined;
+      link.fetch?.abandon();
+      link.fetch = undefined;
+    }
     for (const channel of this.#instruct.channels) this.host.index.unsubscribe(channel.name, this);
     this.host.ended(this);
   }
