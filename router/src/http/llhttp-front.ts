@@ -138,6 +138,15 @@ export function createLlhttpFront(binding: Binding, intake: RequestIntake, opts:
   function onParkedData(this: SocketWithConnection, chunk: Buffer): void {
     this[kConnection].onParkedData(chunk);
   }
+  /**
+   * Node's own 'end' listener on a socket (lib/net.js onReadableStreamEnd) only acts without allowHalfOpen, and this
+   * server allows it: dropped, onSocketEnd is the socket's one 'end' listener, kept as a function rather than an
+   * array of two (64 B per connection). Another Node's listener, by another name, stays.
+   */
+  function dropNodeEndListener(socket: Socket): void {
+    const ends = socket.listeners('end');
+    if (ends.length === 1 && ends[0].name === 'onReadableStreamEnd' && socket.allowHalfOpen) socket.removeListener('end', ends[0] as () => void);
+  }
   function onSocketError(err: NodeJS.ErrnoException): void {
     log.debug({ code: err.code, reason: err.message }, 'client connection error');
   }
@@ -177,6 +186,7 @@ export function createLlhttpFront(binding: Binding, intake: RequestIntake, opts:
       this.#handle = (socket as unknown as { _handle: Handle })._handle;
       this.#attachParser();
       (socket as SocketWithConnection)[kConnection] = this;
+      dropNodeEndListener(socket);
       socket.on('end', onSocketEnd);
       socket.on('close', onSocketClose);
       socket.on('drain', onSocketDrain);
