@@ -33,7 +33,11 @@ export class ByteScavenger {
       const n = msg[i]!.length;
       if (n > ZERO_COPY_THRESHOLD) bytes += n;
     }
-    if (bytes === 0) return;
+    if (bytes > 0) this.count(bytes);
+  }
+
+  /** Counts `bytes` held in fresh external buffers that only a GC frees (a client's request body, read by Node). */
+  count(bytes: number): void {
     this.#pending += bytes;
     if (this.#pending < SCAVENGE_EVERY) return;
     this.#pending = 0;

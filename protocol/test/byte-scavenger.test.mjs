@@ -23,6 +23,17 @@ t.test('one scavenge per SCAVENGE_EVERY bytes of parts over 128 bytes, counted f
   t.equal(calls.length, 2);
 });
 
+t.test('count(): bytes of other external buffers (a request body read by Node) share the same count', async (t) => {
+  const calls = [];
+  const s = new ByteScavenger((options) => calls.push(options));
+  s.count(SCAVENGE_EVERY - 1);
+  t.same(calls, [], 'one byte short: none yet');
+  s.received([PART], 0);
+  t.same(calls, [{ type: 'minor' }], 'a received part reaches it: one young-generation GC');
+  s.count(SCAVENGE_EVERY);
+  t.equal(calls.length, 2, 'a count of SCAVENGE_EVERY at once: one more');
+});
+
 t.test('without --expose-gc it still reaches V8: the part that reaches SCAVENGE_EVERY runs a minor GC', { timeout: 10_000 }, async (t) => {
   t.notOk(globalThis.gc, 'this process runs without --expose-gc');
   const s = new ByteScavenger();
