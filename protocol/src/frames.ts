@@ -305,15 +305,15 @@ export const SPLIT_DATA_MIN = PACK_MAX + 1;
 
 /**
  * Lays out the frames of one message as its parts, appended to `parts` (SPEC §3.1): runs of frames that fit in
- * PACK_MAX together share a part, and a frame that fits with no neighbour (a large DATA frame) stays a part of its
- * own, never copied.
+ * `max` (PACK_MAX) together share a part, and a frame that fits with no neighbour (a large DATA frame) stays a part of
+ * its own, never copied.
  */
-export function packFrames(frames: readonly Buffer[], parts: Buffer[] = []): Buffer[] {
+export function packFrames(frames: readonly Buffer[], parts: Buffer[] = [], max = PACK_MAX): Buffer[] {
   for (let i = 0; i < frames.length;) {
-    // A run starts at frame i and takes the frames after it while they fit in PACK_MAX together.
+    // A run starts at frame i and takes the frames after it while they fit in `max` together.
     let j = i + 1;
     let bytes = frames[i].length;
-    while (j < frames.length && bytes + frames[j].length <= PACK_MAX) bytes += frames[j++].length;
+    while (j < frames.length && bytes + frames[j].length <= max) bytes += frames[j++].length;
     if (j === i + 1) {
       parts.push(frames[i++]);
       continue;

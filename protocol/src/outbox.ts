@@ -3,10 +3,30 @@
 // as one message, small frames packed into one part (SPEC §3.1). Queued bytes are counted, so writers can wait for
 // them to drain instead of queueing without bound. A frame may carry a tag (the router's: the stream whose request it
 // carries), so that what a message no longer needs is dropped when it leaves and what was lost can be told apart.
-import { packFrames } from './frames.js';
+import { PACK_MAX, packFrames } from './frames.js';
 
 /** Queued bytes from which an outbox is congested, by default (1 MiB). */
 export const OUTBOX_HIGH_WATER = 1024 * 1024;
+
+/**
+ * zeromq.js copies a part of up to this many bytes into its message. A larger part it sends without a copy and
+ * releases through an async handle once the ZeroMQ I/O thread wrote it, which wakes the sending thread a second time.
+ */
+export const ZMQ_COPY_MAX = 128;
+/** A message of small frames up to this size leaves in copied parts: a few more parts cost less than that wake-up. */
+export const COPIED_MESSAGE_MAX = 4 * ZMQ_COPY_MAX;
+
+/** The part size to pack `frames` into: ZMQ_COPY_MAX for a small message that fits in copied parts, else PACK_MAX. */
+function partMax(frames: readonly Buffer[]): number {
+  let bytes = 0;
+  for (let i = 0; i < frames.length; i++) {
+    // A frame never spans parts: one that zeromq.js will not copy costs the wake-up whatever the others do.
+    if (frames[i].length > ZMQ_COPY_MAX) return PACK_MAX;
+    bytes += frames[i].length;
+    if (bytes > COPIED_MESSAGE_MAX) return PACK_MAX;
+  }
+  return ZMQ_COPY_MAX;
+}
 
 export interface OutboxOptions<K, T = never> {
   /** Sends one message, resolving when the socket took it; never called again before that. */
@@ -178,7 +198,7 @@ export class Outbox<K, T = never> {
         this.#undelivered(to, batch.frames, undefined, batch.tags ?? NOTHING);
       } else if (batch.frames.length > 0) {
         try {
-          await this.#send(packFrames(batch.frames, id === null ? [] : [id]));
+          await this.#send(packFrames(batch.frames, id === null ? [] : [id], partMax(batch.frames)));
         } catch (err) {
           if (!this.#closed) this.#undelivered(to, batch.frames, err, batch.tags ?? NOTHING);
         }

@@ -71,6 +71,19 @@ t.test('SPDY §2.6.10 name/value header block', async (t) => {
     t.throws(() => decodeNameValues(nv('a', '1', 'a', '2')), { code: 'PROTO_ERR_INVALID_HEADER', rstStatus: 1 });
   });
 
+  // The decoder reads ASCII names' case from their bytes and finds repeats without a Set up to 32 pairs: the same
+  // answers past ASCII and past 32 pairs.
+  t.test('case and repeats are judged alike past ASCII and past 32 pairs', async (t) => {
+    t.throws(() => decodeNameValues(nv('x-\u00c9t\u00e9', 'v')), { code: 'PROTO_ERR_INVALID_HEADER' }, 'upper case past ASCII (UTF-8)');
+    t.throws(() => decodeNameValues(nv('x-\u00c9t\u00e9', 'v'), 'latin1'), { code: 'PROTO_ERR_INVALID_HEADER' }, 'and read as latin1');
+    t.same(decodeNameValues(nv('x-\u00e9t\u00e9', 'v')), ['x-\u00e9t\u00e9', 'v'], 'lower case past ASCII is fine');
+    const many = Array.from({ length: 40 }, (_, i) => [`h${i}`, 'v']).flat();
+    t.equal(decodeNameValues(nv(...many)).length, 80);
+    t.throws(() => decodeNameValues(nv(...many, 'h7', 'again')), { code: 'PROTO_ERR_INVALID_HEADER' }, 'a repeat among 41 pairs');
+    t.throws(() => decodeNameValues(nv('a', '1\u00002', 'b', '3', 'a', '4')), { code: 'PROTO_ERR_INVALID_HEADER' }, 'a repeat of a NUL-joined name');
+    t.same(decodeNameValues(nv('a', '1\u00002', 'b', '3')), ['a', '1', 'a', '2', 'b', '3']);
+  });
+
   t.test('an empty name is invalid', async (t) => {
     t.throws(() => decodeNameValues(nv('', 'x')), { code: 'PROTO_ERR_INVALID_HEADER', rstStatus: 1 });
   });

@@ -2,7 +2,7 @@
 // per destination, small frames packed into one part (packFrames, tested in spec-3.1-message-layout), queued bytes
 // counted, and undelivered frames reported. Driven through a fake socket.
 import t from 'tap';
-import { Outbox, OUTBOX_HIGH_WATER, PACK_MAX } from '@switchboard/protocol';
+import { COPIED_MESSAGE_MAX, Outbox, OUTBOX_HIGH_WATER, PACK_MAX, ZMQ_COPY_MAX } from '@switchboard/protocol';
 
 /** A socket whose sends complete (or fail) when the test says so; a second pending send throws EBUSY, as in zeromq.js. */
 function fakeSocket() {
@@ -123,6 +123,35 @@ t.test('a frame too large to pack is a part of its own', async (t) => {
   t.same(socket.sent[0].map((p) => p.length), [1, PACK_MAX + 1]);
   socket.release();
   await outbox.idle();
+});
+
+// zeromq.js sends a part over ZMQ_COPY_MAX bytes uncopied and wakes the sending thread again to release it: a small
+// message (a hello reply: SYN_REPLY 118 bytes, DATA 22) leaves in parts it copies instead.
+t.test('a small message leaves in parts of at most ZMQ_COPY_MAX bytes; one with a larger frame is packed as before', async (t) => {
+  const { socket, outbox } = setup(t);
+  const reply = Buffer.alloc(118, 0x61);
+  const data = Buffer.alloc(22, 0x62);
+  outbox.push('w1', reply);
+  outbox.push('w1', data);
+  outbox.push('w1', data);
+  outbox.seal('w1');
+  const syn = Buffer.alloc(ZMQ_COPY_MAX + 1, 0x63);
+  outbox.push('w1', syn);
+  outbox.push('w1', data);
+  outbox.seal('w1');
+  const many = Array.from({ length: COPIED_MESSAGE_MAX / 64 + 1 }, () => Buffer.alloc(64, 0x64));
+  for (const f of many) outbox.push('w1', f);
+  await turn();
+  for (let i = 0; i < 3; i++) {
+    socket.release();
+    await turn();
+  }
+  await outbox.idle();
+  t.same(socket.sent.map((parts) => parts.map((p) => p.length)), [
+    [4, 118, 44], // routing id, then the reply alone (118 + 22 > 128), then both DATA frames together
+    [4, ZMQ_COPY_MAX + 1 + 22], // a frame zeromq.js will not copy anyway: the message is packed as one part
+    [4, many.length * 64], // past COPIED_MESSAGE_MAX: one part, not many
+  ]);
 });
 
 t.test('without a route every message is just its frames (a DEALER)', async (t) => {
