@@ -1,6 +1,7 @@
 // The router's metrics (Prometheus text format, prom-client): counters and histograms fed by what the router tells
 // its observer, gauges read from the router's state at scrape time. One registry per router, so several routers in
 // one process never share a counter.
+import { IdTable } from '@switchboard/protocol';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { H2ErrorCode } from '../http/h2-front.js';
 import type { RouterObserver, RouterView } from '../observer.js';
@@ -29,6 +30,13 @@ export interface Totals {
 /** Client WebSockets open now, by mode. */
 export type OpenWebSockets = Record<ModeKind, number>;
 
+interface Opened {
+  readonly id: number;
+  readonly stream: ProxyStream;
+  /** performance.now() at dispatch. */
+  readonly at: number;
+}
+
 export class RouterMetrics implements RouterObserver {
   readonly registry = new Registry();
   readonly totals: Totals = {
@@ -37,8 +45,9 @@ export class RouterMetrics implements RouterObserver {
   };
   readonly openWebSockets: OpenWebSockets = { 'over-http': 0, stream: 0 };
   readonly #history: LoadHistory;
-  /** When each open stream went to the dispatcher (performance.now()): what both latencies count from. */
-  readonly #openedAt = new Map<ProxyStream, number>();
+  /** When each open stream went to the dispatcher: what both latencies count from. An IdTable, not a Map, for the
+   * reason given in id-table.ts: an entry comes and goes with every request. */
+  readonly #opened = new IdTable<Opened>();
   readonly #requests: Counter<'status' | 'code'>;
   readonly #timeToReply: Histogram;
   readonly #duration: Histogram;
@@ -91,12 +100,18 @@ export class RouterMetrics implements RouterObserver {
   }
 
   streamOpened(stream: ProxyStream): void {
-    this.#openedAt.set(stream, performance.now());
+    this.#opened.add({ id: stream.id, stream, at: performance.now() });
+  }
+
+  /** The entry of this very stream (a later stream may reuse the id of one that ended). */
+  #openedOf(stream: ProxyStream): Opened | undefined {
+    const opened = this.#opened.get(stream.id);
+    return opened?.stream === stream ? opened : undefined;
   }
 
   streamReplied(stream: ProxyStream): void {
-    const at = this.#openedAt.get(stream);
-    if (at !== undefined) this.#timeToReply.observe((performance.now() - at) / 1000);
+    const opened = this.#openedOf(stream);
+    if (opened !== undefined) this.#timeToReply.observe((performance.now() - opened.at) / 1000);
   }
 
   streamClosed(stream: ProxyStream): void {
@@ -105,10 +120,10 @@ export class RouterMetrics implements RouterObserver {
     const t = this.totals;
     t.requests++;
     if (code !== '') t.errors++;
-    const at = this.#openedAt.get(stream);
-    if (at !== undefined) {
-      this.#openedAt.delete(stream);
-      const ms = performance.now() - at;
+    const opened = this.#openedOf(stream);
+    if (opened !== undefined) {
+      this.#opened.delete(opened);
+      const ms = performance.now() - opened.at;
       this.#duration.observe(ms / 1000);
       this.#history.record(ms);
     }
