@@ -3,7 +3,7 @@
 // as one message, small frames packed into one part (SPEC §3.1). Queued bytes are counted, so writers can wait for
 // them to drain instead of queueing without bound. A frame may carry a tag (the router's: the stream whose request it
 // carries), so that what a message no longer needs is dropped when it leaves and what was lost can be told apart.
-import { PACK_MAX, packFrames } from './frames.js';
+import { joinSplitData, PACK_MAX, packFrames } from './frames.js';
 
 /** Queued bytes from which an outbox is congested, by default (1 MiB). */
 export const OUTBOX_HIGH_WATER = 1024 * 1024;
@@ -49,6 +49,11 @@ export interface OutboxOptions<K, T = never> {
   keep?(to: K, tag: T): boolean;
   /** Queued bytes from which `congested` is true, bytes. Default OUTBOX_HIGH_WATER. */
   highWater?: number;
+  /**
+   * Join each message's adjacent large DATA frames of one stream (joinSplitData), telling this the payload bytes
+   * copied to do it. For a sender of large bodies (the SDK); without it, payloads leave uncopied, as pushed.
+   */
+  joinData?(copied: number): void;
 }
 
 /** A writer waiting for a congested outbox to drain. */
@@ -73,6 +78,7 @@ export class Outbox<K, T = never> {
   readonly #undelivered: OutboxOptions<K, T>['undelivered'];
   readonly #keep: ((to: K, tag: T) => boolean) | undefined;
   readonly #highWater: number;
+  readonly #joinData: ((copied: number) => void) | undefined;
   /** One batch per destination, in the order they were first queued; a batch being sent is no longer in it. */
   readonly #batches = new Map<K, Batch<T>>();
   /** Batches closed by seal(), oldest first: each leaves as its own message, before anything queued later. */
@@ -91,6 +97,7 @@ export class Outbox<K, T = never> {
     this.#undelivered = options.undelivered;
     this.#keep = options.keep;
     this.#highWater = options.highWater ?? OUTBOX_HIGH_WATER;
+    this.#joinData = options.joinData;
   }
 
   /** Frame bytes queued or being sent, not yet taken by the socket. */
@@ -198,7 +205,8 @@ export class Outbox<K, T = never> {
         this.#undelivered(to, batch.frames, undefined, batch.tags ?? NOTHING);
       } else if (batch.frames.length > 0) {
         try {
-          await this.#send(packFrames(batch.frames, id === null ? [] : [id], partMax(batch.frames)));
+          const frames = this.#joinData === undefined ? batch.frames : joinSplitData(batch.frames, this.#joinData);
+          await this.#send(packFrames(frames, id === null ? [] : [id], partMax(frames)));
         } catch (err) {
           if (!this.#closed) this.#undelivered(to, batch.frames, err, batch.tags ?? NOTHING);
         }

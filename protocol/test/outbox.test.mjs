@@ -2,7 +2,7 @@
 // per destination, small frames packed into one part (packFrames, tested in spec-3.1-message-layout), queued bytes
 // counted, and undelivered frames reported. Driven through a fake socket.
 import t from 'tap';
-import { COPIED_MESSAGE_MAX, Outbox, OUTBOX_HIGH_WATER, PACK_MAX, ZMQ_COPY_MAX } from '@switchboard/protocol';
+import { COPIED_MESSAGE_MAX, encodeDataParts, Outbox, OUTBOX_HIGH_WATER, PACK_MAX, SPLIT_DATA_MIN, ZMQ_COPY_MAX } from '@switchboard/protocol';
 
 /** A socket whose sends complete (or fail) when the test says so; a second pending send throws EBUSY, as in zeromq.js. */
 function fakeSocket() {
@@ -121,6 +121,29 @@ t.test('a frame too large to pack is a part of its own', async (t) => {
   outbox.push(null, big);
   await turn();
   t.same(socket.sent[0].map((p) => p.length), [1, PACK_MAX + 1]);
+  socket.release();
+  await outbox.idle();
+});
+
+t.test('with joinData, a stream\'s large DATA frames leave joined, and the copied bytes are told', async (t) => {
+  const copied = [];
+  const { socket, outbox } = setup(t, { joinData: (n) => copied.push(n) });
+  const payload = Buffer.alloc(SPLIT_DATA_MIN, 0x62);
+  for (let i = 0; i < 3; i++) for (const f of encodeDataParts(1, payload, i === 2)) outbox.push(null, f);
+  await turn();
+  t.same(socket.sent[0].map((p) => p.length), [8, 3 * SPLIT_DATA_MIN], 'one header, one payload');
+  t.same(copied, [3 * SPLIT_DATA_MIN]);
+  socket.release();
+  await outbox.idle();
+  t.equal(outbox.bytes, 0, 'the pushed bytes settled');
+});
+
+t.test('without joinData, each large DATA frame leaves as pushed', async (t) => {
+  const { socket, outbox } = setup(t);
+  const payload = Buffer.alloc(SPLIT_DATA_MIN, 0x62);
+  for (let i = 0; i < 2; i++) for (const f of encodeDataParts(1, payload)) outbox.push(null, f);
+  await turn();
+  t.same(socket.sent[0].map((p) => p.length), [8, SPLIT_DATA_MIN, 8, SPLIT_DATA_MIN]);
   socket.release();
   await outbox.idle();
 });

@@ -1,8 +1,8 @@
 // SPEC §3.1: a ZeroMQ message part holds one or more whole frames back to back.
 import t from 'tap';
 import {
-  PACK_MAX, SPLIT_DATA_MIN, decodeFrame, decodeFrames, encodeData, encodeDataHeader, encodeDataParts, encodePing, encodeRstStream, encodeSynReply,
-  encodeSynStream, packFrames, readFrames,
+  JOIN_MAX, PACK_MAX, SPLIT_DATA_MIN, decodeFrame, decodeFrames, encodeData, encodeDataHeader, encodeDataParts, encodePing, encodeRstStream, encodeSynReply,
+  encodeSynStream, joinSplitData, packFrames, readFrames,
 } from '@switchboard/protocol';
 import { hex, rejects, u32 } from './helpers.mjs';
 
@@ -102,6 +102,44 @@ t.test('SPEC §3.1 message layout', async (t) => {
     ]);
     t.equal(seen[1].data, payload, 'the DATA frame hands on the part itself');
     t.same(seen[1], decodeFrame(encodeData(1, payload)), 'the same frame as the one-part encoding');
+  });
+
+  /** A stream's body as split DATA frames: [header, payload] pairs, FIN on the last when `fin`. */
+  const splitBody = (streamId, payloads, fin = false) =>
+    payloads.flatMap((p, i) => encodeDataParts(streamId, p, fin && i === payloads.length - 1));
+
+  t.test('joinSplitData: a stream\'s adjacent split DATA frames become one of up to JOIN_MAX bytes, FIN on the last', async (t) => {
+    const pieces = Array.from({ length: 20 }, (_, i) => Buffer.alloc(64 * 1024, i));
+    const reply = encodeSynReply(1, [':status', '200']);
+    const copied = [];
+    const joined = joinSplitData([reply, ...splitBody(1, pieces, true)], (n) => copied.push(n));
+    t.same(joined.map((f) => f.length), [reply.length, 8, JOIN_MAX, 8, 4 * 64 * 1024], '16 pieces fill JOIN_MAX, the 4 left join too');
+    t.same(copied, [20 * 64 * 1024], 'every payload byte copied, told once');
+    const seen = readMessage(packFrames(joined));
+    t.same(seen.map((f) => [f.type, f.fin, f.data?.length]), [['SYN_REPLY', false, undefined], ['DATA', false, JOIN_MAX], ['DATA', true, 4 * 64 * 1024]]);
+    t.same(Buffer.concat(seen.slice(1).map((f) => f.data)), Buffer.concat(pieces), 'the body, in order');
+  });
+
+  t.test('joinSplitData: streams, small frames and a FIN end a run; nothing joined returns the frames themselves', async (t) => {
+    const a = Buffer.alloc(SPLIT_DATA_MIN, 0x61);
+    const b = Buffer.alloc(SPLIT_DATA_MIN, 0x62);
+    const frames = [
+      ...splitBody(1, [a, a]), ...splitBody(3, [b, b, b]), // two streams: two runs
+      encodePing(1), ...splitBody(3, [b]), // after a small frame: a lone pair, left as it is
+      ...splitBody(5, [a], true), ...splitBody(5, [a]), // FIN ends a run: no frame follows the stream's last
+    ];
+    const copied = [];
+    const joined = joinSplitData(frames, (n) => copied.push(n));
+    t.same(readMessage(packFrames(joined)).map((f) => [f.type, f.streamId, f.fin, f.data?.length]), [
+      ['DATA', 1, false, 2 * SPLIT_DATA_MIN], ['DATA', 3, false, 3 * SPLIT_DATA_MIN], ['PING', undefined, undefined, undefined],
+      ['DATA', 3, false, SPLIT_DATA_MIN], ['DATA', 5, true, SPLIT_DATA_MIN], ['DATA', 5, false, SPLIT_DATA_MIN],
+    ]);
+    t.equal(joined[joined.length - 1], a, 'a pair not joined keeps its payload uncopied');
+    t.same(copied, [5 * SPLIT_DATA_MIN]);
+    const single = [encodeData(1, Buffer.from('ab')), ...splitBody(1, [a]), ...splitBody(3, [a])];
+    t.equal(joinSplitData(single, () => t.fail('nothing copied')), single);
+    const large = splitBody(1, [Buffer.alloc(JOIN_MAX - 8), Buffer.alloc(SPLIT_DATA_MIN)]);
+    t.equal(joinSplitData(large, () => t.fail('nothing copied')), large, 'never past JOIN_MAX');
   });
 
   t.test('a split DATA header whose next part is not exactly its payload is a truncated frame; the next part is read as usual', async (t) => {

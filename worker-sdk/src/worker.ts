@@ -47,6 +47,8 @@ export class Worker {
   #outboxes: Array<Outbox<Link>> = [];
   /** Frees received bodies' buffers with scavenges (ByteScavenger): one for every socket. */
   readonly #scavenger = new ByteScavenger();
+  /** A body's DATA frames leave joined into parts of up to 1 MiB (SPEC §3.1): the copies are fresh buffers too. */
+  readonly #joinedData = (copied: number): void => this.#scavenger.count(copied);
   /** Extended: one per control endpoint. Minimal: one per router id seen, keyed by it (latin1). */
   #links: Link[] = [];
   #routerLinks = new Map<string, Link>();
@@ -215,7 +217,11 @@ export class Worker {
     for (const endpoint of this.options.control) {
       // immediate: frames wait in our queue while disconnected instead of in a pipe a new router would inherit.
       const dealer = new Dealer({ ...this.#socketOptions(), routingId: this.id, immediate: true });
-      const outbox = new Outbox<Link>({ send: (parts) => dealer.send(parts), undelivered: (_, __, err) => this.#sendFailed(err, endpoint) });
+      const outbox = new Outbox<Link>({
+        send: (parts) => dealer.send(parts),
+        undelivered: (_, __, err) => this.#sendFailed(err, endpoint),
+        joinData: this.#joinedData,
+      });
       const link = new Link(this.#host!, outbox, null, true, endpoint);
       // Listeners go on before connect(), or the first events can be missed.
       dealer.events.on('connect', () => {
@@ -245,6 +251,7 @@ export class Worker {
       send: (parts) => router.send(parts),
       route: (link) => link.to,
       undelivered: (link, _, err) => this.#routerUnreachable(err, link),
+      joinData: this.#joinedData,
     });
     for (const endpoint of this.options.connect) router.connect(endpoint);
     this.#sockets.push(router);
