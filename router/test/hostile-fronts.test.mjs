@@ -65,6 +65,27 @@ const CASES = [
     t.same(r.statuses, [200, 200]);
     t.same(r.requests.map((q) => [q.path, q.body]), [['/next', ''], ['/ws', 'hello']]);
   }],
+  // llhttp stops after a request carrying Upgrade only once its body is in, which may be reads after its head.
+  ['an Upgrade request whose body spans reads, then pipelined requests: none is lost (seed 640075222, case 52)', [
+    'PUT /ws HTTP/1.1\r\nHost: a\r\nConnection: upgrade\r\nUpgrade: h2c\r\nContent-Length: 10\r\n\r\nhello',
+    'worldGET /next HTTP/1.1\r\nHost: a\r\n\r\nGET /last HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n',
+  ], (t, r) => {
+    t.same(r.statuses, [200, 200, 400]);
+    t.same(r.requests.map((q) => [q.path, q.body]), [['/next', ''], ['/ws', 'helloworld']]);
+  }],
+  // After such a stop, Node's binding reports a parse error in the next request as a short count of bytes parsed.
+  ['a request carrying Upgrade, then bad bytes in the same read: 200, then 400', ['GET /ws HTTP/1.1\r\nHost: a\r\nConnection: upgrade\r\nUpgrade: h2c\r\n\r\nGARBAGE\r\n\r\n'], (t, r) => {
+    t.same(r.statuses, [200, 400]);
+    t.same(r.requests.map((q) => q.path), ['/ws']);
+  }],
+  ['a request carrying Upgrade, then bad bytes in a later read: 200, then 400', ['GET /ws HTTP/1.1\r\nHost: a\r\nConnection: upgrade\r\nUpgrade: h2c\r\n\r\n', { wait: 1 }, 'GARBAGE\r\n\r\n'], (t, r) => {
+    t.same(r.statuses, [200, 400]);
+    t.same(r.requests.map((q) => q.path), ['/ws']);
+  }],
+  ['a bad chunk in the body of a request carrying Upgrade: 400, never a worker', ['POST /ws HTTP/1.1\r\nHost: a\r\nConnection: upgrade\r\nUpgrade: h2c\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n', 'ZZ\r\n'], (t, r) => {
+    t.same(r.statuses, [400]);
+    t.same(r.requests, []);
+  }],
   ['a head split across reads behind two pipelined requests is kept (the parser is not parked while it holds one)', [
     'GET /p1 HTTP/1.1\r\nHost: a\r\n\r\nOPTIONS /p2 HTTP/1.1\r\nHost: a\r\nX-A: b\r\n\r\nGET http://b.exam',
     'ple/p3 HTTP/1.1\r\nHost: a\r\n\r\nGET /p4 HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n',

@@ -93,7 +93,9 @@ for (const curve of [false, true]) {
       const res = await request(`${router.url}/fresh/${i}`);
       t.equal(res.body.toString(), `minimal /fresh/${i}\n`, `request ${i} served by the real worker`);
     }
-    // The positive event is behind us (later requests answered by this worker): the early ones never reached it.
+    // The positive event is behind us (later requests answered by this worker, and logged: its log line can reach this
+    // process after the answer does): the early ones never reached it.
+    await worker.waitFor((e) => e.msg === 'stream' && e.path === '/fresh/5', 10_000, 'the worker logged /fresh/5');
     t.same(worker.lines.filter((e) => e.msg === 'stream').map((e) => e.path), [0, 1, 2, 3, 4, 5].map((i) => `/fresh/${i}`), 'it saw only the fresh requests');
     t.same(router.lines.filter((e) => e.msg === 'minimal workers connected').map((e) => e.count), [1], 'counted once: the real worker alone');
     // And the control endpoint, raw sockets and all, takes an extended worker as usual.
@@ -123,9 +125,14 @@ t.test('a minimal worker gone before its requests left: they go elsewhere, never
   t.equal(post.status, 503, 'POST: 503, not left waiting for a worker');
   await router.waitFor((e) => e.msg === 'no minimal worker to take the streams: routing them again', 30_000, 'the send found no pipe');
   const next = spawnLogged(t, process.execPath, [MINIMAL_WORKER, router.bind], { name: 'next' });
-  await next.waitFor((e) => e.msg === 'worker started', 30_000, 'next worker started');
+  // Counted by the router (its second count of 1: the failed send took the first worker off), not merely started:
+  // "worker started" comes before its connection, and /fresh waits --worker-wait (1 s) for a worker, no longer.
+  const counted = () => router.count((e) => e.msg === 'minimal workers connected' && e.count === 1);
+  await router.waitFor(() => counted() >= 2, 30_000, 'next worker counted');
   const fresh = await request(`${router.url}/fresh`, { timeoutMs: 60_000 });
   t.equal(fresh.body.toString(), 'minimal /fresh\n', 'the next worker serves');
+  // Its log line for /fresh can reach this process after the answer does; any stream before it is logged before it.
+  await next.waitFor((e) => e.msg === 'stream' && e.path === '/fresh', 10_000, 'the next worker logged /fresh');
   t.same(next.lines.filter((e) => e.msg === 'stream').map((e) => e.path), ['/fresh'], 'the POST never reached it');
   silent.socket.destroy();
 });
@@ -166,6 +173,8 @@ t.test('a request stuck with no worker is answered, and never reaches a worker t
   await router.waitFor(() => router.lines.filter((e) => e.msg === 'minimal workers connected' && e.count === 1).length >= 2, 30_000, 'next worker counted');
   const fresh = await request(`${router.url}/fresh`);
   t.equal(fresh.body.toString(), 'minimal /fresh\n', 'the next worker serves');
+  // Its log line for /fresh can reach this process after the answer does; any stream before it is logged before it.
+  await next.waitFor((e) => e.msg === 'stream' && e.path === '/fresh', 10_000, 'the next worker logged /fresh');
   const seen = next.lines.filter((e) => e.msg === 'stream').map((e) => e.path);
   t.same(seen, ['/fresh'], 'no request whose client already had its answer reached the next worker');
   t.equal(router.child.exitCode, null, 'router still running');

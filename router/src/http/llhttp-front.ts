@@ -101,6 +101,8 @@ export function createLlhttpFront(binding: Binding, intake: RequestIntake, opts:
   const epoch = Date.now();
   const clock = (): number => (Date.now() - epoch) | 0;
 
+  const initialize = (parser: Parser): void => parser.initialize(HTTPParser.REQUEST, {}, opts.maxHeaderSize, 0);
+
   // Node calls parser callbacks with the parser as `this`, and socket listeners with the socket.
   type ParserWithConnection = Parser & { [kConnection]: Connection };
   type SocketWithConnection = Socket & { [kConnection]: Connection };
@@ -176,6 +178,9 @@ export function createLlhttpFront(binding: Binding, intake: RequestIntake, opts:
     #gone = false;
     /** The status page for a refused request, written once the requests ahead of it are answered. */
     #refusal: string | undefined;
+    /** The request being read carries Upgrade (llhttp's flag): llhttp stops once it is complete, which may be reads
+     * after its head. */
+    #upgrading = false;
     /** llhttp stopped after a request carrying Upgrade: parsing goes on with the bytes that followed it. */
     #upgraded = false;
     /** That request is a WebSocket handshake: the socket leaves this front once the read is parsed. */
@@ -195,7 +200,7 @@ export function createLlhttpFront(binding: Binding, intake: RequestIntake, opts:
 
     #attachParser(): void {
       const parser = (this.#parser = new HTTPParser());
-      parser.initialize(HTTPParser.REQUEST, {}, opts.maxHeaderSize, 0);
+      initialize(parser);
       // Shared callbacks that find the connection through the parser or socket: no closures per connection.
       (parser as ParserWithConnection)[kConnection] = this;
       parser[HTTPParser.kOnHeaders] = onHeaders;
@@ -268,10 +273,17 @@ export function createLlhttpFront(binding: Binding, intake: RequestIntake, opts:
       if (this.#takeover !== undefined) return this.#handOver((data ?? this.#parser!.getCurrentBuffer()).subarray(ret));
       if (this.#upgraded) {
         // llhttp stops after a request carrying Upgrade, expecting another protocol to take the connection over. The
-        // router serves it as a plain request (Upgrade is hop-by-hop), so what follows is parsed as HTTP/1.1 again.
+        // router serves it as a plain request (Upgrade is hop-by-hop), so what follows is parsed as HTTP/1.1 again, by
+        // a parser started afresh: Node's binding keeps that request's upgrade flag, and while it is set reports a
+        // parse error as a short count of bytes parsed (the rest of the read, and the connection, would hang).
         this.#upgraded = false;
-        const rest = (data ?? this.#parser!.getCurrentBuffer()).subarray(ret);
-        if (rest.length > 0 && !this.#gone) return this.onExecute(this.#parser!.execute(rest), rest);
+        const parser = this.#parser!;
+        const rest = (data ?? parser.getCurrentBuffer()).subarray(ret);
+        initialize(parser);
+        if (rest.length > 0 && !this.#gone) return this.onExecute(parser.execute(rest), rest);
+      } else if (this.#upgrading && ret < (data ?? this.#parser!.getCurrentBuffer()).length) {
+        // The same flag is set from the head of such a request to its end: a bad body shows as a short count too.
+        return void this.#refuse(400, 'Bad Request', 'malformed request carrying Upgrade');
       }
       if (ret > 0 && this.#phase === Phase.IDLE) this.#enter(Phase.HEAD);
     }
@@ -280,7 +292,7 @@ export function createLlhttpFront(binding: Binding, intake: RequestIntake, opts:
       if (headers === undefined) { headers = this.#headerParts ?? []; this.#headerParts = undefined; }
       if (url === undefined) { url = this.#urlPart; this.#urlPart = ''; }
       if (this.#gone) return 1; // refused already: what follows in the same read goes nowhere
-      if (upgrade) this.#upgraded = true;
+      if (upgrade) this.#upgrading = true;
       if (this.#phase === Phase.IDLE) this.#enter(Phase.HEAD); // a head that arrived in one read
       if (this.#current === undefined) this.#phase = Phase.BODY; // its clock keeps running from the head's start
       const name = methods[method];
@@ -314,6 +326,10 @@ export function createLlhttpFront(binding: Binding, intake: RequestIntake, opts:
       // must not become the start of the next request's head.
       this.#headerParts = undefined;
       this.#urlPart = '';
+      if (this.#upgrading) {
+        this.#upgrading = false;
+        this.#upgraded = true; // llhttp stops here: onExecute parses the rest of the read
+      }
       const exchange = this.#last();
       if (exchange === undefined) return;
       exchange.complete = true;

@@ -71,10 +71,14 @@ class Connection {
   refusal: string | undefined;
   /** No further request is taken. */
   gone = false;
-  /** A request carrying Upgrade was seen in the read being parsed. */
+  /** llhttp's upgrade flag, as of the last head: it stops after that request once complete, which may be reads
+   * after its head, and until the next head it reports a parse error as a short count (see resumeAfterUpgrade). */
+  upgrading = false;
+  /** llhttp stopped after a request carrying Upgrade: the rest of the read is parsed as well (resumeAfterUpgrade). */
   upgraded = false;
 
-  constructor(readonly socket: FrontSocket) {}
+  /** `websocketOnly`: a WebSocket hub takes the WebSocket handshakes; other requests carrying Upgrade are plain. */
+  constructor(readonly socket: FrontSocket, readonly websocketOnly: boolean) {}
 
   /** Refuses the request being read: its page follows the responses still owed, then the connection closes. */
   refuse(page: string): void {
@@ -95,58 +99,77 @@ class Connection {
 
 const kConnection = Symbol('switchboard.connection');
 type FrontSocket = Socket & { [kConnection]?: Connection; parser?: Parser | null };
-/** The parts of node:http's parser (lib/_http_common.js) that resumeAfterUpgrade uses. */
-interface Parser { execute(data: Buffer): unknown; getCurrentBuffer(): Buffer; [callback: number]: unknown }
+/** The parts of node:http's parser (lib/_http_common.js) that this front uses; node:http sets `socket`. */
+interface Parser { socket?: FrontSocket | null; _headers?: string[]; execute(data: Buffer): unknown; getCurrentBuffer(): Buffer; [callback: number]: unknown }
+interface Slots { execute: number; headersComplete: number; messageComplete: number }
 
-/** The slots of node:http's parser callbacks that run after each read it parsed and once a head is complete, if
- * this Node has them. */
-function callbackSlots(): { execute?: number; headersComplete?: number } {
+/** The slots of node:http's parser callbacks that run after each read it parsed, once a head is complete and once a
+ * message is, if this Node has them all. */
+function callbackSlots(): Slots | undefined {
   try {
-    const parser = (createRequire(import.meta.url)('_http_common') as { HTTPParser?: { kOnExecute?: unknown; kOnHeadersComplete?: unknown } }).HTTPParser;
-    const slot = (v: unknown): number | undefined => (typeof v === 'number' ? v : undefined);
-    return { execute: slot(parser?.kOnExecute), headersComplete: slot(parser?.kOnHeadersComplete) };
+    const parser = (createRequire(import.meta.url)('_http_common') as { HTTPParser?: Record<string, unknown> }).HTTPParser;
+    const [execute, headersComplete, messageComplete] = [parser?.kOnExecute, parser?.kOnHeadersComplete, parser?.kOnMessageComplete];
+    if (typeof execute !== 'number' || typeof headersComplete !== 'number' || typeof messageComplete !== 'number') return undefined;
+    return { execute, headersComplete, messageComplete };
   } catch {
-    return {};
+    return undefined;
   }
 }
 
-const kWebSocketOnly = Symbol('switchboard.websocketOnly');
-type HeadersComplete = (this: Parser & { _headers?: string[] }, major: number, minor: number, headers: string[] | undefined, ...rest: unknown[]) => unknown;
+const kWatched = Symbol('switchboard.watched');
+type HeadersComplete = (this: Parser, major: number, minor: number, headers: string[] | undefined, ...rest: unknown[]) => unknown;
 
 /**
- * With an 'upgrade' listener, node:http hands every upgrade request to it; this router takes WebSocket ones only and
- * serves the rest (h2c, say) as plain requests, as it did before. The head-complete callback is told "no upgrade" for
- * those. node:http reuses parsers across connections, so a parser is wrapped once.
+ * Wraps the callbacks that tell a connection where llhttp stops after a request carrying Upgrade (see
+ * resumeAfterUpgrade). With an 'upgrade' listener, node:http would also hand every such request to it; this router
+ * takes WebSocket ones only and serves the rest (h2c, say) as plain requests, so for those node:http is told
+ * "no upgrade". node:http reuses parsers across connections, so a parser is wrapped once, and finds its connection
+ * through its socket.
  */
-function upgradeWebSocketOnly(parser: Parser, slot: number): void {
-  const original = parser[slot] as HeadersComplete | undefined;
-  if (typeof original !== 'function' || (original as unknown as Record<symbol, boolean>)[kWebSocketOnly]) return;
-  const wrapped: HeadersComplete = function (this, major, minor, headers, ...rest) {
+function watchUpgrades(parser: Parser, slots: Slots): void {
+  const headersComplete = parser[slots.headersComplete] as HeadersComplete | undefined;
+  const messageComplete = parser[slots.messageComplete] as ((this: Parser) => unknown) | undefined;
+  if (typeof headersComplete !== 'function' || typeof messageComplete !== 'function' || (headersComplete as unknown as Record<symbol, boolean>)[kWatched]) return;
+  const watched: HeadersComplete = function (this, major, minor, headers, ...rest) {
+    const connection = this.socket?.[kConnection];
     // (method, url, statusCode, statusMessage, upgrade, shouldKeepAlive): upgrade is the fifth.
-    if (rest[4] === true && !isWebSocketUpgrade(headers ?? this._headers ?? [])) rest[4] = false;
-    return original.call(this, major, minor, headers, ...rest);
+    if (connection !== undefined) {
+      connection.upgrading = rest[4] === true;
+      if (rest[4] === true && connection.websocketOnly && !isWebSocketUpgrade(headers ?? this._headers ?? [])) rest[4] = false;
+    }
+    return headersComplete.call(this, major, minor, headers, ...rest);
   };
-  (wrapped as unknown as Record<symbol, boolean>)[kWebSocketOnly] = true;
-  parser[slot] = wrapped;
+  (watched as unknown as Record<symbol, boolean>)[kWatched] = true;
+  parser[slots.headersComplete] = watched;
+  parser[slots.messageComplete] = function (this: Parser) {
+    const connection = this.socket?.[kConnection];
+    if (connection?.upgrading) connection.upgraded = true;
+    return messageComplete.call(this);
+  };
 }
 
 /**
  * llhttp stops parsing a read after a request carrying Upgrade, and node:http, with no 'upgrade' listener, serves
  * that request as a plain one but drops the rest of the read: a request pipelined behind it would never be answered.
- * This parses that rest as well, as node:http's own callback would have.
+ * This parses that rest as well, as node:http's own callback would have. While llhttp's upgrade flag is set (from
+ * such a request's head to the next head), Node's binding reports a parse error as a count of bytes parsed, short of
+ * the read: `malformed` is told of those, which would otherwise leave the connection hanging. The read is copied
+ * (getCurrentBuffer) only then.
  */
-function resumeAfterUpgrade(connection: Connection, parser: Parser, slot: number): void {
+function resumeAfterUpgrade(connection: Connection, parser: Parser, slot: number, malformed: (socket: FrontSocket) => void): void {
   const original = parser[slot] as ((ret: unknown) => void) | undefined;
   // node:http calls it only while the parser reads the socket itself (consume), as it does on plain TCP.
   if (typeof original !== 'function') return;
   parser[slot] = (ret: unknown): void => {
     original(ret);
-    let rest: Buffer | undefined;
-    while (connection.upgraded && typeof ret === 'number' && connection.socket.parser === parser) {
+    let data: Buffer | undefined;
+    while (typeof ret === 'number' && connection.upgrading && connection.socket.parser === parser && !connection.gone) {
+      data ??= parser.getCurrentBuffer();
+      if (ret >= data.length) return void (connection.upgraded = false); // the stop, if any, was at the read's end
+      if (!connection.upgraded) return malformed(connection.socket);
       connection.upgraded = false;
-      rest = (rest ?? parser.getCurrentBuffer()).subarray(ret);
-      if (rest.length === 0) return;
-      ret = parser.execute(rest);
+      data = data.subarray(ret);
+      ret = parser.execute(data);
       original(ret);
     }
   };
@@ -179,12 +202,15 @@ export function serveNode(server: Server, kind: 'node:http' | 'https', intake: R
   server.maxHeadersCount = MAX_HEADER_LINES + 1;
 
   const slots = callbackSlots();
+  const malformed = (socket: FrontSocket): void => void server.emit('clientError', new Error('malformed request behind one carrying Upgrade'), socket);
   // An https server's requests arrive on the TLS socket, which 'secureConnection' carries.
   server.on(kind === 'https' ? 'secureConnection' : 'connection', (socket: FrontSocket) => {
-    const connection = (socket[kConnection] = new Connection(socket));
+    const connection = (socket[kConnection] = new Connection(socket, upgrades !== undefined));
     // node:http's own 'connection' listener, registered first, has given the socket its parser.
-    if (slots.execute !== undefined && socket.parser) resumeAfterUpgrade(connection, socket.parser, slots.execute);
-    if (upgrades !== undefined && slots.headersComplete !== undefined && socket.parser) upgradeWebSocketOnly(socket.parser, slots.headersComplete);
+    if (slots !== undefined && socket.parser) {
+      watchUpgrades(socket.parser, slots);
+      resumeAfterUpgrade(connection, socket.parser, slots.execute, malformed);
+    }
   });
   if (upgrades !== undefined) {
     server.on('upgrade', (req: IncomingMessage, socket: FrontSocket, head: Buffer) => {
@@ -207,7 +233,6 @@ export function serveNode(server: Server, kind: 'node:http' | 'https', intake: R
   const admit = (req: IncomingMessage): Connection | undefined => {
     const connection = (req.socket as FrontSocket)[kConnection]!;
     if (connection.gone) return undefined; // behind a refused request: the connection closes after its page
-    if (req.headers.upgrade !== undefined) connection.upgraded = true;
     const refused = checkHead(req.method ?? '', req.url ?? '', req.httpVersion, req.rawHeaders, opts.maxHeaderSize);
     if (refused === undefined) return connection;
     log.debug({ status: refused.status, reason: refused.detail }, 'bad client request');

@@ -71,6 +71,8 @@ for (const front of ['llhttp', 'node']) {
     c.ws.send(Buffer.from([0, 1, 2, 255]));
     const bin = await c.next((m) => m.binary);
     t.same([...bin.data], [0, 1, 2, 255]);
+    // The echo can reach the client before the worker's log line for its batch reaches this process.
+    await worker.waitFor((e) => e.msg === 'batch' && e.cid === open.cid && e.events[0]?.[0] === 'BINARY', 10_000, 'the BINARY batch logged');
     const batches = worker.lines.filter((e) => e.msg === 'batch' && e.cid === open.cid);
     t.same(batches.map((e) => e.events.map(([type]) => type)), [['OPEN'], ['TEXT'], ['BINARY']]);
     c.ws.close(4000, 'bye now');
@@ -221,7 +223,8 @@ t.test('a batch whose worker dies is replayed to another, with Content-Bytes-Rep
     c.ws.send('die');
     await c.next((m) => m.text === 'die' && c.messages.filter((x) => x.text === 'die').length === i + 1, 15_000);
   }
-  await workers[0].waitFor((e) => e.msg === 'dying', 1000, 'the mortal worker died under a batch');
+  // The echo of the replayed batch can reach the client before the dying worker's last line reaches this process.
+  await workers[0].waitFor((e) => e.msg === 'dying', 10_000, 'the mortal worker died under a batch');
   const replay = await workers[1].waitFor((e) => e.msg === 'batch' && e.replayed !== null);
   t.equal(replay.replayed, '3', 'Content-Bytes-Replayed: the 3 content bytes of "die"');
   t.same(replay.events, [['TEXT', 'die']]);
