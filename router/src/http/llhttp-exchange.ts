@@ -20,8 +20,8 @@ export interface ExchangeOwner {
   finished(exchange: LlhttpExchange, keepAlive: boolean): void;
   /** Cuts the connection. */
   abort(): void;
-  /** The response has started and may go on for long (a stream), or waits for long (a held long poll): the
-   * connection can give up its parser. */
+  /** The response has started and may go on for long (a stream), or waits for long (a held long poll, a queued
+   * request): the connection can give up its parser once the request is in. */
   streaming(): void;
   pauseReading(): void;
   resumeReading(): void;

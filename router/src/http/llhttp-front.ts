@@ -27,6 +27,8 @@ interface Parser {
   duration(): number;
   finish(): number | ParseError | undefined;
   close(): void;
+  /** Ends the parser's async resource (its destroy hooks) before it is kept for reuse: initialize() starts a new one. */
+  free(): void;
   [callback: number]: unknown;
 }
 interface ParseError extends Error { code: string; reason?: string }
@@ -131,6 +133,19 @@ export function createLlhttpFront(binding: Binding, intake: RequestIntake, opts:
   // An array, not a Set: a Set cleared every turn links each old table to the next, a chain the GC promotes (IdTable).
   // A connection listed twice parks once: parking is idempotent.
   const parkSoon: Connection[] = [];
+  // Parsers given up by parked or closed connections, reused by the next that needs one, as node:http's server does
+  // (its FreeList): a request that waits in the worker queue parks its parser, and on a busy router most of the next
+  // requests would otherwise each allocate a new one. Bounded: what a burst frees beyond it is closed.
+  const spareParsers: Parser[] = [];
+  const SPARE_PARSERS = 64;
+  function releaseParser(parser: Parser): void {
+    parser.unconsume();
+    (parser as Partial<ParserWithConnection>)[kConnection] = undefined; // the connection may go
+    if (spareParsers.length < SPARE_PARSERS) {
+      parser.free();
+      spareParsers.push(parser);
+    } else parser.close();
+  }
   const parkAll = (): void => {
     for (let i = 0; i < parkSoon.length; i++) parkSoon[i]!.parkIfAnswering();
     parkSoon.length = 0;
@@ -194,15 +209,18 @@ export function createLlhttpFront(binding: Binding, intake: RequestIntake, opts:
     }
 
     #attachParser(): void {
-      const parser = (this.#parser = new HTTPParser());
+      const spare = spareParsers.pop();
+      const parser = (this.#parser = spare ?? new HTTPParser());
       parser.initialize(HTTPParser.REQUEST, {}, opts.maxHeaderSize, 0);
       // Shared callbacks that find the connection through the parser or socket: no closures per connection.
       (parser as ParserWithConnection)[kConnection] = this;
-      parser[HTTPParser.kOnHeaders] = onHeaders;
-      parser[HTTPParser.kOnHeadersComplete] = onHeadersComplete;
-      parser[HTTPParser.kOnBody] = onBody;
-      parser[HTTPParser.kOnMessageComplete] = onMessageComplete;
-      parser[HTTPParser.kOnExecute] = onExecute;
+      if (spare === undefined) {
+        parser[HTTPParser.kOnHeaders] = onHeaders;
+        parser[HTTPParser.kOnHeadersComplete] = onHeadersComplete;
+        parser[HTTPParser.kOnBody] = onBody;
+        parser[HTTPParser.kOnMessageComplete] = onMessageComplete;
+        parser[HTTPParser.kOnExecute] = onExecute;
+      }
       const early = this.#early;
       this.#early = undefined;
       this.#earlyBytes = 0;
@@ -218,7 +236,8 @@ export function createLlhttpFront(binding: Binding, intake: RequestIntake, opts:
 
     /**
      * Frees the parser of a connection whose one request is complete and whose answer goes on: a stream past the
-     * turn its head went out in, or a long poll past a sweep. The socket reads in JS meanwhile, so a client
+     * turn its head went out in, a held long poll, a request waiting in the worker queue, or any answer past a
+     * sweep. The socket reads in JS meanwhile, so a client
      * closing is still seen at once, and anything it sends waits in #early for the next request.
      */
     #park(): void {
@@ -226,8 +245,7 @@ export function createLlhttpFront(binding: Binding, intake: RequestIntake, opts:
       if (parser === undefined || this.#phase !== Phase.ANSWERING || this.#current === undefined || this.#behind !== undefined || this.#gone) return;
       // A request has begun in the parser (the start of one sent behind this one): parking would lose it.
       if (parser.duration() !== 0) return;
-      parser.unconsume();
-      parser.close();
+      releaseParser(parser);
       this.#parser = undefined;
       this.#socket.on('data', onParkedData);
       log.debug({ stream: this.#current.stream?.id }, 'parser parked');
@@ -449,8 +467,7 @@ export function createLlhttpFront(binding: Binding, intake: RequestIntake, opts:
     onClose(): void {
       connections.delete(this);
       this.#gone = true;
-      this.#parser?.unconsume();
-      this.#parser?.close();
+      if (this.#parser !== undefined) releaseParser(this.#parser);
       this.#parser = undefined;
       const current = this.#current;
       const behind = this.#behind;
