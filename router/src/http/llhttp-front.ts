@@ -86,6 +86,10 @@ const enum Phase {
   CLOSING,
 }
 
+/** A connection's phase in the low three bits of its #bits, and its booleans above it. */
+const PHASE = 7;
+const enum Bit { FIRST = 8, NEED_DRAIN = 16, GONE = 32, UPGRADED = 64 }
+
 const CONTINUE = 'HTTP/1.1 100 Continue\r\n\r\n';
 const kConnection = Symbol('switchboard.connection');
 
@@ -175,10 +179,10 @@ export function createLlhttpFront(binding: Binding, intake: RequestIntake, opts:
     /** Bytes the client sent while the parser was parked, parsed once it is back. */
     #early: Buffer[] | undefined;
     #earlyBytes = 0;
-    #phase = Phase.IDLE;
+    /** The phase and four booleans in one small integer: one field instead of five (32 B per held connection). */
+    #bits = Phase.IDLE | Bit.FIRST;
     /** When the current phase started (ms): what the timeouts measure. */
     #since = clock();
-    #first = true;
     /** The exchange being answered, and those pipelined behind it in order (undefined when none, nearly always: a
      * one-slot array would cost a held connection 56 B). */
     #current: LlhttpExchange | undefined;
@@ -186,15 +190,61 @@ export function createLlhttpFront(binding: Binding, intake: RequestIntake, opts:
     /** Header lines and URL delivered early by kOnHeaders (long heads), or trailers (dropped). */
     #headerParts: string[] | undefined;
     #urlPart = '';
-    #needDrain = false;
-    /** No further request is taken from this connection (refused, or closed). */
-    #gone = false;
     /** The status page for a refused request, written once the requests ahead of it are answered. */
     #refusal: string | undefined;
-    /** llhttp stopped after a request carrying Upgrade: parsing goes on with the bytes that followed it. */
-    #upgraded = false;
     /** That request is a WebSocket handshake: the socket leaves this front once the read is parsed. */
     #takeover: Takeover | undefined;
+
+    #has(bit: Bit): boolean {
+      return (this.#bits & bit) !== 0;
+    }
+
+    #set(bit: Bit, on: boolean): void {
+      this.#bits = on ? this.#bits | bit : this.#bits & ~bit;
+    }
+
+    get #phase(): Phase {
+      return this.#bits & PHASE;
+    }
+
+    set #phase(phase: Phase) {
+      this.#bits = (this.#bits & ~PHASE) | phase;
+    }
+
+    /** No request answered yet: an idle connection waits for its first under the headers timeout. */
+    get #first(): boolean {
+      return this.#has(Bit.FIRST);
+    }
+
+    set #first(on: boolean) {
+      this.#set(Bit.FIRST, on);
+    }
+
+    get #needDrain(): boolean {
+      return this.#has(Bit.NEED_DRAIN);
+    }
+
+    set #needDrain(on: boolean) {
+      this.#set(Bit.NEED_DRAIN, on);
+    }
+
+    /** No further request is taken from this connection (refused, or closed). */
+    get #gone(): boolean {
+      return this.#has(Bit.GONE);
+    }
+
+    set #gone(on: boolean) {
+      this.#set(Bit.GONE, on);
+    }
+
+    /** llhttp stopped after a request carrying Upgrade: parsing goes on with the bytes that followed it. */
+    get #upgraded(): boolean {
+      return this.#has(Bit.UPGRADED);
+    }
+
+    set #upgraded(on: boolean) {
+      this.#set(Bit.UPGRADED, on);
+    }
 
     constructor(socket: Socket) {
       this.#socket = socket;
