@@ -88,7 +88,7 @@ const enum Phase {
 
 /** A connection's phase in the low three bits of its #bits, and its booleans above it. */
 const PHASE = 7;
-const enum Bit { FIRST = 8, NEED_DRAIN = 16, GONE = 32, UPGRADED = 64 }
+const enum Bit { FIRST = 8, NEED_DRAIN = 16, GONE = 32, UPGRADED = 64, UNPARK_DUE = 128 }
 
 const CONTINUE = 'HTTP/1.1 100 Continue\r\n\r\n';
 const kConnection = Symbol('switchboard.connection');
@@ -156,6 +156,9 @@ export function createLlhttpFront(binding: Binding, intake: RequestIntake, opts:
   };
   function onParkedData(this: SocketWithConnection, chunk: Buffer): void {
     this[kConnection].onParkedData(chunk);
+  }
+  function unpark(connection: Connection): void {
+    connection.unpark();
   }
   /**
    * Node's own 'end' listener on a socket (lib/net.js onReadableStreamEnd) only acts without allowHalfOpen, and this
@@ -305,11 +308,22 @@ export function createLlhttpFront(binding: Binding, intake: RequestIntake, opts:
       const early = (this.#early ??= []);
       early.push(chunk);
       this.#earlyBytes += chunk.length;
-      // Pipelining is fine, a flood behind a held response is not: past the largest head, the connection goes.
-      if (this.#earlyBytes > opts.maxHeaderSize) {
-        log.debug({ bytes: this.#earlyBytes }, 'client sent too much behind a held response');
-        this.abort();
+      // Past the largest head, the client is pipelining requests (or a body) behind the long answer: the parser comes
+      // back and reads them as on any connection, where they wait (reading paused) until the answer ends. Not from
+      // inside the socket's read: next turn.
+      if (this.#earlyBytes > opts.maxHeaderSize && !this.#has(Bit.UNPARK_DUE)) {
+        this.#set(Bit.UNPARK_DUE, true);
+        setImmediate(unpark, this);
       }
+    }
+
+    unpark(): void {
+      this.#set(Bit.UNPARK_DUE, false);
+      if (this.#parser !== undefined || this.#gone || this.#socket.destroyed) return;
+      log.debug({ bytes: this.#earlyBytes }, 'parser taken back: the client sent more behind a long answer');
+      this.#socket.removeListener('data', onParkedData);
+      this.#attachParser();
+      this.#updateReading();
     }
 
     get closing(): boolean {
