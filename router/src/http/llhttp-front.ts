@@ -290,8 +290,8 @@ export function createLlhttpFront(binding: Binding, intake: RequestIntake, opts:
     /**
      * Frees the parser of a connection whose one request is complete and whose answer goes on: a stream past the
      * turn its head went out in, a held long poll, a request waiting in the worker queue, or any answer past a
-     * sweep. The socket reads in JS meanwhile, so a client
-     * closing is still seen at once, and anything it sends waits in #early for the next request.
+     * sweep. The socket reads in JS meanwhile, so a client closing is still seen at once, and anything it sends waits
+     * in #early for the next request (past a head's size, the parser comes back: see onParkedData).
      */
     #park(): void {
       const parser = this.#parser;
