@@ -46,8 +46,9 @@ export interface ClientExchange {
   end(): void;
   /** Cuts the connection: the response cannot be completed. */
   destroy(): void;
-  /** Nothing is sent until a publish or a timeout (a held long poll): the front may free what it keeps for reading
-   * meanwhile (llhttp-front.ts parks its parser, as for a stream). */
+  /** Nothing is sent for a while (a held long poll waiting for a publish or its timeout, a request waiting in the
+   * worker queue): the front may free what it keeps for reading meanwhile (llhttp-front.ts parks its parser once the
+   * request is in, as for a stream). */
   answerLater?(): void;
   /** Stops and restarts reading the request body (flow control for uploads). */
   pauseBody(): void;

@@ -20,8 +20,8 @@ export interface ExchangeOwner {
   finished(exchange: LlhttpExchange, keepAlive: boolean): void;
   /** Cuts the connection. */
   abort(): void;
-  /** The response has started and may go on for long (a stream), or waits for long (a held long poll): the
-   * connection can give up its parser. */
+  /** The response has started and may go on for long (a stream), or waits for long (a held long poll, a queued
+   * request): the connection can give up its parser once the request is in. */
   streaming(): void;
   pauseReading(): void;
   resumeReading(): void;
@@ -47,22 +47,21 @@ function httpDate(): string {
 const NO_HEADERS: readonly string[] = Object.freeze([]);
 
 const enum Framing { NONE, LENGTH, CHUNKED, CLOSE }
+/** The framing in the low two bits of LlhttpExchange's #bits, and its booleans above it. */
+const FRAMING = 3;
+const enum Bit { COMPLETE = 4, HEADERS_SENT = 8, BODY_PAUSED = 16, KEEP_ALIVE = 32, DONE = 64 }
 
 export class LlhttpExchange implements ClientExchange {
   stream: ProxyStream | undefined;
   held: ExchangeListener | undefined; // declared: set later, it would cost a property array per held client
-  complete = false;
-  headersSent = false;
   /** Body chunks read while the stream was paused or not opened yet; handed over in order. */
   pending: Buffer[] | undefined;
-  #bodyPaused = false;
+  /** The framing and five booleans in one small integer: one field instead of six (40 B per held client). */
+  #bits: number;
   #head = '';
-  #framing = Framing.NONE;
   /** Content-Length bytes still to come. */
   #remaining = 0;
-  #keepAlive: boolean;
   #trailers = '';
-  #done = false;
 
   constructor(
     readonly owner: ExchangeOwner,
@@ -73,7 +72,60 @@ export class LlhttpExchange implements ClientExchange {
     readonly remoteAddress: string,
     keepAlive: boolean,
   ) {
-    this.#keepAlive = keepAlive;
+    this.#bits = Framing.NONE | (keepAlive ? Bit.KEEP_ALIVE : 0);
+  }
+
+  #has(bit: Bit): boolean {
+    return (this.#bits & bit) !== 0;
+  }
+
+  #set(bit: Bit, on: boolean): void {
+    this.#bits = on ? this.#bits | bit : this.#bits & ~bit;
+  }
+
+  /** The whole request, body included, has been read (set by the front). */
+  get complete(): boolean {
+    return this.#has(Bit.COMPLETE);
+  }
+
+  set complete(on: boolean) {
+    this.#set(Bit.COMPLETE, on);
+  }
+
+  get headersSent(): boolean {
+    return this.#has(Bit.HEADERS_SENT);
+  }
+
+  get #bodyPaused(): boolean {
+    return this.#has(Bit.BODY_PAUSED);
+  }
+
+  set #bodyPaused(on: boolean) {
+    this.#set(Bit.BODY_PAUSED, on);
+  }
+
+  get #keepAlive(): boolean {
+    return this.#has(Bit.KEEP_ALIVE);
+  }
+
+  set #keepAlive(on: boolean) {
+    this.#set(Bit.KEEP_ALIVE, on);
+  }
+
+  get #done(): boolean {
+    return this.#has(Bit.DONE);
+  }
+
+  set #done(on: boolean) {
+    this.#set(Bit.DONE, on);
+  }
+
+  get #framing(): Framing {
+    return this.#bits & FRAMING;
+  }
+
+  set #framing(framing: Framing) {
+    this.#bits = (this.#bits & ~FRAMING) | framing;
   }
 
   forgetHeaders(): void {
@@ -123,7 +175,7 @@ export class LlhttpExchange implements ClientExchange {
     if (!this.#keepAlive) head += 'connection: close\r\n';
     else if (this.httpVersion === '1.0') head += 'connection: keep-alive\r\n';
     this.#head = head + '\r\n';
-    this.headersSent = true;
+    this.#set(Bit.HEADERS_SENT, true);
     this.owner.streaming();
   }
 

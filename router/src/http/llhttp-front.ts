@@ -27,6 +27,8 @@ interface Parser {
   duration(): number;
   finish(): number | ParseError | undefined;
   close(): void;
+  /** Ends the parser's async resource (its destroy hooks) before it is kept for reuse: initialize() starts a new one. */
+  free(): void;
   [callback: number]: unknown;
 }
 interface ParseError extends Error { code: string; reason?: string }
@@ -84,6 +86,10 @@ const enum Phase {
   CLOSING,
 }
 
+/** A connection's phase in the low three bits of its #bits, and its booleans above it. */
+const PHASE = 7;
+const enum Bit { FIRST = 8, NEED_DRAIN = 16, GONE = 32, UPGRADED = 64, UNPARK_DUE = 128, UPGRADING = 256 }
+
 const CONTINUE = 'HTTP/1.1 100 Continue\r\n\r\n';
 const kConnection = Symbol('switchboard.connection');
 
@@ -133,12 +139,28 @@ export function createLlhttpFront(binding: Binding, intake: RequestIntake, opts:
   // An array, not a Set: a Set cleared every turn links each old table to the next, a chain the GC promotes (IdTable).
   // A connection listed twice parks once: parking is idempotent.
   const parkSoon: Connection[] = [];
+  // Parsers given up by parked or closed connections, reused by the next that needs one, as node:http's server does
+  // (its FreeList): a request that waits in the worker queue parks its parser, and on a busy router most of the next
+  // requests would otherwise each allocate a new one. Bounded: what a burst frees beyond it is closed.
+  const spareParsers: Parser[] = [];
+  const SPARE_PARSERS = 64;
+  function releaseParser(parser: Parser): void {
+    parser.unconsume();
+    (parser as Partial<ParserWithConnection>)[kConnection] = undefined; // the connection may go
+    if (spareParsers.length < SPARE_PARSERS) {
+      parser.free();
+      spareParsers.push(parser);
+    } else parser.close();
+  }
   const parkAll = (): void => {
     for (let i = 0; i < parkSoon.length; i++) parkSoon[i]!.parkIfAnswering();
     parkSoon.length = 0;
   };
   function onParkedData(this: SocketWithConnection, chunk: Buffer): void {
     this[kConnection].onParkedData(chunk);
+  }
+  function unpark(connection: Connection): void {
+    connection.unpark();
   }
   /**
    * Node's own 'end' listener on a socket (lib/net.js onReadableStreamEnd) only acts without allowHalfOpen, and this
@@ -162,10 +184,10 @@ export function createLlhttpFront(binding: Binding, intake: RequestIntake, opts:
     /** Bytes the client sent while the parser was parked, parsed once it is back. */
     #early: Buffer[] | undefined;
     #earlyBytes = 0;
-    #phase = Phase.IDLE;
+    /** The phase and four booleans in one small integer: one field instead of five (32 B per held connection). */
+    #bits = Phase.IDLE | Bit.FIRST;
     /** When the current phase started (ms): what the timeouts measure. */
     #since = clock();
-    #first = true;
     /** The exchange being answered, and those pipelined behind it in order (undefined when none, nearly always: a
      * one-slot array would cost a held connection 56 B). */
     #current: LlhttpExchange | undefined;
@@ -173,18 +195,71 @@ export function createLlhttpFront(binding: Binding, intake: RequestIntake, opts:
     /** Header lines and URL delivered early by kOnHeaders (long heads), or trailers (dropped). */
     #headerParts: string[] | undefined;
     #urlPart = '';
-    #needDrain = false;
-    /** No further request is taken from this connection (refused, or closed). */
-    #gone = false;
     /** The status page for a refused request, written once the requests ahead of it are answered. */
     #refusal: string | undefined;
-    /** The request being read carries Upgrade (llhttp's flag): llhttp stops once it is complete, which may be reads
-     * after its head. */
-    #upgrading = false;
-    /** llhttp stopped after a request carrying Upgrade: parsing goes on with the bytes that followed it. */
-    #upgraded = false;
     /** That request is a WebSocket handshake: the socket leaves this front once the read is parsed. */
     #takeover: Takeover | undefined;
+
+    #has(bit: Bit): boolean {
+      return (this.#bits & bit) !== 0;
+    }
+
+    #set(bit: Bit, on: boolean): void {
+      this.#bits = on ? this.#bits | bit : this.#bits & ~bit;
+    }
+
+    get #phase(): Phase {
+      return this.#bits & PHASE;
+    }
+
+    set #phase(phase: Phase) {
+      this.#bits = (this.#bits & ~PHASE) | phase;
+    }
+
+    /** No request answered yet: an idle connection waits for its first under the headers timeout. */
+    get #first(): boolean {
+      return this.#has(Bit.FIRST);
+    }
+
+    set #first(on: boolean) {
+      this.#set(Bit.FIRST, on);
+    }
+
+    get #needDrain(): boolean {
+      return this.#has(Bit.NEED_DRAIN);
+    }
+
+    set #needDrain(on: boolean) {
+      this.#set(Bit.NEED_DRAIN, on);
+    }
+
+    /** No further request is taken from this connection (refused, or closed). */
+    get #gone(): boolean {
+      return this.#has(Bit.GONE);
+    }
+
+    set #gone(on: boolean) {
+      this.#set(Bit.GONE, on);
+    }
+
+    /** The request being read carries Upgrade (llhttp's flag): llhttp stops once it is complete, which may be reads
+     * after its head. */
+    get #upgrading(): boolean {
+      return this.#has(Bit.UPGRADING);
+    }
+
+    set #upgrading(on: boolean) {
+      this.#set(Bit.UPGRADING, on);
+    }
+
+    /** llhttp stopped after a request carrying Upgrade: parsing goes on with the bytes that followed it. */
+    get #upgraded(): boolean {
+      return this.#has(Bit.UPGRADED);
+    }
+
+    set #upgraded(on: boolean) {
+      this.#set(Bit.UPGRADED, on);
+    }
 
     constructor(socket: Socket) {
       this.#socket = socket;
@@ -199,15 +274,18 @@ export function createLlhttpFront(binding: Binding, intake: RequestIntake, opts:
     }
 
     #attachParser(): void {
-      const parser = (this.#parser = new HTTPParser());
+      const spare = spareParsers.pop();
+      const parser = (this.#parser = spare ?? new HTTPParser());
       initialize(parser);
       // Shared callbacks that find the connection through the parser or socket: no closures per connection.
       (parser as ParserWithConnection)[kConnection] = this;
-      parser[HTTPParser.kOnHeaders] = onHeaders;
-      parser[HTTPParser.kOnHeadersComplete] = onHeadersComplete;
-      parser[HTTPParser.kOnBody] = onBody;
-      parser[HTTPParser.kOnMessageComplete] = onMessageComplete;
-      parser[HTTPParser.kOnExecute] = onExecute;
+      if (spare === undefined) {
+        parser[HTTPParser.kOnHeaders] = onHeaders;
+        parser[HTTPParser.kOnHeadersComplete] = onHeadersComplete;
+        parser[HTTPParser.kOnBody] = onBody;
+        parser[HTTPParser.kOnMessageComplete] = onMessageComplete;
+        parser[HTTPParser.kOnExecute] = onExecute;
+      }
       const early = this.#early;
       this.#early = undefined;
       this.#earlyBytes = 0;
@@ -223,16 +301,16 @@ export function createLlhttpFront(binding: Binding, intake: RequestIntake, opts:
 
     /**
      * Frees the parser of a connection whose one request is complete and whose answer goes on: a stream past the
-     * turn its head went out in, or a long poll past a sweep. The socket reads in JS meanwhile, so a client
-     * closing is still seen at once, and anything it sends waits in #early for the next request.
+     * turn its head went out in, a held long poll, a request waiting in the worker queue, or any answer past a
+     * sweep. The socket reads in JS meanwhile, so a client closing is still seen at once, and anything it sends waits
+     * in #early for the next request (past a head's size, the parser comes back: see onParkedData).
      */
     #park(): void {
       const parser = this.#parser;
       if (parser === undefined || this.#phase !== Phase.ANSWERING || this.#current === undefined || this.#behind !== undefined || this.#gone) return;
       // A request has begun in the parser (the start of one sent behind this one): parking would lose it.
       if (parser.duration() !== 0) return;
-      parser.unconsume();
-      parser.close();
+      releaseParser(parser);
       this.#parser = undefined;
       this.#socket.on('data', onParkedData);
       log.debug({ stream: this.#current.stream?.id }, 'parser parked');
@@ -242,11 +320,22 @@ export function createLlhttpFront(binding: Binding, intake: RequestIntake, opts:
       const early = (this.#early ??= []);
       early.push(chunk);
       this.#earlyBytes += chunk.length;
-      // Pipelining is fine, a flood behind a held response is not: past the largest head, the connection goes.
-      if (this.#earlyBytes > opts.maxHeaderSize) {
-        log.debug({ bytes: this.#earlyBytes }, 'client sent too much behind a held response');
-        this.abort();
+      // Past the largest head, the client is pipelining requests (or a body) behind the long answer: the parser comes
+      // back and reads them as on any connection, where they wait (reading paused) until the answer ends. Not from
+      // inside the socket's read: next turn.
+      if (this.#earlyBytes > opts.maxHeaderSize && !this.#has(Bit.UNPARK_DUE)) {
+        this.#set(Bit.UNPARK_DUE, true);
+        setImmediate(unpark, this);
       }
+    }
+
+    unpark(): void {
+      this.#set(Bit.UNPARK_DUE, false);
+      if (this.#parser !== undefined || this.#gone || this.#socket.destroyed) return;
+      log.debug({ bytes: this.#earlyBytes }, 'parser taken back: the client sent more behind a long answer');
+      this.#socket.removeListener('data', onParkedData);
+      this.#attachParser();
+      this.#updateReading();
     }
 
     get closing(): boolean {
@@ -465,8 +554,7 @@ export function createLlhttpFront(binding: Binding, intake: RequestIntake, opts:
     onClose(): void {
       connections.delete(this);
       this.#gone = true;
-      this.#parser?.unconsume();
-      this.#parser?.close();
+      if (this.#parser !== undefined) releaseParser(this.#parser);
       this.#parser = undefined;
       const current = this.#current;
       const behind = this.#behind;

@@ -271,6 +271,9 @@ export class ProxyStream {
   queued(deadline: number): void {
     this.#state = StreamState.QUEUED;
     this.#deadline = deadline;
+    // No answer before a worker takes it: a burst of requests queued for seconds (a long-poll round re-requested at
+    // once) would otherwise each keep its parser, and what the parsers free once held leaves holes in the heap.
+    this.exchange.answerLater?.();
   }
 
   /** When the current wait (queue or worker) ends, ms since epoch. */
