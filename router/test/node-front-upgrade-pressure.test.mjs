@@ -1,7 +1,8 @@
 // The node:http front under write pressure: node:http pauses its parser once a request's head arrives while the
 // socket cannot take more (needDrain, or pipelined responses queued past the high-water mark), right after the read
 // it parses. A request carrying Upgrade stops llhttp early in that read, and the front parses the rest itself
-// (resumeAfterUpgrade): on a paused parser, that rest must still be parsed, not lost or refused.
+// (resumeAfterUpgrade): on a paused parser, that rest must still be parsed, not lost or refused. The llhttp front has
+// no such pause (it reads nothing behind a request not yet answered), so the case is the node front's alone.
 import t from 'tap';
 import { connect } from 'node:net';
 import { spawnLogged, startRouter } from './lib/harness.mjs';
