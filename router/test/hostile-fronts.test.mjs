@@ -216,6 +216,111 @@ function generate(seed, count) {
   return cases;
 }
 
+/**
+ * A second family, from its own PRNG stream (the first family's cases stay as they were for a seed): a request
+ * carrying Upgrade at any place in a pipeline (h2c, another protocol, or a WebSocket handshake that is refused), its
+ * body (Content-Length or chunked) cut across reads, then valid requests, garbage, a bad chunk, or nothing. Each case
+ * knows what it should become (`expect`), checked on top of the two fronts agreeing.
+ */
+function generateUpgrades(seed, count) {
+  const rand = prng(seed ^ 0x55504752); // 'UPGR'
+  const int = (n) => Math.floor(rand() * n);
+  const pick = (a) => a[int(a.length)];
+  const token = () => Math.floor(rand() * 2 ** 32).toString(36);
+  const KINDS = {
+    h2c: 'Connection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAARAAAAAAAIAAAAA\r\n',
+    other: 'Connection: upgrade\r\nUpgrade: foo/1, bar\r\n',
+    // WebSocket-looking, each refused by the handshake's checks (no key; version 8; a short key).
+    'ws-no-key': 'Connection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\n',
+    'ws-version': 'Connection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 8\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n',
+    'ws-short-key': 'Connection: Upgrade\r\nUpgrade: WebSocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: c2hvcnQ=\r\n',
+  };
+  const cases = [];
+  for (let c = 0; c < count; c++) {
+    const kind = pick(Object.keys(KINDS));
+    const websocket = kind.startsWith('ws-');
+    const n = 1 + int(4);
+    const at = int(n); // the Upgrade request's place
+    const after = pick(['valid', 'garbage', 'bad chunk', 'nothing']);
+    // 'nothing': the Upgrade request is the last, and asks to close; otherwise what follows it in the pipeline.
+    const sent = after === 'nothing' ? at + 1 : n;
+    const parts = [];
+    const cutsInside = [];
+    const expect = { statuses: [], paths: [], bodies: {} };
+    let offset = 0;
+    let refused = false;
+    for (let j = 0; j < sent; j++) {
+      const upgrade = j === at;
+      const last = j === sent - 1;
+      const badChunk = after === 'bad chunk' && last;
+      const path = `/u${c}/r${j}${upgrade ? '-upgrade' : ''}`;
+      const method = upgrade && websocket ? pick(['GET', 'GET', 'POST']) : pick(['GET', 'POST', 'PUT']);
+      let head = `${method} ${path} HTTP/1.1\r\nHost: h${int(3)}.test\r\n`;
+      if (upgrade) head += KINDS[kind];
+      if (last && (after === 'nothing' || after === 'valid')) head += 'Connection: close\r\n';
+      const shape = badChunk ? 'chunked' : method === 'GET' ? pick(['none', 'none', 'length']) : pick(['none', 'length', 'chunked']);
+      let body = '';
+      let data = '';
+      if (shape === 'length') {
+        data = token().repeat(1 + int(200));
+        head += `Content-Length: ${data.length}\r\n`;
+        body = data;
+      } else if (shape === 'chunked') {
+        head += 'Transfer-Encoding: chunked\r\n';
+        for (let k = 1 + int(3); k > 0; k--) {
+          const piece = token().repeat(1 + int(100));
+          data += piece;
+          body += `${piece.length.toString(16)}\r\n${piece}\r\n`;
+        }
+        if (badChunk) body += `${pick(['ZZ', '-1', '5;', 'fffffffffffffffffffff'])}\r\n${token()}\r\n`;
+        else body += `0\r\n${rand() < 0.3 ? `X-User: admin\r\nX-Trailer: ${token()}\r\n` : ''}\r\n`;
+      }
+      const text = head + '\r\n' + body;
+      // A cut at a random point of the body (or of the head, when there is none), so that it spans reads.
+      const from = offset + (body.length > 0 ? head.length + 2 : 0);
+      cutsInside.push(from + int(offset + text.length - from));
+      offset += text.length;
+      parts.push(text);
+      if (refused) continue;
+      if (upgrade && websocket) {
+        refused = true; // by the handshake's checks (400 or 426), or for being pipelined behind another request (400)
+        expect.statuses.push('4xx');
+      } else if (badChunk) {
+        refused = true;
+        expect.statuses.push(400);
+      } else {
+        expect.statuses.push(200);
+        expect.paths.push(path);
+        expect.bodies[path] = data;
+      }
+    }
+    if (after === 'garbage') {
+      const garbage = pick(['NOT HTTP\r\n\r\n', 'GARBAGE', '\x00\x01\x02\r\n\r\n', 'GET /x HTTP/9.9\r\n\r\n', 'GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n']);
+      parts.push(garbage);
+      if (!refused) expect.statuses.push(400); // HTTP/9.9 too: llhttp refuses it as a bad version (HPE_INVALID_VERSION), not 505
+      refused = true;
+    }
+    const bytes = Buffer.from(parts.join(''), 'latin1');
+    const cuts = [...new Set([...cutsInside.filter(() => rand() < 0.7), ...Array.from({ length: int(3) }, () => int(bytes.length))])]
+      .filter((x) => x > 0 && x < bytes.length).sort((a, b) => a - b);
+    const steps = [];
+    let from = 0;
+    for (const cut of [...cuts, bytes.length]) { steps.push(bytes.subarray(from, cut)); from = cut; }
+    cases.push({ name: `upgrade case ${c} (${kind} at ${at + 1} of ${sent}, then ${after}, ${steps.length} reads)`, steps, bytes, expect });
+  }
+  return cases;
+}
+
+/** What an upgrade-family case should become, through either front: its statuses in order, and each request that
+ * reaches a worker whole, alone (no trailer or Upgrade header forwarded). */
+function checkExpected(r, expect) {
+  const statuses = r.statuses.map((s, i) => (expect.statuses[i] === '4xx' && s >= 400 && s < 500 ? '4xx' : s));
+  const requests = r.requests.map((q) => [q.path, q.body]);
+  const wanted = expect.paths.map((p) => [p, expect.bodies[p]]).sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  const leaked = r.requests.some((q) => headerNames(q).some((h) => h === 'x-user' || h === 'upgrade' || h === 'http2-settings'));
+  return JSON.stringify([statuses, requests, leaked]) === JSON.stringify([expect.statuses, wanted, false]);
+}
+
 t.test('hostile request bytes through both fronts', async (t) => {
   const fronts = await Promise.all(FRONTS.map((front) => startFront(t, front)));
 
@@ -234,14 +339,15 @@ t.test('hostile request bytes through both fronts', async (t) => {
   t.test('differential: the same bytes give the worker the same requests and the client the same statuses', async (t) => {
     const seed = Number(process.env.HOSTILE_SEED ?? Math.floor(Math.random() * 2 ** 31));
     t.comment(`corpus seed ${seed} (HOSTILE_SEED=${seed} replays it)`);
-    const corpus = [{ name: 'the trailer leak of issue 9', steps: CASES[0][1] }, ...generate(seed, 60)];
+    const corpus = [{ name: 'the trailer leak of issue 9', steps: CASES[0][1] }, ...generate(seed, 60), ...generateUpgrades(seed, 30)];
     let requests = 0;
     for (const c of corpus) {
       const [a, b] = await Promise.all(fronts.map((f) => run(f, c.steps)));
       const same = JSON.stringify([a.statuses, a.requests, a.timedOut]) === JSON.stringify([b.statuses, b.requests, b.timedOut]);
       requests += a.requests.length;
-      if (!same || a.timedOut) {
-        t.fail(`${c.name}, seed ${seed}`, { llhttp: { statuses: a.statuses, requests: a.requests, timedOut: a.timedOut }, node: { statuses: b.statuses, requests: b.requests, timedOut: b.timedOut }, bytes: JSON.stringify((c.bytes ?? '').toString('latin1')) });
+      const expected = c.expect === undefined || (checkExpected(a, c.expect) && checkExpected(b, c.expect));
+      if (!same || a.timedOut || !expected) {
+        t.fail(`${c.name}, seed ${seed}`, { expect: c.expect, llhttp: { statuses: a.statuses, requests: a.requests, timedOut: a.timedOut }, node: { statuses: b.statuses, requests: b.requests, timedOut: b.timedOut }, bytes: JSON.stringify((c.bytes ?? '').toString('latin1')) });
       }
     }
     t.pass(`${corpus.length} byte streams, ${requests} requests reached the worker, alike through both fronts`);

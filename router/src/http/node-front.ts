@@ -100,7 +100,7 @@ class Connection {
 const kConnection = Symbol('switchboard.connection');
 type FrontSocket = Socket & { [kConnection]?: Connection; parser?: Parser | null };
 /** The parts of node:http's parser (lib/_http_common.js) that this front uses; node:http sets `socket`. */
-interface Parser { socket?: FrontSocket | null; _headers?: string[]; execute(data: Buffer): unknown; getCurrentBuffer(): Buffer; [callback: number]: unknown }
+interface Parser { socket?: FrontSocket | null; _headers?: string[]; execute(data: Buffer): unknown; getCurrentBuffer(): Buffer; resume(): void; [callback: number]: unknown }
 interface Slots { execute: number; headersComplete: number; messageComplete: number }
 
 /** The slots of node:http's parser callbacks that run after each read it parsed, once a head is complete and once a
@@ -155,6 +155,12 @@ function watchUpgrades(parser: Parser, slots: Slots): void {
  * such a request's head to the next head), Node's binding reports a parse error as a count of bytes parsed, short of
  * the read: `malformed` is told of those, which would otherwise leave the connection hanging. The read is copied
  * (getCurrentBuffer) only then.
+ *
+ * node:http's own callback pauses the parser when a head in the read came while the socket was over its high-water
+ * mark (a client pipelining without reading its responses): the pause is for the reads that follow, once this one
+ * is parsed whole. A paused parser parses nothing and, with the upgrade flag set, reports that as a count of bytes
+ * (from the stop in the previous buffer: any number), so the rest of the read is parsed with the pause lifted, and
+ * node:http's callback, run again after it, sets it again.
  */
 function resumeAfterUpgrade(connection: Connection, parser: Parser, slot: number, malformed: (socket: FrontSocket) => void): void {
   const original = parser[slot] as ((ret: unknown) => void) | undefined;
@@ -169,6 +175,7 @@ function resumeAfterUpgrade(connection: Connection, parser: Parser, slot: number
       if (!connection.upgraded) return malformed(connection.socket);
       connection.upgraded = false;
       data = data.subarray(ret);
+      parser.resume();
       ret = parser.execute(data);
       original(ret);
     }
