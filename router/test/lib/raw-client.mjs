@@ -1,6 +1,7 @@
 // Raw HTTP/1.1 client pieces for the hostile-front tests: send bytes in chosen TCP writes, and read responses back
 // one by one (status, headers, body) the way a client on that connection would.
 import { connect } from 'node:net';
+import { connect as connectTls } from 'node:tls';
 
 /** Splits a response stream into responses; stops at the first incomplete one. */
 export function parseResponses(buf) {
@@ -40,14 +41,15 @@ export function parseResponses(buf) {
 /**
  * Opens a connection and plays `steps` on it: a string or Buffer is one TCP write; { wait: n } waits until n
  * responses have arrived. Resolves when the server closes the connection, or after timeoutMs, with the raw bytes,
- * the parsed responses and whether it timed out.
+ * the parsed responses and whether it timed out. `tls` (options for tls.connect, e.g. { ca, ALPNProtocols }) plays
+ * them over TLS instead, each string one TLS write.
  */
-export function play(hostPort, steps, timeoutMs = 10_000) {
-  const [host, port] = hostPort.replace('http://', '').split(':');
+export function play(hostPort, steps, timeoutMs = 10_000, tls = undefined) {
+  const [host, port] = hostPort.replace(/^https?:\/\//, '').split(':');
   return new Promise((resolve, reject) => {
     const chunks = [];
     let waiter;
-    const sock = connect(Number(port), host);
+    const sock = tls ? connectTls({ port: Number(port), host, ...tls }) : connect(Number(port), host);
     sock.setNoDelay(true);
     const received = () => parseResponses(Buffer.concat(chunks));
     const finish = (timedOut) => {
@@ -63,7 +65,7 @@ export function play(hostPort, steps, timeoutMs = 10_000) {
     sock.on('error', () => {});
     sock.on('close', () => { if (waiter) { const w = waiter; waiter = undefined; w.resolve(); } finish(false); });
     const timer = setTimeout(() => finish(true), timeoutMs);
-    sock.once('connect', async () => {
+    sock.once(tls ? 'secureConnect' : 'connect', async () => {
       try {
         for (const step of steps) {
           if (sock.destroyed) return;
