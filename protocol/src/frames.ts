@@ -345,15 +345,17 @@ export function joinSplitData(frames: readonly Buffer[], copied: (bytes: number)
     // A run of pairs of one stream starts at i and ends at j, taking `length` payload bytes.
     let j = i;
     let length = 0;
-    while (isSplitPair(frames, j) && length + frames[j + 1].length <= JOIN_MAX
-      && (j === i || sameStream(frames[i], frames[j]))) {
+    let fin = false;
+    while (!fin && isSplitPair(frames, j) && length + frames[j + 1].length <= JOIN_MAX && (j === i || sameStream(frames[i], frames[j]))) {
+      fin = (frames[j][4] & Flag.FIN) !== 0;
       length += frames[j + 1].length;
       j += 2;
-      if ((frames[j - 2][4] & Flag.FIN) !== 0) break;
     }
     if (j - i < 4) {
-      out?.push(...frames.slice(i, Math.max(j, i + 1)));
-      i = Math.max(j, i + 1);
+      // Not a run of two pairs or more: its frames stay as they are.
+      const end = Math.max(j, i + 1);
+      if (out !== undefined) for (let k = i; k < end; k++) out.push(frames[k]);
+      i = end;
       continue;
     }
     out ??= frames.slice(0, i);
@@ -362,7 +364,7 @@ export function joinSplitData(frames: readonly Buffer[], copied: (bytes: number)
       payload.set(frames[k], at);
       at += frames[k].length;
     }
-    out.push(encodeDataHeader(frames[i].readUInt32BE(0), length, (frames[j - 2][4] & Flag.FIN) !== 0), payload);
+    out.push(encodeDataHeader(frames[i].readUInt32BE(0), length, fin), payload);
     bytes += length;
     i = j;
   }
@@ -371,11 +373,10 @@ export function joinSplitData(frames: readonly Buffer[], copied: (bytes: number)
   return out;
 }
 
-/** frames[i] is a split DATA frame's header and frames[i + 1] its payload (an 8-byte DATA frame otherwise says 0). */
+/** frames[i] is a split DATA frame's header (a header alone, SPEC §3.1) and frames[i + 1] its large payload. */
 function isSplitPair(frames: readonly Buffer[], i: number): boolean {
-  const header = frames[i];
-  return i + 1 < frames.length && header.length === FRAME_HEADER_SIZE && (header[0] & 0x80) === 0
-    && frames[i + 1].length >= SPLIT_DATA_MIN && (header.readUInt32BE(4) & 0xffffff) === frames[i + 1].length;
+  return i + 1 < frames.length && frames[i].length === FRAME_HEADER_SIZE && frames[i + 1].length >= SPLIT_DATA_MIN
+    && isSplitData(frames[i], 0, frames[i + 1]);
 }
 
 function sameStream(a: Buffer, b: Buffer): boolean {
