@@ -16,7 +16,7 @@ export {
 } from './flow-control.js';
 export { ByteScavenger, SCAVENGE_EVERY } from './byte-scavenger.js';
 export { IdTable } from './id-table.js';
-export { COPIED_MESSAGE_MAX, Outbox, OUTBOX_HIGH_WATER, ZMQ_COPY_MAX, type DrainListener, type OutboxOptions } from './outbox.js';
+export { COPIED_MESSAGE_MAX, FLUSH_FRAMES, Outbox, OUTBOX_HIGH_WATER, ZMQ_COPY_MAX, type DrainListener, type OutboxOptions } from './outbox.js';
 export {
   closeContent, encodeEvent, EventParser, EventSyntaxError, WEBSOCKET_EVENTS_TYPE,
   type EventVisitor, type WebSocketEventType,

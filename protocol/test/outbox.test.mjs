@@ -1,8 +1,8 @@
 // The outbox (SPEC §3.1 message layout): one pending send per socket, the frames of one turn batched into one message
-// per destination, small frames packed into one part (packFrames, tested in spec-3.1-message-layout), queued bytes
+// per destination (one leaving early past flushFrames), small frames packed into one part (packFrames, tested in spec-3.1-message-layout), queued bytes
 // counted, and undelivered frames reported. Driven through a fake socket.
 import t from 'tap';
-import { COPIED_MESSAGE_MAX, encodeDataParts, Outbox, OUTBOX_HIGH_WATER, PACK_MAX, SPLIT_DATA_MIN, ZMQ_COPY_MAX } from '@switchboard/protocol';
+import { COPIED_MESSAGE_MAX, encodeDataParts, FLUSH_FRAMES, Outbox, OUTBOX_HIGH_WATER, PACK_MAX, SPLIT_DATA_MIN, ZMQ_COPY_MAX } from '@switchboard/protocol';
 
 /** A socket whose sends complete (or fail) when the test says so; a second pending send throws EBUSY, as in zeromq.js. */
 function fakeSocket() {
@@ -70,6 +70,83 @@ t.test('one pending send at a time: frames queued meanwhile form the next messag
   socket.release();
   await turn();
   t.same(socket.sent, [['a'], ['bc']]);
+  socket.release();
+  await outbox.idle();
+});
+
+/** Lets the microtasks queued so far run (the callback that queued frames has returned), not the turn end. */
+const callbackReturned = () => Promise.resolve();
+
+t.test('past flushFrames, a message leaves once the code that queued it returns, before the turn ends', async (t) => {
+  const { socket, outbox } = setup(t, { flushFrames: 3 });
+  outbox.push('w1', frame('a'));
+  outbox.push('w2', frame('x'));
+  outbox.push('w1', frame('b'));
+  outbox.push('w1', frame('c'));
+  outbox.push('w1', frame('d'));
+  t.same(socket.sent, [], 'frames queued by one run of code never part: nothing leaves inside it');
+  await callbackReturned();
+  t.same(socket.sent, [['R:w1', 'abcd']], 'w1 reached 3 frames: its message left; w2 waits for the turn');
+  socket.release();
+  await callbackReturned();
+  outbox.push('w1', frame('e'));
+  await turn();
+  t.same(socket.sent, [['R:w1', 'abcd'], ['R:w2', 'x']], 'the turn ends: the rest leaves, destinations in order');
+  socket.release();
+  await turn();
+  t.same(socket.sent, [['R:w1', 'abcd'], ['R:w2', 'x'], ['R:w1', 'e']]);
+  socket.release();
+  await outbox.idle();
+  t.equal(outbox.bytes, 0);
+});
+
+t.test('past flushFrames while a send is pending, frames wait for it and leave in one message', async (t) => {
+  const { socket, outbox } = setup(t, { flushFrames: 2 });
+  outbox.push(null, frame('a'));
+  outbox.push(null, frame('b'));
+  await callbackReturned();
+  t.same(socket.sent, [['ab']]);
+  outbox.push(null, frame('c'));
+  outbox.push(null, frame('d'));
+  await callbackReturned();
+  outbox.push(null, frame('e'));
+  await callbackReturned();
+  t.same(socket.sent, [['ab']], 'one pending send at a time');
+  let idle = false;
+  const done = outbox.idle().then(() => (idle = true));
+  await turn();
+  t.notOk(idle, 'the turn ended while the early message was pending: the frames since are still to go');
+  socket.release();
+  await turn();
+  t.same(socket.sent, [['ab'], ['cde']]);
+  socket.release();
+  await done;
+});
+
+t.test('a flush keeps seal()\'s order: a sealed message leaves before the frames queued after it', async (t) => {
+  const { socket, outbox } = setup(t, { flushFrames: 2 });
+  outbox.push('w1', frame('syn'));
+  outbox.seal('w1');
+  outbox.push('w1', frame('d1'));
+  outbox.push('w1', frame('d2'));
+  await callbackReturned();
+  t.same(socket.sent, [['R:w1', 'syn']]);
+  socket.release();
+  await turn();
+  t.same(socket.sent, [['R:w1', 'syn'], ['R:w1', 'd1d2']]);
+  socket.release();
+  await outbox.idle();
+});
+
+t.test('flushFrames Infinity: everything one turn queues shares a message', async (t) => {
+  const { socket, outbox } = setup(t, { flushFrames: Infinity });
+  for (let i = 0; i < FLUSH_FRAMES * 2; i++) {
+    outbox.push(null, frame('f'));
+    await callbackReturned();
+  }
+  t.same(socket.sent, []);
+  await turn();
+  t.same(socket.sent, [['f'.repeat(FLUSH_FRAMES * 2)]]);
   socket.release();
   await outbox.idle();
 });
