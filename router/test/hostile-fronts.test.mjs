@@ -133,6 +133,11 @@ const CASES = [
     t.equal(r.responses[0]?.headers.connection, 'close');
     t.same(r.requests, []);
   }],
+  // Past 16 KiB a body leaves the router as split DATA frames (SPEC §3.1): the bytes after it are still the next request.
+  ['a 40 KiB body with a request pipelined behind it', [`PUT /big HTTP/1.1\r\nHost: a\r\nContent-Length: 40960\r\n\r\n${'b'.repeat(40960)}GET /after HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n`], (t, r) => {
+    t.same(r.statuses, [200, 200]);
+    t.same(r.requests.map((q) => [q.path, q.body.length, q.body === 'b'.repeat(q.body.length)]), [['/after', 0, true], ['/big', 40960, true]]);
+  }],
   ['a:\\r\\n x 10,000 (40 KB of head): 431', [`GET / HTTP/1.1\r\nHost: a\r\n${'a:\r\n'.repeat(10_000)}\r\n`], (t, r) => t.same([r.statuses, r.requests], [[431], []])],
   ['a head over --max-header-size counted as sent (llhttp alone counts 29 KB here): 431', [`GET / HTTP/1.1\r\nHost: a\r\n${'a:bbbbbbbbbbbbbbbbbbbb\r\n'.repeat(1400)}\r\n`], (t, r) => t.same([r.statuses, r.requests], [[431], []])],
   ['2,100 header lines in 8 KB: 431, not cut to 2,000', [`GET / HTTP/1.1\r\nHost: a\r\n${'a:\r\n'.repeat(2100)}\r\n`], (t, r) => t.same([r.statuses, r.requests], [[431], []])],

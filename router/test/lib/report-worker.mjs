@@ -5,7 +5,7 @@
 //   node report-worker.mjs minimal REQUEST_ENDPOINT    a minimal worker (ROUTER)
 //   node report-worker.mjs extended CONTROL_ENDPOINT   an extended worker (DEALER, hello, body credit)
 import { Dealer, Router } from 'zeromq';
-import { decodeFrames, encodeControl, encodeData, encodePing, encodeSynReply, encodeWindowUpdate } from '@switchboard/protocol';
+import { encodeControl, encodeData, encodePing, encodeSynReply, encodeWindowUpdate, readFrames } from '@switchboard/protocol';
 
 const [mode, endpoint] = process.argv.slice(2);
 const extended = mode === 'extended';
@@ -39,25 +39,27 @@ for await (const message of sock) {
   const envelope = extended ? [] : [message[0]];
   const parts = extended ? message : message.slice(1);
   if (!extended && parts.length === 1 && parts[0].length === 0) continue; // the router's probe
-  for (const part of parts) {
-    for (const frame of decodeFrames(part)) {
-      if (frame.type === 'CONTROL' && frame.payload.t === 'welcome') log({ msg: 'worker joined' });
-      else if (frame.type === 'SYN_STREAM') {
-        streams.set(frame.streamId, { pairs: frame.headers, body: [] });
-        if (frame.fin) finish(envelope, frame.streamId);
-      } else if (frame.type === 'DATA') {
-        const s = streams.get(frame.streamId);
-        if (s === undefined) continue;
-        s.body.push(Buffer.from(frame.data));
-        // Grant back what was read, so a streamed body keeps flowing.
-        if (extended && frame.data.length > 0) send(envelope, [encodeWindowUpdate(frame.streamId, frame.data.length)]);
-        if (frame.fin) finish(envelope, frame.streamId);
-      } else if (frame.type === 'RST_STREAM') {
-        streams.delete(frame.streamId);
-        log({ msg: 'reset', stream: frame.streamId, status: frame.status });
-      } else if (frame.type === 'PING' && extended) {
-        send(envelope, [encodePing(frame.id)]); // echo: the router's liveness check
-      }
-    }
+  // readFrames, not decodeFrames: a request body over 16 KiB arrives as split DATA frames (SPEC §3.1), header and
+  // payload in two parts.
+  for (let i = 0; i < parts.length;) i += readFrames(parts[i], { frame: (frame) => onFrame(envelope, frame), badFrame: (err) => log({ msg: 'bad frame', code: err.code }) }, {}, parts[i + 1]);
+}
+
+function onFrame(envelope, frame) {
+  if (frame.type === 'CONTROL' && frame.payload.t === 'welcome') log({ msg: 'worker joined' });
+  else if (frame.type === 'SYN_STREAM') {
+    streams.set(frame.streamId, { pairs: frame.headers, body: [] });
+    if (frame.fin) finish(envelope, frame.streamId);
+  } else if (frame.type === 'DATA') {
+    const s = streams.get(frame.streamId);
+    if (s === undefined) return;
+    s.body.push(Buffer.from(frame.data));
+    // Grant back what was read, so a streamed body keeps flowing.
+    if (extended && frame.data.length > 0) send(envelope, [encodeWindowUpdate(frame.streamId, frame.data.length)]);
+    if (frame.fin) finish(envelope, frame.streamId);
+  } else if (frame.type === 'RST_STREAM') {
+    streams.delete(frame.streamId);
+    log({ msg: 'reset', stream: frame.streamId, status: frame.status });
+  } else if (frame.type === 'PING' && extended) {
+    send(envelope, [encodePing(frame.id)]); // echo: the router's liveness check
   }
 }
