@@ -61,10 +61,30 @@ function writeNameValues(merged: string[], out: Buffer, at: number, encoding: He
   out.writeUInt32BE(merged.length / 2, at);
   let off = at + 4;
   for (let i = 0; i < merged.length; i++) {
-    const len = out.write(merged[i], off + 4, encoding);
+    const len = writeString(out, merged[i], off + 4, encoding);
     out.writeUInt32BE(len, off);
     off += 4 + len;
   }
+}
+
+/** Strings up to this long are copied in JS: a call into C++ (Buffer#write) costs more than the copy itself. */
+const SHORT_STRING = 64;
+
+/** Writes `s` at `at` as Buffer#write does, returning the bytes written; `out` has room for all of them. */
+function writeString(out: Buffer, s: string, at: number, encoding: HeaderEncoding): number {
+  const n = s.length;
+  if (n > SHORT_STRING) return out.write(s, at, encoding);
+  let i = 0;
+  if (encoding === 'latin1') {
+    for (; i < n; i++) out[at + i] = s.charCodeAt(i); // a Uint8Array keeps the low byte, as Buffer#write's latin1 does
+    return n;
+  }
+  for (; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0x80) return out.write(s, at, encoding); // not ASCII: UTF-8 from the start
+    out[at + i] = c;
+  }
+  return n;
 }
 
 // Up to this many headers a linear search finds repeats faster than a Map, and allocates nothing (this runs once per

@@ -277,3 +277,17 @@ t.test('header strings as latin1: byte-exact both ways, for proxies (HeaderEncod
     t.same(encodeSynReply(frame.streamId, frame.headers, frame.fin, 'latin1'), part, 'byte for byte');
   });
 });
+
+// Short strings are copied in JS rather than by Buffer#write (header-block.ts, writeString): both must give the bytes
+// Buffer#write gives, for ASCII, for non-ASCII (UTF-8 from the first char, or each char's low byte as latin1), and
+// either side of the length where the copy stops.
+t.test('header strings short and long, ASCII or not, encode as Buffer#write would', async (t) => {
+  const long = (s) => s.padEnd(200, 'x');
+  const values = ['v', 'text/plain', 'Grüße', 'a✓b', 'x'.repeat(63) + 'é', 'x'.repeat(64), 'x'.repeat(65), long('é'), long('a✓')];
+  for (const encoding of ['utf8', 'latin1']) {
+    for (const value of values) {
+      const expected = nv('x-h', Buffer.from(value, encoding));
+      t.same(encodeNameValues(['x-h', value], encoding), expected, `${encoding}: ${JSON.stringify(value.slice(0, 12))} (${value.length} chars)`);
+    }
+  }
+});
