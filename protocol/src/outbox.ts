@@ -265,7 +265,10 @@ export class Outbox<K, T = never> {
       this.#settled(batch.bytes);
     }
     this.#sending = false;
-    if (!all) return; // the end-of-turn pump is still to come
+    // An early pump ends here unless the end-of-turn pump came while it sent (and a close cut it short): that one is
+    // still to come otherwise.
+    if (!all && !this.#finishTurn) return;
+    this.#finishTurn = false;
     this.#busy = false;
     if (this.#idle.length > 0) {
       const idle = this.#idle;

@@ -138,6 +138,20 @@ t.test('a flush keeps seal()\'s order: a sealed message leaves before the frames
   await outbox.idle();
 });
 
+t.test('close() while an early message is pending and the turn has ended: idle() still resolves', async (t) => {
+  const { socket, outbox } = setup(t, { flushFrames: 1 });
+  outbox.push(null, frame('a'));
+  await callbackReturned();
+  t.same(socket.sent, [['a']]);
+  outbox.push(null, frame('b'));
+  await turn(); // the end-of-turn pump finds the early one sending
+  const idle = outbox.idle();
+  outbox.close();
+  socket.release();
+  await idle;
+  t.same(socket.sent, [['a']], 'nothing more leaves after close()');
+});
+
 t.test('flushFrames Infinity: everything one turn queues shares a message', async (t) => {
   const { socket, outbox } = setup(t, { flushFrames: Infinity });
   for (let i = 0; i < FLUSH_FRAMES * 2; i++) {
