@@ -96,30 +96,6 @@ export class LlhttpExchange implements ClientExchange {
     return this.#has(Bit.HEADERS_SENT);
   }
 
-  get #bodyPaused(): boolean {
-    return this.#has(Bit.BODY_PAUSED);
-  }
-
-  set #bodyPaused(on: boolean) {
-    this.#set(Bit.BODY_PAUSED, on);
-  }
-
-  get #keepAlive(): boolean {
-    return this.#has(Bit.KEEP_ALIVE);
-  }
-
-  set #keepAlive(on: boolean) {
-    this.#set(Bit.KEEP_ALIVE, on);
-  }
-
-  get #done(): boolean {
-    return this.#has(Bit.DONE);
-  }
-
-  set #done(on: boolean) {
-    this.#set(Bit.DONE, on);
-  }
-
   get #framing(): Framing {
     return this.#bits & FRAMING;
   }
@@ -134,7 +110,7 @@ export class LlhttpExchange implements ClientExchange {
   }
 
   get bodyPaused(): boolean {
-    return this.#bodyPaused;
+    return this.#has(Bit.BODY_PAUSED);
   }
 
   get buffered(): number {
@@ -144,7 +120,7 @@ export class LlhttpExchange implements ClientExchange {
   /** `headers` are sendable as they are: names are tokens, values hold no CR, LF or NUL (headers.ts checks a
    * worker's), and one Content-Length at most. Strings are written as latin1, one byte per char. */
   writeHead(status: number, headers: string[], reason?: string): void {
-    if (this.headersSent || this.#done) return;
+    if (this.headersSent || this.#has(Bit.DONE)) return;
     let head = `HTTP/1.1 ${status} ${reason ?? STATUS_CODES[status] ?? 'Unknown'}\r\n`;
     let length = -1;
     let hasDate = false;
@@ -154,7 +130,7 @@ export class LlhttpExchange implements ClientExchange {
       const lower = name.length === 14 || name.length === 10 || name.length === 4 ? name.toLowerCase() : '';
       if (lower === 'content-length') length = Number(value);
       else if (lower === 'connection') {
-        if (/(^|,)\s*close\s*(,|$)/i.test(value)) this.#keepAlive = false;
+        if (/(^|,)\s*close\s*(,|$)/i.test(value)) this.#set(Bit.KEEP_ALIVE, false);
         continue; // ours is written below
       } else if (lower === 'date') hasDate = true;
       head += `${name}: ${value}\r\n`;
@@ -169,10 +145,10 @@ export class LlhttpExchange implements ClientExchange {
       head += 'transfer-encoding: chunked\r\n';
     } else {
       this.#framing = Framing.CLOSE;
-      this.#keepAlive = false;
+      this.#set(Bit.KEEP_ALIVE, false);
     }
-    if (this.owner.closing) this.#keepAlive = false;
-    if (!this.#keepAlive) head += 'connection: close\r\n';
+    if (this.owner.closing) this.#set(Bit.KEEP_ALIVE, false);
+    if (!this.#has(Bit.KEEP_ALIVE)) head += 'connection: close\r\n';
     else if (this.httpVersion === '1.0') head += 'connection: keep-alive\r\n';
     this.#head = head + '\r\n';
     this.#set(Bit.HEADERS_SENT, true);
@@ -186,7 +162,7 @@ export class LlhttpExchange implements ClientExchange {
   flushHead(): void {
     const head = this.#head;
     this.#head = '';
-    if (head.length > 0 && !this.#done) this.owner.send(head);
+    if (head.length > 0 && !this.#has(Bit.DONE)) this.owner.send(head);
   }
 
   cork(): void {
@@ -198,7 +174,7 @@ export class LlhttpExchange implements ClientExchange {
   }
 
   write(chunk: Buffer): boolean {
-    if (this.#done || chunk.length === 0) return true;
+    if (this.#has(Bit.DONE) || chunk.length === 0) return true;
     switch (this.#framing) {
       case Framing.NONE:
         return true; // HEAD, 204, 304: the body is not sent
@@ -223,15 +199,15 @@ export class LlhttpExchange implements ClientExchange {
   }
 
   end(): void {
-    if (this.#done) return;
+    if (this.#has(Bit.DONE)) return;
     if (!this.headersSent) this.writeHead(200, []);
     if (this.#framing === Framing.LENGTH && this.#remaining > 0) return this.#abort(); // the client would wait forever
     const tail = this.#framing === Framing.CHUNKED ? `0\r\n${this.#trailers}\r\n` : '';
     const head = this.#head;
     this.#head = '';
     if (head.length + tail.length > 0) this.owner.send(head + tail);
-    this.#done = true;
-    this.owner.finished(this, this.#keepAlive && this.#framing !== Framing.CLOSE);
+    this.#set(Bit.DONE, true);
+    this.owner.finished(this, this.#has(Bit.KEEP_ALIVE) && this.#framing !== Framing.CLOSE);
   }
 
   destroy(): void {
@@ -239,14 +215,14 @@ export class LlhttpExchange implements ClientExchange {
   }
 
   pauseBody(): void {
-    if (this.#bodyPaused) return;
-    this.#bodyPaused = true;
+    if (this.#has(Bit.BODY_PAUSED)) return;
+    this.#set(Bit.BODY_PAUSED, true);
     this.owner.pauseReading();
   }
 
   resumeBody(): void {
-    if (!this.#bodyPaused) return;
-    this.#bodyPaused = false;
+    if (!this.#has(Bit.BODY_PAUSED)) return;
+    this.#set(Bit.BODY_PAUSED, false);
     this.owner.resumeReading();
   }
 
@@ -267,8 +243,8 @@ export class LlhttpExchange implements ClientExchange {
   }
 
   #abort(): void {
-    if (this.#done) return;
-    this.#done = true;
+    if (this.#has(Bit.DONE)) return;
+    this.#set(Bit.DONE, true);
     this.owner.abort();
   }
 }

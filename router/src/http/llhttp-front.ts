@@ -88,7 +88,21 @@ const enum Phase {
 
 /** A connection's phase in the low three bits of its #bits, and its booleans above it. */
 const PHASE = 7;
-const enum Bit { FIRST = 8, NEED_DRAIN = 16, GONE = 32, UPGRADED = 64, UNPARK_DUE = 128, UPGRADING = 256 }
+const enum Bit {
+  /** No request answered yet: an idle connection waits for its first under the headers timeout. */
+  FIRST = 8,
+  /** A write was not flushed: the socket's 'drain' is passed on to the exchange. */
+  NEED_DRAIN = 16,
+  /** No further request is taken from this connection (refused, or closed). */
+  GONE = 32,
+  /** llhttp stopped after a request carrying Upgrade: parsing goes on with the bytes that followed it. */
+  UPGRADED = 64,
+  /** The parked connection's parser comes back next turn (onParkedData). */
+  UNPARK_DUE = 128,
+  /** The request being read carries Upgrade (llhttp's flag): llhttp stops once it is complete, which may be reads
+   * after its head. */
+  UPGRADING = 256,
+}
 
 const CONTINUE = 'HTTP/1.1 100 Continue\r\n\r\n';
 const kConnection = Symbol('switchboard.connection');
@@ -184,7 +198,7 @@ export function createLlhttpFront(binding: Binding, intake: RequestIntake, opts:
     /** Bytes the client sent while the parser was parked, parsed once it is back. */
     #early: Buffer[] | undefined;
     #earlyBytes = 0;
-    /** The phase and four booleans in one small integer: one field instead of five (32 B per held connection). */
+    /** The phase and the Bit flags in one small integer: a field each would cost a held connection 8 B per flag. */
     #bits = Phase.IDLE | Bit.FIRST;
     /** When the current phase started (ms): what the timeouts measure. */
     #since = clock();
@@ -214,51 +228,6 @@ export function createLlhttpFront(binding: Binding, intake: RequestIntake, opts:
 
     set #phase(phase: Phase) {
       this.#bits = (this.#bits & ~PHASE) | phase;
-    }
-
-    /** No request answered yet: an idle connection waits for its first under the headers timeout. */
-    get #first(): boolean {
-      return this.#has(Bit.FIRST);
-    }
-
-    set #first(on: boolean) {
-      this.#set(Bit.FIRST, on);
-    }
-
-    get #needDrain(): boolean {
-      return this.#has(Bit.NEED_DRAIN);
-    }
-
-    set #needDrain(on: boolean) {
-      this.#set(Bit.NEED_DRAIN, on);
-    }
-
-    /** No further request is taken from this connection (refused, or closed). */
-    get #gone(): boolean {
-      return this.#has(Bit.GONE);
-    }
-
-    set #gone(on: boolean) {
-      this.#set(Bit.GONE, on);
-    }
-
-    /** The request being read carries Upgrade (llhttp's flag): llhttp stops once it is complete, which may be reads
-     * after its head. */
-    get #upgrading(): boolean {
-      return this.#has(Bit.UPGRADING);
-    }
-
-    set #upgrading(on: boolean) {
-      this.#set(Bit.UPGRADING, on);
-    }
-
-    /** llhttp stopped after a request carrying Upgrade: parsing goes on with the bytes that followed it. */
-    get #upgraded(): boolean {
-      return this.#has(Bit.UPGRADED);
-    }
-
-    set #upgraded(on: boolean) {
-      this.#set(Bit.UPGRADED, on);
     }
 
     constructor(socket: Socket) {
@@ -291,7 +260,7 @@ export function createLlhttpFront(binding: Binding, intake: RequestIntake, opts:
       this.#earlyBytes = 0;
       if (early !== undefined) {
         for (const chunk of early) {
-          if (this.#gone) return;
+          if (this.#has(Bit.GONE)) return;
           this.onExecute(parser.execute(chunk), chunk);
         }
         if (this.#parser !== parser) return; // a WebSocket handshake took the socket
@@ -307,7 +276,7 @@ export function createLlhttpFront(binding: Binding, intake: RequestIntake, opts:
      */
     #park(): void {
       const parser = this.#parser;
-      if (parser === undefined || this.#phase !== Phase.ANSWERING || this.#current === undefined || this.#behind !== undefined || this.#gone) return;
+      if (parser === undefined || this.#phase !== Phase.ANSWERING || this.#current === undefined || this.#behind !== undefined || this.#has(Bit.GONE)) return;
       // A request has begun in the parser (the start of one sent behind this one): parking would lose it.
       if (parser.duration() !== 0) return;
       releaseParser(parser);
@@ -331,7 +300,7 @@ export function createLlhttpFront(binding: Binding, intake: RequestIntake, opts:
 
     unpark(): void {
       this.#set(Bit.UNPARK_DUE, false);
-      if (this.#parser !== undefined || this.#gone || this.#socket.destroyed) return;
+      if (this.#parser !== undefined || this.#has(Bit.GONE) || this.#socket.destroyed) return;
       log.debug({ bytes: this.#earlyBytes }, 'parser taken back: the client sent more behind a long answer');
       this.#socket.removeListener('data', onParkedData);
       this.#attachParser();
@@ -349,7 +318,7 @@ export function createLlhttpFront(binding: Binding, intake: RequestIntake, opts:
     // ---- request side -------------------------------------------------------------------------------
 
     onHeaders(headers: string[], url: string): void {
-      if (this.#gone) return;
+      if (this.#has(Bit.GONE)) return;
       const parts = (this.#headerParts ??= []);
       parts.push(...headers);
       this.#urlPart += url;
@@ -360,17 +329,17 @@ export function createLlhttpFront(binding: Binding, intake: RequestIntake, opts:
     onExecute(ret: number | ParseError, data?: Buffer): void {
       if (typeof ret !== 'number') return this.#onParseError(ret);
       if (this.#takeover !== undefined) return this.#handOver((data ?? this.#parser!.getCurrentBuffer()).subarray(ret));
-      if (this.#upgraded) {
+      if (this.#has(Bit.UPGRADED)) {
         // llhttp stops after a request carrying Upgrade, expecting another protocol to take the connection over. The
         // router serves it as a plain request (Upgrade is hop-by-hop), so what follows is parsed as HTTP/1.1 again, by
         // a parser started afresh: Node's binding keeps that request's upgrade flag, and while it is set reports a
         // parse error as a short count of bytes parsed (the rest of the read, and the connection, would hang).
-        this.#upgraded = false;
+        this.#set(Bit.UPGRADED, false);
         const parser = this.#parser!;
         const rest = (data ?? parser.getCurrentBuffer()).subarray(ret);
         initialize(parser);
-        if (rest.length > 0 && !this.#gone) return this.onExecute(parser.execute(rest), rest);
-      } else if (this.#upgrading && ret < (data ?? this.#parser!.getCurrentBuffer()).length) {
+        if (rest.length > 0 && !this.#has(Bit.GONE)) return this.onExecute(parser.execute(rest), rest);
+      } else if (this.#has(Bit.UPGRADING) && ret < (data ?? this.#parser!.getCurrentBuffer()).length) {
         // The same flag is set from the head of such a request to its end: a bad body shows as a short count too.
         return void this.#refuse(400, 'Bad Request', 'malformed request carrying Upgrade');
       }
@@ -380,8 +349,8 @@ export function createLlhttpFront(binding: Binding, intake: RequestIntake, opts:
     onHead(major: number, minor: number, headers: string[] | undefined, method: number, url: string | undefined, upgrade: boolean, keepAlive: boolean): number {
       if (headers === undefined) { headers = this.#headerParts ?? []; this.#headerParts = undefined; }
       if (url === undefined) { url = this.#urlPart; this.#urlPart = ''; }
-      if (this.#gone) return 1; // refused already: what follows in the same read goes nowhere
-      if (upgrade) this.#upgrading = true;
+      if (this.#has(Bit.GONE)) return 1; // refused already: what follows in the same read goes nowhere
+      if (upgrade) this.#set(Bit.UPGRADING, true);
       if (this.#phase === Phase.IDLE) this.#enter(Phase.HEAD); // a head that arrived in one read
       if (this.#current === undefined) this.#phase = Phase.BODY; // its clock keeps running from the head's start
       const name = methods[method];
@@ -415,9 +384,9 @@ export function createLlhttpFront(binding: Binding, intake: RequestIntake, opts:
       // must not become the start of the next request's head.
       this.#headerParts = undefined;
       this.#urlPart = '';
-      if (this.#upgrading) {
-        this.#upgrading = false;
-        this.#upgraded = true; // llhttp stops here: onExecute parses the rest of the read
+      if (this.#has(Bit.UPGRADING)) {
+        this.#set(Bit.UPGRADING, false);
+        this.#set(Bit.UPGRADED, true); // llhttp stops here: onExecute parses the rest of the read
       }
       const exchange = this.#last();
       if (exchange === undefined) return;
@@ -442,7 +411,7 @@ export function createLlhttpFront(binding: Binding, intake: RequestIntake, opts:
     #handOver(rest: Buffer): void {
       const { method, url, version, headers } = this.#takeover!;
       this.#takeover = undefined;
-      this.#gone = true;
+      this.#set(Bit.GONE, true);
       connections.delete(this);
       const parser = this.#parser!;
       this.#parser = undefined;
@@ -507,8 +476,8 @@ export function createLlhttpFront(binding: Binding, intake: RequestIntake, opts:
      * goes out once the requests ahead are answered (as nginx: 200, then 400), and the connection closes.
      */
     #refuse(status: number, reason: string, detail: string, code?: string, headers?: readonly string[]): number {
-      if (this.#gone) return 1;
-      this.#gone = true;
+      if (this.#has(Bit.GONE)) return 1;
+      this.#set(Bit.GONE, true);
       this.#updateReading();
       const last = this.#last();
       if (last !== undefined && !last.complete) {
@@ -535,7 +504,7 @@ export function createLlhttpFront(binding: Binding, intake: RequestIntake, opts:
      * could lose the last response (nginx's lingering close).
      */
     #end(page?: string): void {
-      this.#gone = true;
+      this.#set(Bit.GONE, true);
       this.#current = this.#behind = undefined;
       if (page === undefined) this.#socket.end();
       else this.#socket.end(page);
@@ -553,7 +522,7 @@ export function createLlhttpFront(binding: Binding, intake: RequestIntake, opts:
 
     onClose(): void {
       connections.delete(this);
-      this.#gone = true;
+      this.#set(Bit.GONE, true);
       if (this.#parser !== undefined) releaseParser(this.#parser);
       this.#parser = undefined;
       const current = this.#current;
@@ -579,7 +548,7 @@ export function createLlhttpFront(binding: Binding, intake: RequestIntake, opts:
         // Judged once uncorked (the kernel has taken what it could): while corked, any large write looks unflushed.
         flushed = socket.writableLength < socket.writableHighWaterMark;
       }
-      if (!flushed) this.#needDrain = true;
+      if (!flushed) this.#set(Bit.NEED_DRAIN, true);
       return flushed;
     }
 
@@ -597,7 +566,7 @@ export function createLlhttpFront(binding: Binding, intake: RequestIntake, opts:
       if (socket.destroyed || socket.writableEnded) return true;
       // Judged once uncorked, as in send(): the sends made meanwhile were judged while corked, unflushed.
       const flushed = socket.writableLength < socket.writableHighWaterMark;
-      if (!flushed) this.#needDrain = true;
+      if (!flushed) this.#set(Bit.NEED_DRAIN, true);
       return flushed;
     }
 
@@ -605,14 +574,14 @@ export function createLlhttpFront(binding: Binding, intake: RequestIntake, opts:
       if (this.#current !== exchange) return;
       const next = (this.#current = this.#behind?.shift());
       if (this.#behind?.length === 0) this.#behind = undefined;
-      if (!keepAlive || (this.#gone && next === undefined)) {
+      if (!keepAlive || (this.#has(Bit.GONE) && next === undefined)) {
         const page = keepAlive ? this.#refusal : undefined;
         this.#refusal = undefined;
         return this.#end(page);
       }
       if (this.#parser === undefined) this.#socket.removeListener('data', onParkedData);
       if (next === undefined) {
-        this.#first = false;
+        this.#set(Bit.FIRST, false);
         this.#enter(Phase.IDLE);
         if (this.#parser === undefined) this.#attachParser();
       } else {
@@ -623,7 +592,7 @@ export function createLlhttpFront(binding: Binding, intake: RequestIntake, opts:
     }
 
     abort(): void {
-      this.#gone = true;
+      this.#set(Bit.GONE, true);
       this.#socket.destroy();
     }
 
@@ -650,15 +619,15 @@ export function createLlhttpFront(binding: Binding, intake: RequestIntake, opts:
     }
 
     onDrain(): void {
-      if (!this.#needDrain) return;
-      this.#needDrain = false;
+      if (!this.#has(Bit.NEED_DRAIN)) return;
+      this.#set(Bit.NEED_DRAIN, false);
       const exchange = this.#current;
       if (exchange !== undefined) listenerOf(exchange)?.drained();
     }
 
     /** Reads while the exchange being answered wants its body and no pipelined request waits behind it. */
     #updateReading(): void {
-      const read = this.#phase === Phase.CLOSING || (!this.#gone && this.#behind === undefined && !this.#current?.bodyPaused);
+      const read = this.#phase === Phase.CLOSING || (!this.#has(Bit.GONE) && this.#behind === undefined && !this.#current?.bodyPaused);
       const handle = this.#handle;
       if (read === handle.reading || this.#socket.destroyed) return;
       handle.reading = read;
@@ -689,8 +658,8 @@ export function createLlhttpFront(binding: Binding, intake: RequestIntake, opts:
           // The keep-alive clock starts once the last response has left for the kernel: a slow reader still taking
           // it is not idle.
           if (this.#socket.writableLength > 0) this.#since = now;
-          else if (age >= (this.#first ? opts.headersTimeout : opts.keepAliveTimeout)) {
-            if (this.#first) this.#refuse(408, 'Request Timeout', 'no request arrived in time');
+          else if (age >= (this.#has(Bit.FIRST) ? opts.headersTimeout : opts.keepAliveTimeout)) {
+            if (this.#has(Bit.FIRST)) this.#refuse(408, 'Request Timeout', 'no request arrived in time');
             else this.abort();
           }
           return;
