@@ -152,6 +152,22 @@ t.test('close() while an early message is pending and the turn has ended: idle()
   t.same(socket.sent, [['a']], 'nothing more leaves after close()');
 });
 
+t.test('an early message whose peer is gone is reported, and the rest of the turn still leaves', async (t) => {
+  const { socket, outbox, undelivered } = setup(t, { flushFrames: 2 });
+  outbox.push('gone', frame('x1'));
+  outbox.push('gone', frame('x2'));
+  outbox.push('w2', frame('y'));
+  await callbackReturned();
+  t.same(socket.sent, [['R:gone', 'x1x2']], 'left early');
+  socket.fail('EHOSTUNREACH');
+  await turn();
+  t.same(undelivered, [{ to: 'gone', frames: ['x1', 'x2'], code: 'EHOSTUNREACH' }]);
+  t.same(socket.sent, [['R:gone', 'x1x2'], ['R:w2', 'y']]);
+  socket.release();
+  await outbox.idle();
+  t.equal(outbox.bytes, 0, 'failed bytes are no longer counted');
+});
+
 t.test('flushFrames Infinity: everything one turn queues shares a message', async (t) => {
   const { socket, outbox } = setup(t, { flushFrames: Infinity });
   for (let i = 0; i < FLUSH_FRAMES * 2; i++) {
