@@ -88,3 +88,46 @@ t.test('deleted entries are freed by scavenges after the table was promoted to t
   // ~400 KB live at the end at most, plus the table's own store.
   t.ok(grownKiB < 2048, `old space grew ${grownKiB.toFixed(0)} KiB`);
 });
+
+t.test('agrees with a Map through random adds and deletes, over growing and shrinking', async (t) => {
+  // Ids from a small range collide in their home slots and wrap around the end of the table, which is where an open
+  // addressing table goes wrong (a delete that breaks another entry's probe).
+  let seed = 12345;
+  const random = (n) => {
+    seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+    return seed % n;
+  };
+  const table = new IdTable();
+  const model = new Map();
+  let mismatches = 0;
+  for (let step = 0; step < 60_000; step++) {
+    // Phases that fill to ~2,000 entries and drain to none, so the table grows and shrinks many times.
+    const filling = Math.floor(step / 10_000) % 2 === 0;
+    const id = step % 3 === 0 ? random(1000) * 2_147_483 : random(4096); // ids up to 2^31 - 1 too
+    if (random(10) < (filling ? 7 : 3)) {
+      const value = { id };
+      table.add(value);
+      model.set(id, value);
+    } else {
+      const value = model.get(id) ?? { id };
+      if (table.delete(value) !== model.delete(id)) mismatches++;
+    }
+    if (table.size !== model.size) mismatches++;
+    const probe = random(4096);
+    if (table.get(probe) !== model.get(probe) || table.has(probe) !== model.has(probe)) mismatches++;
+  }
+  t.equal(mismatches, 0, 'every get, has, delete and size as a Map says');
+  const ids = table.values().map((v) => v.id);
+  t.same(ids, [...model.keys()].sort((a, b) => a - b), 'values() holds every entry, in id order');
+  for (const value of table.values()) table.delete(value);
+  t.equal(table.size, 0);
+  for (const id of ids) t.equal(table.get(id), undefined);
+});
+
+t.test('id 0 and ids past 2^30 are keys like any other', async (t) => {
+  const table = new IdTable();
+  const values = [0, 1, 2 ** 30, 2 ** 31 - 2, 2 ** 31 - 1].map((id) => ({ id }));
+  for (const value of values) table.add(value);
+  for (const value of values) t.equal(table.get(value.id), value);
+  t.equal(table.size, values.length);
+});
