@@ -10,8 +10,11 @@
 // (~2 % of the router's main thread at 50 connections). Here: open addressing with linear probing in two flat
 // arrays, replaced whole when they grow or shrink, so no old store links to a new one.
 
-/** Slots of an empty table; it never has fewer. */
+/** Slots of a new table (most hold a handful of streams). */
 const MIN_SLOTS = 16;
+/** Slots below which a table does not shrink (3 KiB): a router's in-flight count swings between a few and a few
+ * hundred many times a second, and a table resized at each swing cost more than its probes. */
+const KEEP_SLOTS = 256;
 /** A slot no entry holds (ids are array indices: 0 to 2^31 - 2). */
 const EMPTY = -1;
 
@@ -82,9 +85,9 @@ export class IdTable<V extends { readonly id: number }> {
     }
     ids[slot] = EMPTY;
     this.#values[slot] = undefined;
-    // Smaller again after a burst: halved below 1/8 full (a quarter full then), doubled above 1/2, so a table hovering
-    // around a size does not resize back and forth.
-    if (--this.#size * 8 < ids.length && ids.length > MIN_SLOTS) this.#resize(ids.length / 2);
+    // Smaller again after a burst (15,000 held clients gone): halved below 1/8 full (a quarter full then), doubled
+    // above 1/2, so a table hovering around a size does not resize back and forth.
+    if (--this.#size * 8 < ids.length && ids.length > KEEP_SLOTS) this.#resize(ids.length / 2);
     return true;
   }
 
@@ -102,7 +105,6 @@ export class IdTable<V extends { readonly id: number }> {
   #resize(slots: number): void {
     const ids = this.#ids;
     const values = this.#values;
-    slots = Math.max(slots, MIN_SLOTS);
     this.#ids = new Int32Array(slots).fill(EMPTY);
     this.#values = new Array<V | undefined>(slots).fill(undefined);
     this.#shift = 32 - Math.log2(slots);
