@@ -1,4 +1,4 @@
-#!/usr/bin/env -S MALLOC_TRIM_THRESHOLD_=4194304 MALLOC_MMAP_THRESHOLD_=4194304 node --max-semi-space-size=2 --heap-growing-percent=30 --initial-old-space-size=32
+#!/usr/bin/env -S MALLOC_TRIM_THRESHOLD_=4194304 MALLOC_MMAP_THRESHOLD_=4194304 node --max-semi-space-size=2 --heap-growing-percent=30 --initial-old-space-size=32 --harmony-rab-gsab-transfer
 // The one `switchboard` program: each package brings its own commands (router and keygen: the router; hello, stream
 // counter, chat and demo: the examples; http-origin: the origin worker; conformance: the checker), this file puts them together.
 // --max-semi-space-size=2 (MiB): V8's young generation otherwise grows to 2 × 16 MiB while a burst of connections
@@ -17,6 +17,9 @@
 // MALLOC_MMAP_THRESHOLD_=4194304 (4 MiB): setting the trim threshold also fixes glibc's mmap threshold at 128 KiB, so
 // the SDK's joined 1 MiB DATA parts (SPEC §3.1) were each an mmap and a munmap with their page faults; below 4 MiB
 // they come from the heap the trim threshold keeps (router CPU per MiB streamed ~1,300 → ~750 µs; bench/RESULTS.md).
+// --harmony-rab-gsab-transfer: ArrayBuffer.prototype.transfer (standard from Node 22), with which the router frees a
+// worker's body part once the client's socket took it, not at the next GC (protocol's freeReceived; 64 KiB
+// responses: router CPU per request −20-30 %, bench/RESULTS.md).
 import { Command } from 'commander';
 import { conformanceCommand } from '@switchboard/conformance/cli';
 import { chatCommand, counterCommand, demoCommand, helloCommand, streamCommand } from '@switchboard/examples/cli';

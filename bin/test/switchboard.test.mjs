@@ -126,14 +126,14 @@ t.test('a router process loads the router, not the SDK, the examples, the origin
   t.same(loaded.filter((m) => runtimes.includes(m)), [], 'no other package runtime, nor the admin listener (not asked for)');
 });
 
-t.test('run as a program, the script starts Node with the GC flags of its #! line (memory per held client)', async (t) => {
+t.test('run as a program, the script starts Node with the GC and V8 flags of its #! line (memory per held client, parts freed at once)', async (t) => {
   t.setTimeout(60_000);
   // Spawned as the file itself: the kernel reads the #! line, env -S execs node with its flags (same pid).
   const router = spawnLogged(t, CLI, ['router', '--listen', '127.0.0.1:0', '--bind', 'tcp://127.0.0.1:*', '--control-bind', 'tcp://127.0.0.1:*'], { name: 'router' });
   await router.waitFor((e) => e.msg === 'router listening', 60_000, '"router listening"');
   const argv = readFileSync(`/proc/${router.child.pid}/cmdline`, 'utf8').split('\0');
-  t.same(argv.slice(1, 4), ['--max-semi-space-size=2', '--heap-growing-percent=30', '--initial-old-space-size=32']);
-  t.equal(argv[4], CLI);
+  t.same(argv.slice(1, 5), ['--max-semi-space-size=2', '--heap-growing-percent=30', '--initial-old-space-size=32', '--harmony-rab-gsab-transfer']);
+  t.equal(argv[5], CLI);
   router.child.kill('SIGTERM');
   t.equal((await router.exited).code, 0);
 });

@@ -14,7 +14,7 @@ export {
   DATA_SPLIT_SIZE, MAX_WINDOW_SIZE, ReceiveWindow, SendWindow, WindowAllowance,
   type DataSink, type GrowthAllowance, type ReceiveWindowOptions,
 } from './flow-control.js';
-export { ByteScavenger, SCAVENGE_EVERY } from './byte-scavenger.js';
+export { ByteScavenger, SCAVENGE_EVERY, freeReceived } from './byte-scavenger.js';
 export { IdTable } from './id-table.js';
 export { COPIED_MESSAGE_MAX, FLUSH_FRAMES, Outbox, OUTBOX_HIGH_WATER, ZMQ_COPY_MAX, type DrainListener, type OutboxOptions } from './outbox.js';
 export {

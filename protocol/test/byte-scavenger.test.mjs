@@ -2,7 +2,7 @@
 // large (external, zero-copy) ZeroMQ parts received, so relayed bytes are freed without V8's full mark-compacts.
 import t from 'tap';
 import { constants, PerformanceObserver } from 'node:perf_hooks';
-import { ByteScavenger, SCAVENGE_EVERY } from '@switchboard/protocol';
+import { ByteScavenger, SCAVENGE_EVERY, freeReceived } from '@switchboard/protocol';
 
 const PART = Buffer.alloc(64 * 1024);
 const SMALL = Buffer.alloc(128);
@@ -51,4 +51,22 @@ t.test('without --expose-gc it still reaches V8: the part that reaches SCAVENGE_
   // GC entries arrive after the turn: wait for one, then check that one ran inside that last call.
   while (!minors.some((e) => e.startTime >= before)) await new Promise((resolve) => setTimeout(resolve, 10));
   t.ok(minors.some((e) => e.startTime >= before && e.startTime <= after), 'a minor GC ran inside the call');
+});
+
+t.test('freeReceived detaches a whole part over 128 bytes, which then counts nothing; views and small parts stay', async (t) => {
+  // Tap runs Node with --harmony-rab-gsab-transfer, as the CLI does (package.json).
+  const whole = Buffer.from(new ArrayBuffer(64 * 1024));
+  t.equal(freeReceived(whole), true);
+  t.equal(whole.length, 0, 'its buffer is detached');
+  const calls = [];
+  const s = new ByteScavenger((options) => calls.push(options));
+  for (let i = 0; i < 2 * (SCAVENGE_EVERY / PART.length); i++) s.received([whole], 0);
+  t.same(calls, [], 'a freed part counts no bytes toward a scavenge');
+  const larger = Buffer.from(new ArrayBuffer(64 * 1024));
+  const view = larger.subarray(8);
+  t.equal(freeReceived(view), false, 'a view into a larger buffer (a packed frame)');
+  t.equal(view.length, 64 * 1024 - 8);
+  const small = Buffer.from(new ArrayBuffer(128));
+  t.equal(freeReceived(small), false, 'a part zeromq.js copies onto the JS heap');
+  t.equal(small.length, 128);
 });

@@ -37,6 +37,9 @@ export interface ClientExchange {
   write(chunk: Buffer): boolean;
   /** Response bytes written and not yet taken by the client's socket: what a writer checks against maxClientBuffer. */
   readonly buffered: number;
+  /** True when the client's socket has taken every byte written so far (nothing waits in the front, corked or
+   * unsent): a buffer written before may be freed (the llhttp front's only). */
+  allSent?(): boolean;
   /** Holds the writes that follow until uncork(), which sends them in one writev (the llhttp front's only). */
   cork?(): void;
   /** Sends what cork() held; false when the client is not keeping up: `stream.drained()` follows once it has. */

@@ -117,6 +117,11 @@ export class LlhttpExchange implements ClientExchange {
     return this.owner.buffered;
   }
 
+  allSent(): boolean {
+    // Node's socket counts a write until the kernel has every byte of it; corked writes count too.
+    return this.owner.buffered === 0;
+  }
+
   /** `headers` are sendable as they are: names are tokens, values hold no CR, LF or NUL (headers.ts checks a
    * worker's), and one Content-Length at most. Strings are written as latin1, one byte per char. */
   writeHead(status: number, headers: string[], reason?: string): void {

@@ -4,7 +4,7 @@
 // the HTTP response (SPEC §4.3) under the response window (§5.5). The HTTP side is a ClientExchange; who moves the
 // stream between workers is the dispatcher (dispatcher.ts).
 import {
-  RstStatus, SendWindow, encodeSynStream, type DataFrame, type HeaderPairs, type HeadersFrame, type ReceiveWindow, type SynReplyFrame,
+  RstStatus, SendWindow, encodeSynStream, freeReceived, type DataFrame, type HeaderPairs, type HeadersFrame, type ReceiveWindow, type SynReplyFrame,
 } from '@switchboard/protocol';
 import { isIdempotent, replyHead, requestPairs, targetOf, trailerPairs, type ReplyHead, type RequestTarget } from '../http/headers.js';
 import type { ClientExchange } from '../http/client-exchange.js';
@@ -119,6 +119,9 @@ export class ProxyStream {
   /** The exchange corked by holdWrites(), and the response bytes written to it since, judged at releaseWrites(). */
   #corked: ClientExchange | undefined;
   #heldBytes = 0;
+  /** The received parts written meanwhile, freed at releaseWrites() if the socket took them (one array per stream,
+   * reused). */
+  #heldParts: Buffer[] | undefined;
   /** The reply carries GRIP instructions: its body is read whole (the chunks, copied) before anything goes out. */
   #grip: Buffer[] | undefined;
   #gripBytes = 0;
@@ -432,8 +435,15 @@ export class ProxyStream {
       this.#bytesOut += len;
       const flushed = exchange.write(frame.data);
       if (!flushed && exchange.buffered > this.host.maxClientBuffer) return this.#tooSlow();
-      if (this.#corked !== undefined) this.#heldBytes += len; // judged once uncorked (releaseWrites)
-      else if (window !== undefined) this.#credit(len, flushed);
+      if (this.#corked !== undefined) {
+        this.#heldBytes += len; // judged once uncorked (releaseWrites)
+        (this.#heldParts ??= []).push(frame.data);
+      } else {
+        if (window !== undefined) this.#credit(len, flushed);
+        // The kernel has the bytes: the part's memory goes now, not at a GC (a split DATA frame's payload is a
+        // whole received part; a packed frame's is a view, which freeReceived leaves alone).
+        if (exchange.allSent?.() === true) freeReceived(frame.data);
+      }
     }
     if (frame.fin) this.#end();
   }
@@ -569,6 +579,11 @@ export class ProxyStream {
     this.#corked = undefined;
     this.#heldBytes = 0;
     const flushed = exchange.uncork!();
+    const parts = this.#heldParts;
+    if (parts !== undefined && parts.length > 0) {
+      if (exchange.allSent?.() === true) for (let i = 0; i < parts.length; i++) freeReceived(parts[i]!);
+      parts.length = 0;
+    }
     if (bytes === 0 || this.#state !== StreamState.REPLYING || this.#window === undefined) return;
     this.#credit(bytes, flushed);
   }

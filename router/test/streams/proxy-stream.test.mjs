@@ -357,3 +357,61 @@ t.test('an exchange that cannot cork (HTTP/2, node:http), or a stream not replyi
   corking(early.ex);
   t.notOk(early.s.holdWrites(), 'before its SYN_REPLY');
 });
+
+// A split DATA frame's payload is a whole received ZeroMQ part (an ArrayBuffer of its own); once the client's socket
+// has every byte, the part is freed at once (protocol's freeReceived), not left for a GC. Tap runs Node with
+// --harmony-rab-gsab-transfer, as the CLI does (package.json), so the freeing is real here.
+const part = (bytes) => Buffer.from(new ArrayBuffer(bytes)).fill(0x61);
+
+t.test('a received part the client\'s socket took whole is freed at once; one it did not take is left to the GC', async (t) => {
+  const { s, ex } = replying({ size: 1 << 20 });
+  ex.allSent = () => true;
+  const taken = part(20_000);
+  s.onData({ type: 'DATA', streamId: 1, fin: false, data: taken });
+  t.equal(taken.length, 0, 'freed: its buffer is detached');
+  t.equal(ex.body[0].length, 20_000, 'after the exchange had it');
+  ex.allSent = () => false;
+  const waiting = part(20_000);
+  s.onData({ type: 'DATA', streamId: 1, fin: false, data: waiting });
+  t.equal(waiting.length, 20_000, 'the socket still holds it: kept');
+  ex.allSent = () => true;
+  const whole = part(40_000);
+  const view = whole.subarray(8, 20_008);
+  s.onData({ type: 'DATA', streamId: 1, fin: false, data: view });
+  t.equal(view.length, 20_000, 'a view into a larger part (a packed frame) is never freed');
+  t.equal(whole.length, 40_000);
+  t.equal(s.state, State.REPLYING);
+});
+
+t.test('an exchange without allSent (HTTP/2, node:http) frees nothing', async (t) => {
+  const { s } = replying({ size: 1 << 20 });
+  const kept = part(20_000);
+  s.onData({ type: 'DATA', streamId: 1, fin: false, data: kept });
+  t.equal(kept.length, 20_000);
+});
+
+t.test('parts written while corked are freed at the release if the socket took them all, else kept', async (t) => {
+  const { s, ex } = replying({ size: 1 << 20 });
+  corking(ex);
+  let sent = false;
+  ex.allSent = () => sent && ex.corks === 0;
+  s.holdWrites();
+  const a = part(20_000);
+  const b = part(20_000);
+  s.onData({ type: 'DATA', streamId: 1, fin: false, data: a });
+  s.onData({ type: 'DATA', streamId: 1, fin: false, data: b });
+  t.equal(a.length + b.length, 40_000, 'nothing freed while corked');
+  sent = true;
+  s.releaseWrites();
+  t.equal(a.length + b.length, 0, 'both freed once uncorked and taken');
+  sent = false;
+  s.holdWrites();
+  const c = part(20_000);
+  s.onData({ type: 'DATA', streamId: 1, fin: false, data: c });
+  s.releaseWrites();
+  t.equal(c.length, 20_000, 'not taken: kept');
+  sent = true;
+  s.holdWrites();
+  s.releaseWrites();
+  t.equal(c.length, 20_000, 'and forgotten: a later release does not free it');
+});
