@@ -174,10 +174,11 @@ function inflateBlock(block: Uint8Array, maxSize: number): Buffer {
   return (block[6] & 0x06) === 0 ? readStoredBlocks(block, maxSize) : inflateWithDictionary(block, maxSize);
 }
 
-// Fast path for the blocks our own encoder writes: no zlib call at all.
+// Fast path for the blocks our own encoder writes: no zlib call at all. The usual single block is returned as a view
+// into `block`: no array of chunks nor copy per request.
 function readStoredBlocks(block: Uint8Array, maxSize: number): Buffer {
-  const chunks: Uint8Array[] = [];
   let total = 0;
+  let blocks = 0;
   let off = 6;
   for (;;) {
     // Out of bytes before a final block: truncated, or sync-flushed; zlib tells which.
@@ -191,14 +192,26 @@ function readStoredBlocks(block: Uint8Array, maxSize: number): Buffer {
     if (off + len > block.length) throw truncatedBlock();
     total += len;
     if (total > maxSize) throw tooLarge(maxSize);
-    chunks.push(block.subarray(off, off + len));
+    blocks++;
     off += len;
     if (head & 1) break;
   }
   if (off + 4 !== block.length) throw new ProtocolError('PROTO_ERR_INVALID_HEADER_BLOCK', 'header block has bytes after its checksum, or misses it');
-  const nv = chunks.length === 1 ? Buffer.from(chunks[0].buffer, chunks[0].byteOffset, chunks[0].length) : Buffer.concat(chunks);
+  const nv = blocks === 1 ? Buffer.from(block.buffer, block.byteOffset + 11, total) : joinStoredBlocks(block, total);
   const want = ((block[off] << 24) | (block[off + 1] << 16) | (block[off + 2] << 8) | block[off + 3]) >>> 0;
   if (adler32(nv) !== want) throw new ProtocolError('PROTO_ERR_INVALID_HEADER_BLOCK', 'header block checksum mismatch');
+  return nv;
+}
+
+/** The payloads of a header block's stored blocks, checked already by readStoredBlocks, in one buffer. */
+function joinStoredBlocks(block: Uint8Array, total: number): Buffer {
+  const nv = Buffer.allocUnsafe(total);
+  for (let off = 6, at = 0; at < total;) {
+    const len = block[off + 1] | (block[off + 2] << 8);
+    nv.set(block.subarray(off + 5, off + 5 + len), at);
+    at += len;
+    off += 5 + len;
+  }
   return nv;
 }
 

@@ -143,6 +143,25 @@ t.test('SPDY §2.6.10.1 header compression, one fresh zlib stream per block (SPE
     t.same(inflateSync(block, { dictionary: SPDY3_DICTIONARY }), raw, 'node zlib agrees');
   });
 
+  t.test('stored blocks of any lengths decode, empty ones included (a deflater at level 0 may write those)', async (t) => {
+    const pairs = ['a', 'bc', 'x-y', 'z'];
+    const raw = encodeNameValues(pairs);
+    const storedBlock = (bytes, final) => Buffer.concat([Buffer.from([final ? 1 : 0, bytes.length & 0xff, bytes.length >> 8, ~bytes.length & 0xff, (~bytes.length >> 8) & 0xff]), bytes]);
+    const zhead = Buffer.from([0x78, 0xbb, 0, 0, 0, 0]);
+    zhead.writeUInt32BE(SPDY3_DICTIONARY_ID, 2);
+    const check = Buffer.alloc(4);
+    check.writeUInt32BE(adler32(raw));
+    const layouts = [
+      [storedBlock(Buffer.alloc(0), false), storedBlock(raw, true)],
+      [storedBlock(raw.subarray(0, 5), false), storedBlock(raw.subarray(5), false), storedBlock(Buffer.alloc(0), true)],
+    ];
+    for (const blocks of layouts) {
+      const block = Buffer.concat([zhead, ...blocks, check]);
+      t.same(inflateSync(block, { dictionary: SPDY3_DICTIONARY }), raw, 'node zlib reads the layout');
+      t.same(decodeHeaderBlock(block), pairs);
+    }
+  });
+
   t.test('really deflate-compressed blocks decode, whatever the window size and level', async (t) => {
     const pairs = [':method', 'GET', ':path', '/', 'user-agent', 'curl/8.5.0', 'accept', 'text/html'];
     for (const windowBits of [9, 11, 15]) {
