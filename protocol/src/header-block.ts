@@ -58,13 +58,29 @@ function nameValuesLength(merged: string[], encoding: HeaderEncoding): number {
 }
 
 function writeNameValues(merged: string[], out: Buffer, at: number, encoding: HeaderEncoding): void {
-  out.writeUInt32BE(merged.length / 2, at);
+  putUint32(out, at, merged.length / 2);
   let off = at + 4;
   for (let i = 0; i < merged.length; i++) {
     const len = writeString(out, merged[i], off + 4, encoding);
-    out.writeUInt32BE(len, off);
+    putUint32(out, off, len);
     off += 4 + len;
   }
+}
+
+// A header block's lengths, ~25 per request each way, read and written as bytes: Buffer#writeUInt32BE and
+// #readUInt32BE check their arguments on every call, where the block's own bounds are checked once.
+
+/** Writes `n` (0 to 2^32 - 1) big-endian at `at`; `out` has room. */
+function putUint32(out: Uint8Array, at: number, n: number): void {
+  out[at] = n >>> 24;
+  out[at + 1] = n >>> 16;
+  out[at + 2] = n >>> 8;
+  out[at + 3] = n;
+}
+
+/** Reads the big-endian uint32 at `at`; the caller checked that 4 bytes are there. */
+function getUint32(buf: Uint8Array, at: number): number {
+  return ((buf[at] << 24) | (buf[at + 1] << 16) | (buf[at + 2] << 8) | buf[at + 3]) >>> 0;
 }
 
 /** Strings up to this long are copied in JS: a call into C++ (Buffer#write) costs more than the copy itself. */
@@ -128,13 +144,13 @@ export function encodeHeaderBlock(headers: HeaderPairs, room = 0, encoding: Head
   let off = room;
   out[off] = ZLIB_CMF;
   out[off + 1] = ZLIB_FLG;
-  out.writeUInt32BE(SPDY3_DICTIONARY_ID, off + 2);
+  putUint32(out, off + 2, SPDY3_DICTIONARY_ID);
   off += 6;
   if (blocks === 1) {
     // The common case: the NV block is written in place, after its one stored-block header.
     storedBlockHeader(out, off, nvLength, true);
     writeNameValues(merged, out, off + 5, encoding);
-    out.writeUInt32BE(adler32(out, off + 5, off + 5 + nvLength), off + 5 + nvLength);
+    putUint32(out, off + 5 + nvLength, adler32(out, off + 5, off + 5 + nvLength));
     return out;
   }
   const nv = Buffer.allocUnsafe(nvLength);
@@ -146,7 +162,7 @@ export function encodeHeaderBlock(headers: HeaderPairs, room = 0, encoding: Head
     off += 5 + len;
     start += len;
   }
-  out.writeUInt32BE(adler32(nv), off);
+  putUint32(out, off, adler32(nv));
   return out;
 }
 
@@ -255,7 +271,7 @@ function tooLarge(maxSize: number): ProtocolError {
 export function decodeNameValues(nv: Buffer, encoding: HeaderEncoding = 'utf8'): HeaderPairs {
   const bad = (why: string) => new ProtocolError('PROTO_ERR_INVALID_HEADER_BLOCK', why);
   if (nv.length < 4) throw bad('name/value block is shorter than its pair count');
-  const count = nv.readUInt32BE(0);
+  const count = getUint32(nv, 0);
   // Each pair needs at least 8 bytes of lengths: a cheap bound before trusting the count.
   if (count * 8 > nv.length - 4) throw bad(`name/value block claims ${count} pairs but is ${nv.length} bytes`);
   const out: HeaderPairs = [];
@@ -264,7 +280,7 @@ export function decodeNameValues(nv: Buffer, encoding: HeaderEncoding = 'utf8'):
   let off = 4;
   for (let i = 0; i < count; i++) {
     if (off + 4 > nv.length) throw bad('name length runs past the block');
-    const nlen = nv.readUInt32BE(off);
+    const nlen = getUint32(nv, off);
     off += 4;
     if (nlen === 0) throw new ProtocolError('PROTO_ERR_INVALID_HEADER', 'empty header name');
     if (off + nlen + 4 > nv.length) throw bad('header name runs past the block');
@@ -278,7 +294,7 @@ export function decodeNameValues(nv: Buffer, encoding: HeaderEncoding = 'utf8'):
       throw new ProtocolError('PROTO_ERR_INVALID_HEADER', `header name ${JSON.stringify(name)} appears twice`);
     }
     names?.add(name);
-    const vlen = nv.readUInt32BE(off);
+    const vlen = getUint32(nv, off);
     off += 4;
     if (off + vlen > nv.length) throw bad('header value runs past the block');
     const value = nv.toString(encoding, off, off + vlen);
