@@ -284,12 +284,15 @@ export function decodeNameValues(nv: Buffer, encoding: HeaderEncoding = 'utf8'):
     off += 4;
     if (nlen === 0) throw new ProtocolError('PROTO_ERR_INVALID_HEADER', 'empty header name');
     if (off + nlen + 4 > nv.length) throw bad('header name runs past the block');
-    const name = nv.toString(encoding, off, off + nlen);
-    const lower = asciiLowerCase(nv, off, off + nlen);
-    off += nlen;
-    if (lower === false || (lower === undefined && name !== name.toLowerCase())) {
-      throw new ProtocolError('PROTO_ERR_INVALID_HEADER', `header name ${JSON.stringify(name)} is not lower case`);
+    const common = commonName(nv, off, off + nlen);
+    const name = common ?? nv.toString(encoding, off, off + nlen);
+    if (common === undefined) {
+      const lower = asciiLowerCase(nv, off, off + nlen);
+      if (lower === false || (lower === undefined && name !== name.toLowerCase())) {
+        throw new ProtocolError('PROTO_ERR_INVALID_HEADER', `header name ${JSON.stringify(name)} is not lower case`);
+      }
     }
+    off += nlen;
     if (names === undefined ? indexOfName(out, name) !== -1 : names.has(name)) {
       throw new ProtocolError('PROTO_ERR_INVALID_HEADER', `header name ${JSON.stringify(name)} appears twice`);
     }
@@ -307,6 +310,32 @@ export function decodeNameValues(nv: Buffer, encoding: HeaderEncoding = 'utf8'):
   }
   if (off !== nv.length) throw bad('name/value block has trailing bytes');
   return out;
+}
+
+// Names nearly every block carries (SPDY's own, and common request and response headers), shared rather than decoded:
+// comparing a name's bytes with these costs less than making a string of them (a call into C++ each), and a shared
+// string is internalized, so comparing it later is by pointer.
+const COMMON_NAMES = [
+  ':method', ':path', ':version', ':host', ':scheme', ':status',
+  'accept', 'accept-encoding', 'accept-language', 'authorization', 'cache-control', 'connection', 'content-encoding',
+  'content-length', 'content-type', 'cookie', 'date', 'etag', 'expires', 'grip-feature', 'grip-sig', 'host',
+  'if-modified-since', 'if-none-match', 'last-modified', 'location', 'origin', 'referer', 'server', 'set-cookie',
+  'user-agent', 'vary', 'x-forwarded-for', 'x-forwarded-host', 'x-forwarded-proto',
+];
+/** COMMON_NAMES by length. */
+const commonByLength: string[][] = [];
+for (const name of COMMON_NAMES) (commonByLength[name.length] ??= []).push(name);
+
+/** The common name whose bytes these are, if any. */
+function commonName(buf: Uint8Array, start: number, end: number): string | undefined {
+  const candidates = commonByLength[end - start];
+  if (candidates === undefined) return undefined;
+  next: for (let c = 0; c < candidates.length; c++) {
+    const name = candidates[c]!;
+    for (let i = 0; i < name.length; i++) if (buf[start + i] !== name.charCodeAt(i)) continue next;
+    return name;
+  }
+  return undefined;
 }
 
 /** Whether the bytes are free of A-Z, read without making a lower-cased copy; undefined past ASCII (ask the string). */

@@ -71,6 +71,18 @@ t.test('SPDY §2.6.10 name/value header block', async (t) => {
     t.throws(() => decodeNameValues(nv('a', '1', 'a', '2')), { code: 'PROTO_ERR_INVALID_HEADER', rstStatus: 1 });
   });
 
+  // Common names (SPDY's own, content-type, x-forwarded-for, ...) are matched by their bytes against shared strings
+  // instead of decoded: the same answers as for any other name.
+  t.test('common names decode as any name does, in both encodings; their look-alikes too', async (t) => {
+    const pairs = [':method', 'GET', ':path', '/', 'content-type', 'text/plain', 'x-forwarded-for', '10.0.0.1', 'vary', 'accept'];
+    t.same(decodeNameValues(nv(...pairs)), pairs);
+    t.same(decodeNameValues(nv(...pairs), 'latin1'), pairs);
+    const alike = [':metho_', 'x', 'content-typf', 'y', 'x-forwarded-fox', 'z', 'varz', 'w', 'hos', 'v'];
+    t.same(decodeNameValues(nv(...alike)), alike, 'same lengths, other bytes');
+    t.throws(() => decodeNameValues(nv('Content-Length', '1')), { code: 'PROTO_ERR_INVALID_HEADER' }, 'upper case still refused');
+    t.throws(() => decodeNameValues(nv('host', 'a', 'host', 'b')), { code: 'PROTO_ERR_INVALID_HEADER' }, 'a common name twice still refused');
+  });
+
   // The decoder reads ASCII names' case from their bytes and finds repeats without a Set up to 32 pairs: the same
   // answers past ASCII and past 32 pairs.
   t.test('case and repeats are judged alike past ASCII and past 32 pairs', async (t) => {
