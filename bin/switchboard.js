@@ -17,7 +17,7 @@
 // MALLOC_MMAP_THRESHOLD_=4194304 (4 MiB): setting the trim threshold also fixes glibc's mmap threshold at 128 KiB, so
 // the SDK's joined 1 MiB DATA parts (SPEC §3.1) were each an mmap and a munmap with their page faults; below 4 MiB
 // they come from the heap the trim threshold keeps (router CPU per MiB streamed ~1,300 → ~750 µs; bench/RESULTS.md).
-// --harmony-rab-gsab-transfer: ArrayBuffer.prototype.transfer (standard from Node 22), with which the router frees a
+// --harmony-rab-gsab-transfer: ArrayBuffer.prototype.transfer (standard from Node 21), with which the router frees a
 // worker's body part once the client's socket took it, not at the next GC (protocol's freeReceived; 64 KiB
 // responses: router CPU per request −20-30 %, bench/RESULTS.md).
 import { Command } from 'commander';

@@ -46,7 +46,7 @@ export class ByteScavenger {
   }
 }
 
-/** ArrayBuffer.prototype.transfer: standard from Node 22 (V8 11.4); Node 20 has it under
+/** ArrayBuffer.prototype.transfer: standard from V8 11.4 (Node 21 and later); Node 20 has it under
  * --harmony-rab-gsab-transfer, which the CLI's `#!` line sets. Undefined without it: parts wait for a GC, as before. */
 const transfer = (ArrayBuffer.prototype as { transfer?: (this: ArrayBuffer, length: number) => ArrayBuffer }).transfer;
 
