@@ -95,14 +95,19 @@ export function spawnLogged(t, command, args, { env, name = command } = {}) {
   };
 }
 
+/** ArrayBuffer.prototype.transfer, with which the router frees a worker's body part once the client's socket took it
+ * (protocol's freeReceived): as the CLI runs it, so end-to-end tests cover that path. */
+export const ROUTER_NODE_FLAGS = ['--harmony-rab-gsab-transfer'];
+
 /**
  * Starts `switchboard router` and waits until it listens. Without addresses, the kernel picks every port
  * (HTTP port 0, ZeroMQ `*`) and the router's "router listening" line says which: no race for free ports.
- * nodeArgs go to Node itself (e.g. --import of a test hook).
+ * nodeArgs go to Node itself (e.g. --import of a test hook), after the V8 flag of the CLI's #! line that changes
+ * what the router does (ROUTER_NODE_FLAGS): its GC flags are left out, so memory tests keep measuring as before.
  */
 export async function startRouter(t, extraArgs = [], addresses, { nodeArgs = [] } = {}) {
   const a = addresses ?? { listen: '127.0.0.1:0', bind: 'tcp://127.0.0.1:*', control: 'tcp://127.0.0.1:*' };
-  const proc = spawnLogged(t, process.execPath, [...nodeArgs, CLI, 'router', '--listen', a.listen, '--bind', a.bind, '--control-bind', a.control, ...extraArgs], { name: 'router' });
+  const proc = spawnLogged(t, process.execPath, [...ROUTER_NODE_FLAGS, ...nodeArgs, CLI, 'router', '--listen', a.listen, '--bind', a.bind, '--control-bind', a.control, ...extraArgs], { name: 'router' });
   const ready = await proc.waitFor((e) => e.msg === 'router listening', 60_000, '"router listening"');
   return {
     ...proc, listen: ready.http, bind: ready.bind, control: ready.control, url: `http://${ready.http}`,
