@@ -183,7 +183,7 @@ function inflateBlock(block: Uint8Array, maxSize: number): Buffer {
   if (block.length < 7 || (block[0] & 0x0f) !== 8 || block[0] >> 4 > 7 || (block[1] & FDICT) === 0 || ((block[0] << 8) | block[1]) % 31 !== 0) {
     throw new ProtocolError('PROTO_ERR_INVALID_HEADER_BLOCK', 'header block is not a zlib stream with a preset dictionary');
   }
-  const dictId = ((block[2] << 24) | (block[3] << 16) | (block[4] << 8) | block[5]) >>> 0;
+  const dictId = getUint32(block, 2);
   if (dictId !== SPDY3_DICTIONARY_ID) {
     throw new ProtocolError('PROTO_ERR_INVALID_HEADER_BLOCK', `header block names dictionary 0x${dictId.toString(16)}, not SPDY/3's`);
   }
@@ -214,7 +214,7 @@ function readStoredBlocks(block: Uint8Array, maxSize: number): Buffer {
   }
   if (off + 4 !== block.length) throw new ProtocolError('PROTO_ERR_INVALID_HEADER_BLOCK', 'header block has bytes after its checksum, or misses it');
   const nv = blocks === 1 ? Buffer.from(block.buffer, block.byteOffset + 11, total) : joinStoredBlocks(block, total);
-  const want = ((block[off] << 24) | (block[off + 1] << 16) | (block[off + 2] << 8) | block[off + 3]) >>> 0;
+  const want = getUint32(block, off);
   if (adler32(nv) !== want) throw new ProtocolError('PROTO_ERR_INVALID_HEADER_BLOCK', 'header block checksum mismatch');
   return nv;
 }
