@@ -152,13 +152,16 @@ t.test('close() while an early message is pending and the turn has ended: idle()
   t.same(socket.sent, [['a']], 'nothing more leaves after close()');
 });
 
-t.test('an early message whose peer is gone is reported, and the rest of the turn still leaves', async (t) => {
-  const { socket, outbox, undelivered } = setup(t, { flushFrames: 2 });
+/** Queues two frames for a peer that is gone and one for 'w2'; `sent` waits until the first message left. */
+async function pushToGoneAndW2({ outbox }, sent) {
   outbox.push('gone', frame('x1'));
   outbox.push('gone', frame('x2'));
   outbox.push('w2', frame('y'));
-  await callbackReturned();
-  t.same(socket.sent, [['R:gone', 'x1x2']], 'left early');
+  await sent();
+}
+
+/** The message to 'gone' fails: it is reported with its frames and cause, w2's still leaves, and nothing stays counted. */
+async function failGoneAndGoOn(t, { socket, outbox, undelivered }) {
   socket.fail('EHOSTUNREACH');
   await turn();
   t.same(undelivered, [{ to: 'gone', frames: ['x1', 'x2'], code: 'EHOSTUNREACH' }]);
@@ -166,6 +169,13 @@ t.test('an early message whose peer is gone is reported, and the rest of the tur
   socket.release();
   await outbox.idle();
   t.equal(outbox.bytes, 0, 'failed bytes are no longer counted');
+}
+
+t.test('an early message whose peer is gone is reported, and the rest of the turn still leaves', async (t) => {
+  const made = setup(t, { flushFrames: 2 });
+  await pushToGoneAndW2(made, callbackReturned);
+  t.same(made.socket.sent, [['R:gone', 'x1x2']], 'left early');
+  await failGoneAndGoOn(t, made);
 });
 
 t.test('flushFrames Infinity: everything one turn queues shares a message', async (t) => {
@@ -337,18 +347,9 @@ t.test('the high-water mark is an option', async (t) => {
 });
 
 t.test('a failed send is reported with its destination, frames and cause, and the outbox goes on', async (t) => {
-  const { socket, outbox, undelivered } = setup(t);
-  outbox.push('gone', frame('x1'));
-  outbox.push('gone', frame('x2'));
-  outbox.push('w2', frame('y'));
-  await turn();
-  socket.fail('EHOSTUNREACH');
-  await turn();
-  t.same(undelivered, [{ to: 'gone', frames: ['x1', 'x2'], code: 'EHOSTUNREACH' }]);
-  t.same(socket.sent, [['R:gone', 'x1x2'], ['R:w2', 'y']]);
-  socket.release();
-  await outbox.idle();
-  t.equal(outbox.bytes, 0, 'failed bytes are no longer counted');
+  const made = setup(t);
+  await pushToGoneAndW2(made, turn);
+  await failGoneAndGoOn(t, made);
 });
 
 t.test('a send that throws at once (EAGAIN on a DEALER with sendTimeout 0) is reported like one that rejects', async (t) => {
