@@ -10,18 +10,6 @@ import { fileURLToPath } from 'node:url';
 export const CLI = fileURLToPath(new URL('../../../bin/switchboard.js', import.meta.url));
 export const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
-/** A free TCP port on loopback (the kernel picks; we close it again). */
-export function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
 /** Whether a port on loopback can be bound now (bound and closed again). */
 function canBind(port) {
   return new Promise((resolve) => {
@@ -31,18 +19,32 @@ function canBind(port) {
   });
 }
 
+const handedOut = new Set();
+
 /**
- * Two free consecutive ports, for a request endpoint and its control endpoint (port + 1). Drawn below the kernel's
- * ephemeral range (32768-60999 here): with tens of thousands of loopback connections open or in TIME_WAIT (fan-out
- * benches, other suites) a kernel-picked port's neighbour is usually taken, and pairs drawn from that range ran out.
+ * The first of `count` free consecutive ports on loopback, drawn below the kernel's ephemeral range (32768-60999
+ * here). A port the kernel picks comes from that range: released again, it can become an outgoing connection's local
+ * port before our process binds it, and with tens of thousands of loopback connections open or in TIME_WAIT (fan-out
+ * benches, other suites) a kernel-picked port's neighbour is usually taken, so pairs drawn from it ran out. Ports
+ * handed out before in this process are skipped: they may not be bound yet.
  */
-export async function freePortPair() {
+async function freePorts(count) {
   for (let tries = 0; tries < 200; tries++) {
     const port = 20_000 + Math.floor(Math.random() * 12_000);
-    if (await canBind(port) && await canBind(port + 1)) return port;
+    let free = true;
+    for (let i = 0; i < count && free; i++) free = !handedOut.has(port + i) && await canBind(port + i);
+    if (!free) continue;
+    for (let i = 0; i < count; i++) handedOut.add(port + i);
+    return port;
   }
-  throw new Error('no free port pair');
+  throw new Error(`no ${count} free consecutive ports`);
 }
+
+/** A free TCP port on loopback. */
+export const freePort = () => freePorts(1);
+
+/** Two free consecutive ports, for a request endpoint and its control endpoint (port + 1). */
+export const freePortPair = () => freePorts(2);
 
 /** Fresh addresses for one router. */
 export async function routerAddresses() {
