@@ -36,7 +36,10 @@ export interface RouterOptions {
   streamWindow: number;
   /** Largest that window grows to for a client that keeps up, bytes (default 1 MiB; at most streamWindow turns growth
    * off). A stream's throughput is its window per round trip; router memory per stream is bounded by it (SPEC §5.5).
-   * The node:http front never grows it: node:http corks its socket for each chunk, so every large write looks unflushed. */
+   * The node:http front never grows it: node:http corks its socket for each chunk, so every large write looks unflushed.
+   * What a stream has in flight waits ahead of every other stream of its worker (they share one connection): 4 MiB
+   * made a concurrent request's p50 5× slower (bench/RESULTS.md, session 14). Keep it below maxClientBuffer, or a
+   * client that pauses is cut although its worker kept to the window. */
   maxStreamWindow: number;
   /** Router-wide, the most all live streams' windows together may have grown past streamWindow, bytes (default 64 MiB):
    * bounds what clients that read fast and then stop can make the router hold, whatever their number. */
