@@ -2,6 +2,7 @@
 import { Pool } from 'undici';
 import { Worker, type CloseOptions } from '@switchboard/worker-sdk';
 import { resolveOriginOptions, type OriginOptions, type ResolvedOriginOptions } from './options.js';
+import { backendConnector } from './backend-connector.js';
 import { Relay, type RelayContext } from './relay.js';
 
 export class OriginWorker extends Worker {
@@ -22,7 +23,7 @@ export class OriginWorker extends Worker {
       pipelining: 1,
       headersTimeout: origin.headersTimeout,
       bodyTimeout: origin.bodyTimeout,
-      connect: { timeout: origin.connectTimeout },
+      connect: backendConnector(origin.connectTimeout),
     });
   }
 
