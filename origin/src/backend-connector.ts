@@ -27,12 +27,13 @@ const { kParser } = createRequire(import.meta.url)('undici/lib/core/symbols.js')
 
 function resumeEndedParser(this: Socket): void {
   const parser = (this as unknown as Record<symbol, ParserState | null | undefined>)[kParser];
-  if (parser?.paused !== true) return;
+  // The case that throws: undici's listener calls finish() for a response still open on a connection not kept alive.
+  if (parser?.paused !== true || parser.statusCode === 0 || parser.shouldKeepAlive) return;
   // Runs the parser past the bytes it has: a Content-Length or chunked body completes here.
   parser.resume();
-  // A body delimited by the close pauses again there; llhttp's finish, which undici's listener calls next (for any
-  // response still open on a connection not kept alive), completes it once llhttp is no longer paused.
-  if (parser.paused && parser.statusCode !== 0 && !parser.shouldKeepAlive) {
+  // A body delimited by the close pauses again there; llhttp's finish, which undici's listener calls next, completes
+  // it once llhttp is no longer paused.
+  if (parser.paused && parser.statusCode !== 0) {
     parser.llhttp.llhttp_resume(parser.ptr);
     parser.paused = false;
   }

@@ -9,12 +9,14 @@ import { backendConnector } from '../dist/backend-connector.js';
 
 const BODY = Buffer.alloc(256 * 1024, 0x61);
 
-/** Answers one request per connection with BODY and closes: with a Content-Length, or delimited by the close. */
+/** Answers one request per connection with BODY and closes: with a Content-Length, delimited by the close, or (/short)
+ * with a Content-Length 1000 bytes longer than what it sends. */
 async function closingBackend(t) {
   const server = net.createServer((socket) => {
     socket.on('error', () => {});
     socket.once('data', (head) => {
-      const length = head.toString('latin1').startsWith('GET /eof') ? '' : `Content-Length: ${BODY.length}\r\n`;
+      const path = head.toString('latin1').split(' ')[1];
+      const length = path === '/eof' ? '' : `Content-Length: ${BODY.length + (path === '/short' ? 1000 : 0)}\r\n`;
       socket.end(Buffer.concat([Buffer.from(`HTTP/1.1 200 OK\r\nConnection: close\r\n${length}\r\n`), BODY]));
     });
   });
@@ -47,4 +49,10 @@ t.test('a backend closing the connection while undici is paused: the response co
   for (const path of ['/length', '/eof']) {
     for (let i = 0; i < 3; i++) t.equal(await pausingGet(pool, path), BODY.length, `${path} #${i + 1}`);
   }
+});
+
+t.test('a backend closing the connection short of its Content-Length while undici is paused: an error, not a crash', async (t) => {
+  const pool = new Pool(await closingBackend(t), { pipelining: 1, connect: backendConnector(10_000) });
+  t.teardown(() => pool.destroy());
+  await t.rejects(pausingGet(pool, '/short'), { code: 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH' });
 });
