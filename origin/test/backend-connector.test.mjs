@@ -1,7 +1,7 @@
-// origin/src/backend-connector.ts in-process, with real undici and real sockets: a backend that closes its connection
-// after a response whose reader keeps undici paused. Without the connector's guard, undici 7 throws from its socket
-// 'end' listener (assert(!this.paused), nodejs/undici#5360) and the process dies; tap runs this file in a child, so
-// that shows as a failed file.
+// origin/src/backend-connector.ts in-process, with real undici and real sockets: a backend that closes or resets its
+// connection during a response whose reader keeps undici paused. Without the connector's guard, undici 7 throws from
+// its socket 'end' or 'error' listener (assert(!this.paused), nodejs/undici#5360) and the process dies; tap runs this
+// file in a child, so that shows as a failed file.
 import t from 'tap';
 import net from 'node:net';
 import { Pool } from 'undici';
@@ -10,14 +10,16 @@ import { backendConnector } from '../dist/backend-connector.js';
 const BODY = Buffer.alloc(256 * 1024, 0x61);
 
 /** Answers one request per connection with BODY and closes: with a Content-Length, delimited by the close, or (/short)
- * with a Content-Length 1000 bytes longer than what it sends. */
+ * with a Content-Length 1000 bytes longer than what it sends; /reset as /short, then vanishing with a TCP reset. */
 async function closingBackend(t) {
   const server = net.createServer((socket) => {
     socket.on('error', () => {});
     socket.once('data', (head) => {
       const path = head.toString('latin1').split(' ')[1];
-      const length = path === '/eof' ? '' : `Content-Length: ${BODY.length + (path === '/short' ? 1000 : 0)}\r\n`;
-      socket.end(Buffer.concat([Buffer.from(`HTTP/1.1 200 OK\r\nConnection: close\r\n${length}\r\n`), BODY]));
+      const length = path === '/eof' ? '' : `Content-Length: ${BODY.length + (path === '/short' || path === '/reset' ? 1000 : 0)}\r\n`;
+      const response = Buffer.concat([Buffer.from(`HTTP/1.1 200 OK\r\nConnection: close\r\n${length}\r\n`), BODY]);
+      if (path === '/reset') socket.write(response, () => setTimeout(() => socket.resetAndDestroy(), 50));
+      else socket.end(response);
     });
   });
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -55,4 +57,10 @@ t.test('a backend closing the connection short of its Content-Length while undic
   const pool = new Pool(await closingBackend(t), { pipelining: 1, connect: backendConnector(10_000) });
   t.teardown(() => pool.destroy());
   await t.rejects(pausingGet(pool, '/short'), { code: 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH' });
+});
+
+t.test('a backend vanishing with a reset while undici is paused: an error, not a crash', async (t) => {
+  const pool = new Pool(await closingBackend(t), { pipelining: 1, connect: backendConnector(10_000) });
+  t.teardown(() => pool.destroy());
+  await t.rejects(pausingGet(pool, '/reset'), { code: 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH' });
 });
