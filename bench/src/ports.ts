@@ -14,8 +14,14 @@ const ATTEMPTS = 200;
 
 const handedOut = new Set<number>();
 
-/** The first port of the kernel's ephemeral range (net.ipv4.ip_local_port_range). */
+let ephemeral: number | undefined;
+
+/** The first port of the kernel's ephemeral range (net.ipv4.ip_local_port_range), read once. */
 export function ephemeralStart(): number {
+  return (ephemeral ??= readEphemeralStart());
+}
+
+function readEphemeralStart(): number {
   try {
     const first = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]);
     return Number.isInteger(first) && first > LOWEST ? first : EPHEMERAL_DEFAULT;

@@ -27,8 +27,8 @@ export interface WorkerOptions {
   concurrency?: number;
   /** Per-stream receive window for streamed request bodies, bytes (hello `window`). Default 1 MiB: each window is a
    * round trip to the router, and 64 KiB windows held uploads to a few MB/s on a slow VM. A larger one speeds an upload
-   * and delays the other requests the router sends this worker meanwhile: 4 MiB nearly tripled their p50 (bench/RESULTS.md,
-   * session 14). */
+   * and delays the other requests the router sends this worker meanwhile: 4 MiB nearly tripled their p50
+   * (bench/RESULTS.md, session 14). */
   window?: number;
   /** Interval at which hello repeats on the control socket, ms. Default 5000. The router checks liveness itself with
    * PING while the worker holds unanswered streams (SPEC §5.2); repeated hellos only refresh what it knows. */
